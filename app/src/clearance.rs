@@ -1,0 +1,75 @@
+//! What the register page shows, and the server function that serves it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ReadinessInputs, Register};
+
+/// One observation of a deployment's readiness, as published by the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessSnapshot {
+    /// Where the observation came from, e.g. `environment`.
+    pub source: String,
+    pub inputs: ReadinessInputs,
+    /// [`ReadinessInputs::digest`] of `inputs`.
+    pub digest: String,
+    /// When this state was first seen (from the stored snapshot history).
+    pub first_seen_at: DateTime<Utc>,
+    /// When the source was last read.
+    pub observed_at: DateTime<Utc>,
+    /// False while the snapshot could not be written to the database yet.
+    pub recorded: bool,
+}
+
+impl ReadinessSnapshot {
+    pub fn new(source: impl Into<String>, inputs: ReadinessInputs, now: DateTime<Utc>) -> Self {
+        Self {
+            source: source.into(),
+            digest: inputs.digest(),
+            inputs,
+            first_seen_at: now,
+            observed_at: now,
+            recorded: false,
+        }
+    }
+}
+
+/// Everything the register page needs: the register and the readiness it is
+/// evaluated against. The evaluation itself runs wherever the page renders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearanceView {
+    pub register: Arc<Register>,
+    pub readiness: Arc<ReadinessSnapshot>,
+}
+
+/// Errors the register's server functions can answer with. Messages are safe to show.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ClearanceError {
+    #[error("the readiness service is not running")]
+    Unavailable,
+    #[error("request failed: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for ClearanceError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+/// The register and the latest readiness snapshot.
+#[server(endpoint = "clearance")]
+pub async fn get_clearance() -> Result<ClearanceView, ClearanceError> {
+    let live = use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)?;
+    Ok(ClearanceView {
+        register: Arc::clone(&live.register),
+        readiness: live.current(),
+    })
+}

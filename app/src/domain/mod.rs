@@ -1,0 +1,17 @@
+//! The pure domain: the register model and its evaluation. No I/O, no framework;
+//! compiled into both the server and the browser, tested without a database.
+
+pub mod evaluation;
+pub mod register;
+#[cfg(feature = "ssr")]
+pub mod register_file;
+
+#[cfg(test)]
+mod tests;
+
+pub use evaluation::{
+    decision_summary, evaluate, evaluate_with_context, BlockerEvaluation, CustomerContext,
+    DependencyState, Evaluation, MotionEvaluation, MotionStatus, PublicCheck, Readiness,
+    ReadinessInputs, Reason,
+};
+pub use register::Register;

@@ -1,0 +1,171 @@
+//! The register: what a company declares about its launch clearance.
+//!
+//! These types are the validated, in-memory form of a register file. They carry no
+//! behaviour beyond look-ups; the evaluation lives in [`super::evaluation`].
+
+use serde::{Deserialize, Serialize};
+
+/// The register file schema version this build understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole launch clearance register, validated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    pub schema_version: u32,
+    pub organisation: String,
+    pub page: PageText,
+    pub decision: Decision,
+    pub scopes: Vec<Scope>,
+    pub proofs: Vec<ProofPath>,
+    pub blockers: Vec<Blocker>,
+    pub motions: Vec<LaunchMotion>,
+    pub customer_evidence: CustomerEvidence,
+    pub evidence_packs: EvidencePacks,
+    pub boundaries: Boundaries,
+}
+
+/// The page's title block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageText {
+    pub title: String,
+    pub headline: String,
+    pub introduction: String,
+}
+
+/// The decision the register supports, and the command that checks it strictly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub statement: String,
+    pub strict_check_command: String,
+}
+
+/// A launch scope a blocker belongs to, such as `private beta`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub id: String,
+    pub label: String,
+}
+
+/// A named proof and the command that produces it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofPath {
+    pub id: String,
+    pub name: String,
+    pub command: String,
+}
+
+/// Something that stands between the deployment and a launch claim.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub id: String,
+    pub title: String,
+    pub required_for: String,
+    /// Id of a [`Scope`].
+    pub scope: String,
+    /// Configuration names; only their presence is ever read.
+    pub dependencies: Vec<String>,
+    /// Id of a [`ProofPath`].
+    pub proof: String,
+    pub if_missing: String,
+}
+
+/// A way of selling the product, with a computed status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchMotion {
+    pub id: String,
+    pub name: String,
+    /// The name used in the one-line decision summary ("Enterprise expansion").
+    pub short_name: String,
+    pub summary: String,
+    pub rule: String,
+    pub requires: MotionRequirements,
+}
+
+/// What a launch motion needs, as the evaluation reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MotionRequirements {
+    /// Hard: the deployment's public checks must pass.
+    pub public_checks: bool,
+    /// Hard: strict readiness must be `ready` (no live blocker at all).
+    pub strict_readiness: bool,
+    /// Hard: these blockers (ids) must be cleared.
+    pub cleared_blockers: Vec<String>,
+    /// Soft: live blockers in these scopes (ids) keep the motion conditional until
+    /// they are proven or scoped into the order form.
+    pub conditional_scopes: Vec<String>,
+    /// Soft: customer evidence gates (ids) each tenant must satisfy.
+    pub evidence_gates: Vec<String>,
+}
+
+/// The customer evidence section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEvidence {
+    pub lead: String,
+    pub body: String,
+    pub gates: Vec<EvidenceGate>,
+}
+
+/// Evidence a customer must supply before a conditional launch is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceGate {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    pub items: Vec<String>,
+    pub if_missing: String,
+}
+
+/// The evidence packs section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidencePacks {
+    pub lead: String,
+    pub body: String,
+    pub packs: Vec<EvidencePack>,
+}
+
+/// A JSON evidence document served at `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidencePack {
+    pub path: String,
+    pub title: String,
+}
+
+/// The public-safe statements the product holds itself to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Boundaries {
+    pub lead: String,
+    pub statements: Vec<String>,
+}
+
+impl Register {
+    pub fn scope(&self, id: &str) -> Option<&Scope> {
+        self.scopes.iter().find(|scope| scope.id == id)
+    }
+
+    pub fn proof(&self, id: &str) -> Option<&ProofPath> {
+        self.proofs.iter().find(|proof| proof.id == id)
+    }
+
+    pub fn blocker(&self, id: &str) -> Option<&Blocker> {
+        self.blockers.iter().find(|blocker| blocker.id == id)
+    }
+
+    pub fn gate(&self, id: &str) -> Option<&EvidenceGate> {
+        self.customer_evidence
+            .gates
+            .iter()
+            .find(|gate| gate.id == id)
+    }
+
+    /// Every dependency name the register declares, sorted and without repeats.
+    pub fn dependency_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .blockers
+            .iter()
+            .flat_map(|blocker| blocker.dependencies.iter().map(String::as_str))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}

@@ -1,0 +1,62 @@
+//! Clearance: the launch clearance register as a Leptos app.
+//!
+//! - [`domain`]: the register model and its pure evaluation.
+//! - [`clearance`]: what the page shows, and the server function that serves it.
+//! - [`pages`]: the views, rendered on the server and hydrated in the browser.
+//! - `live` (server only): the handle through which the server publishes readiness.
+
+pub mod clearance;
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod live;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects only run in the browser, once hydration has attached the app: the
+    // marker tells tests (and benchmarks) that the page is now interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            // Setting an attribute on the live body cannot fail in practice; a
+            // failure would only leave the marker unset.
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/clearance.css"/>
+        <Title text="Clearance"/>
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
