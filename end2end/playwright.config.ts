@@ -1,0 +1,74 @@
+import { defineConfig } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// Two instances of the real release server on the same database: one with no
+// dependency configured (the seed's picture), one with RESEND_API_KEY set.
+export const DEFAULT_URL = 'http://127.0.0.1:3100';
+export const ONE_CONFIGURED_URL = 'http://127.0.0.1:3101';
+export const SENTINEL = 'e2e-sentinel-value-4b1d';
+
+const root = path.resolve(__dirname, '..');
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Every dependency name the default register declares, so that nothing in the
+// test runner's own environment can configure one by accident.
+const register = readFileSync(path.join(root, 'registers/thesmios.toml'), 'utf8');
+const declared = [...register.matchAll(/^dependencies = \[(.*)\]$/gm)].flatMap((m) =>
+  m[1].split(',').map((name) => name.trim().replace(/"/g, '')),
+);
+
+function serverEnv(addr: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !declared.includes(key)) env[key] = value;
+  }
+  return {
+    ...env,
+    LEPTOS_SITE_ADDR: addr,
+    LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+    RUST_LOG: 'warn',
+    ...extra,
+  };
+}
+
+function server(addr: string, extra: Record<string, string> = {}) {
+  return {
+    command: path.join(root, 'target/release/server'),
+    cwd: root,
+    url: `http://${addr}/`,
+    env: serverEnv(addr, extra),
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+  };
+}
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  fullyParallel: true,
+  workers: 2,
+  reporter: [['list']],
+  use: {
+    baseURL: DEFAULT_URL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: [
+    server('127.0.0.1:3100'),
+    server('127.0.0.1:3101', { RESEND_API_KEY: SENTINEL }),
+  ],
+});

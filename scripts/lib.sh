@@ -1,0 +1,187 @@
+# Shared set-up for scripts/serve and scripts/test. Sourced, not run.
+#
+# Every step checks first and skips what is already there, so a second run is fast.
+# Tools are installed system-wide where they must be (Debian packages, cargo
+# binaries in ~/.cargo/bin) and project-locally otherwise (npm packages).
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Pinned tool versions; bump them here.
+CARGO_LEPTOS_VERSION="0.3.6"
+SQLX_CLI_VERSION="0.8.6"
+LOCAL_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:5432/clearance"
+
+step() { printf '\n\033[1;34m==>\033[0m \033[1m%s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  info "installing Debian packages: ${missing[*]}"
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root apt-get update -q >/dev/null
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+version_at_least() { # version_at_least HAVE WANT
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+# --- Rust: the WASM standard library, or its build-std fallback ---------------------
+#
+# Sets LEPTOS_BUILD_ARGS for cargo-leptos and HYDRATE_CLIPPY for the wasm32 lint.
+setup_rust() {
+  step "Rust toolchain for the server and the WASM front end"
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup first"
+  LEPTOS_BUILD_ARGS=()
+  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    info "wasm32-unknown-unknown is installed with rustup"
+    WASM_MODE=rustup
+  elif [ ! -d /usr/lib/rustlib/src/rust/library ] &&
+    info "trying: rustup target add wasm32-unknown-unknown (60 s limit)" &&
+    timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    WASM_MODE=rustup
+  else
+    # No wasm32 standard library can be downloaded here: build it from source with
+    # Debian's compiler (see README, "Toolchain").
+    info "building the wasm32 standard library from source (Debian rustc-web + rust-web-src)"
+    apt_install rustc-web cargo-web rust-web-src rust-web-clippy
+    WASM_MODE=build-std
+    local rustup_sysroot
+    rustup_sysroot="$(rustup run stable rustc --print sysroot)"
+    export RUSTC=/usr/bin/rustc
+    export RUSTC_BOOTSTRAP=1
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$rustup_sysroot/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
+    LEPTOS_BUILD_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+  fi
+  info "compiler: $(${RUSTC:-rustc} --version)"
+}
+
+# cargo-leptos needs Rust >= 1.96 to build; Debian's compiler provides it here.
+setup_cargo_leptos() {
+  step "cargo-leptos $CARGO_LEPTOS_VERSION"
+  if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    info "already installed"
+    return
+  fi
+  local rustc_for_install=rustc
+  if ! version_at_least "$(rustc --version | awk '{print $2}')" 1.96.0; then
+    apt_install rustc-web cargo-web
+    rustc_for_install=/usr/bin/rustc
+  fi
+  info "installing (several minutes, once)"
+  RUSTC="$rustc_for_install" CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+}
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+setup_wasm_bindgen() {
+  local version
+  version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
+  [ -n "$version" ] || die "wasm-bindgen not found in Cargo.lock"
+  step "wasm-bindgen CLI $version (matches Cargo.lock)"
+  if wasm-bindgen --version 2>/dev/null | grep -q " $version\$"; then
+    info "already installed"
+    return
+  fi
+  info "installing (about two minutes, once)"
+  cargo install wasm-bindgen-cli --version "$version" --force
+}
+
+# npm packages: wasm-opt (binaryen) for release builds, Playwright and axe for tests.
+setup_node_packages() {
+  step "npm packages (wasm-opt, Playwright)"
+  command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js and npm"
+  if [ -x end2end/node_modules/.bin/wasm-opt ] &&
+    [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
+    info "already installed"
+  else
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
+  info "$(wasm-opt --version)"
+}
+
+setup_sqlx_cli() {
+  step "sqlx-cli $SQLX_CLI_VERSION"
+  if cargo sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION"; then
+    info "already installed"
+    return
+  fi
+  info "installing (a few minutes, once)"
+  cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --locked --no-default-features --features postgres,rustls
+}
+
+# --- PostgreSQL ---------------------------------------------------------------------
+#
+# Honours DATABASE_URL. Without it, starts the machine's PostgreSQL 15 cluster and
+# creates the `clearance` role (allowed to create the test databases) and database.
+setup_database() {
+  step "PostgreSQL"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    info "using DATABASE_URL from the environment"
+    return
+  fi
+  apt_install postgresql-15 postgresql-client-15
+  if ! pg_lsclusters -h 2>/dev/null | awk '$1 == "15" && $2 == "main"' | grep -q .; then
+    info "creating cluster 15/main"
+    as_root pg_createcluster 15 main >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk '$1 == "15" && $2 == "main" { print $4 }' | grep -q online; then
+    info "starting cluster 15/main"
+    as_root pg_ctlcluster 15 main start
+  fi
+  local port
+  port="$(pg_lsclusters -h | awk '$1 == "15" && $2 == "main" { print $3 }')"
+  psql_admin() { as_root su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtAX $*"; }
+  if [ "$(psql_admin "-c \"SELECT 1 FROM pg_roles WHERE rolname = 'clearance'\"")" != "1" ]; then
+    info "creating role clearance"
+    psql_admin "-c \"CREATE ROLE clearance LOGIN CREATEDB PASSWORD 'clearance'\""
+  fi
+  if [ "$(psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname = 'clearance'\"")" != "1" ]; then
+    info "creating database clearance"
+    psql_admin "-c \"CREATE DATABASE clearance OWNER clearance\""
+  fi
+  export DATABASE_URL="${LOCAL_DATABASE_URL/5432/$port}"
+  info "DATABASE_URL=$DATABASE_URL"
+}
+
+# --- Browser ------------------------------------------------------------------------
+setup_chromium() {
+  step "Chromium for the end-to-end tests"
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    [ -x "$CHROMIUM_PATH" ] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"
+  else
+    apt_install chromium
+    export CHROMIUM_PATH=/usr/bin/chromium
+  fi
+  info "$("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
+}
+
+# --- Build --------------------------------------------------------------------------
+build_release() {
+  step "Building the release site (server + WASM) with cargo-leptos"
+  # Queries are checked against the committed metadata in .sqlx/, so the build
+  # needs no database.
+  SQLX_OFFLINE=true cargo leptos build --release "${LEPTOS_BUILD_ARGS[@]}"
+}

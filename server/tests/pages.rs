@@ -1,0 +1,74 @@
+//! HTTP tests of the real router, server-side rendered against a real database.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
+use app::live::LiveClearance;
+use server::readiness::ReadinessMonitor;
+use server::routes::{router, AppState};
+
+async fn app(pool: PgPool) -> axum::Router {
+    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
+    let (_monitor, readiness) = ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    router(AppState {
+        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
+        pool,
+        clearance: LiveClearance {
+            register,
+            readiness,
+        },
+    })
+}
+
+async fn get(app: axum::Router, uri: &str) -> (http::StatusCode, String) {
+    let response = app
+        .oneshot(http::Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_register_page_is_rendered_whole_on_the_server(pool: PgPool) {
+    let (status, html) = get(app(pool).await, "/").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "<dd>degraded</dd>",
+        "<dd>not_ready</dd>",
+        "<dd>7</dd>",
+        "<dd>6</dd>",
+        "Managed private beta: conditional. Invoice-led paid beta: conditional. Self-serve paid launch: blocked. Enterprise expansion: blocked.",
+        "THESMIOS_SMOKE_URL=https://www.thesmios.com npm run check:readiness -- --strict",
+        "/api/platform/launch-dossier?download=1",
+        "Public-safe by design.",
+    ] {
+        assert!(html.contains(expected), "missing {expected:?}");
+    }
+    assert_eq!(html.matches(r#"data-testid="blocker-row""#).count(), 7);
+    assert_eq!(html.matches(r#"data-testid="evidence-gate""#).count(), 6);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_scope_query_filters_rows_on_the_server(pool: PgPool) {
+    let (status, html) = get(app(pool).await, "/?scope=enterprise").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="blocker-row""#).count(), 4);
+    assert!(!html.contains(r#"data-scope="private-beta""#));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unknown_path_is_a_404(pool: PgPool) {
+    let (status, html) = get(app(pool).await, "/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Page not found"));
+}

@@ -1,0 +1,167 @@
+//! Database tests of the readiness snapshot history: each test gets its own
+//! PostgreSQL database from `#[sqlx::test]`, with the migrations applied.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use sqlx::PgPool;
+
+use app::clearance::ReadinessSnapshot;
+use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
+use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Register};
+use server::readiness::{snapshots, ReadinessMonitor, ENVIRONMENT_SOURCE};
+
+fn thesmios() -> Register {
+    parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap()
+}
+
+fn inputs(configured: &[&str]) -> ReadinessInputs {
+    ReadinessInputs {
+        dependencies: configured
+            .iter()
+            .map(|name| ((*name).to_owned(), DependencyState::Configured))
+            .collect::<BTreeMap<_, _>>(),
+        public_checks: vec![PublicCheck {
+            name: "database reachable".to_owned(),
+            passed: true,
+            detail: None,
+        }],
+    }
+}
+
+async fn record(pool: &PgPool, source: &str, configured: &[&str]) -> chrono::DateTime<Utc> {
+    let register = thesmios();
+    let snapshot = ReadinessSnapshot::new(source, inputs(configured), Utc::now());
+    let evaluation = evaluate(&register, &snapshot.inputs);
+    snapshots::record(pool, &snapshot, &evaluation)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_new_state_is_stored_with_its_evaluation(pool: PgPool) {
+    record(&pool, "environment", &[]).await;
+    let history = snapshots::history(&pool, "environment", 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].advisory, "degraded");
+    assert_eq!(history[0].strict, "not_ready");
+    assert_eq!(history[0].live_blockers, 7);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unchanged_state_is_not_stored_again_and_keeps_its_first_seen_time(pool: PgPool) {
+    let first = record(&pool, "environment", &[]).await;
+    let second = record(&pool, "environment", &[]).await;
+    assert_eq!(first, second);
+    assert_eq!(
+        snapshots::history(&pool, "environment", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_changed_state_is_stored_and_a_return_to_an_old_state_is_a_new_change(pool: PgPool) {
+    record(&pool, "environment", &[]).await;
+    record(&pool, "environment", &["RESEND_API_KEY"]).await;
+    record(&pool, "environment", &[]).await;
+    let history = snapshots::history(&pool, "environment", 10).await.unwrap();
+    let live: Vec<i32> = history.iter().map(|row| row.live_blockers).collect();
+    assert_eq!(live, [7, 6, 7], "newest first");
+    assert_ne!(history[0].digest, history[1].digest);
+    assert_eq!(history[0].digest, history[2].digest);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sources_keep_separate_histories(pool: PgPool) {
+    record(&pool, "environment", &[]).await;
+    record(&pool, "https://deployment.example", &[]).await;
+    assert_eq!(
+        snapshots::history(&pool, "environment", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        snapshots::history(&pool, "https://deployment.example", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_writers_store_one_change_once(pool: PgPool) {
+    let writers = (0..16).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move { record(&pool, "environment", &["RESEND_API_KEY"]).await })
+    });
+    let mut first_seen = Vec::new();
+    for writer in writers {
+        first_seen.push(writer.await.unwrap());
+    }
+    assert_eq!(
+        snapshots::history(&pool, "environment", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(first_seen.windows(2).all(|pair| pair[0] == pair[1]));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_database_refuses_a_malformed_snapshot(pool: PgPool) {
+    let outcome = sqlx::query(
+        "INSERT INTO readiness_snapshots (source, digest, inputs, advisory, strict, live_blockers)
+         VALUES ('environment', 'not-a-digest', '{}', 'ready', 'ready', 0)",
+    )
+    .execute(&pool)
+    .await;
+    assert!(outcome.is_err());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: PgPool) {
+    let register = Arc::new(thesmios());
+    let (_first, first_readiness) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    let first = first_readiness.borrow().clone();
+    assert!(first.recorded);
+    assert_eq!(first.source, ENVIRONMENT_SOURCE);
+    assert!(
+        first.inputs.public_checks_pass(),
+        "the database check passes"
+    );
+
+    // A second process (or a restart) seeing the same state reports the same time.
+    let (_second, second_readiness) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    let second = second_readiness.borrow().clone();
+    assert_eq!(second.first_seen_at, first.first_seen_at);
+    assert_eq!(second.digest, first.digest);
+    assert!(second.observed_at >= first.observed_at);
+    assert!(Utc::now() - second.first_seen_at < Duration::minutes(1));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_monitor_reports_an_unreachable_database_as_a_failed_public_check(pool: PgPool) {
+    let register = Arc::new(thesmios());
+    let (monitor, readiness) = ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    pool.close().await;
+    monitor.refresh().await;
+    let snapshot = readiness.borrow().clone();
+    assert!(!snapshot.inputs.public_checks_pass());
+    assert!(!snapshot.recorded, "the change could not be stored yet");
+    assert_eq!(
+        evaluate(&register, &snapshot.inputs).advisory,
+        app::domain::Readiness::NotReady
+    );
+}
