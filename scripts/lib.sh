@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Pinned tool versions; bump them here.
-CARGO_LEPTOS_VERSION="0.3.6"
+CARGO_LEPTOS_VERSION="0.3.11"
 SQLX_CLI_VERSION="0.8.6"
 LOCAL_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:5432/clearance"
 
