@@ -84,6 +84,11 @@ test('every line of the seed page is on the page, word for word', async ({ page 
 });
 
 test('the scope filter changes the rows after hydration without loading a page', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
   await page.goto('/');
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same document'));
@@ -102,6 +107,7 @@ test('the scope filter changes the rows after hydration without loading a page',
 
   // Still the first document: no navigation happened.
   expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same document');
+  expect(problems, 'no errors in the browser console (hydration mismatches show here)').toEqual([]);
 });
 
 test.describe('without JavaScript', () => {

@@ -125,6 +125,7 @@ fn Headline(evaluation: Arc<Evaluation>) -> impl IntoView {
             </dl>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -147,6 +148,7 @@ fn ObservedAt(
             {(!recorded).then(|| view! { <span class="warning">" (not yet stored: database unreachable)"</span> })}
         </p>
     }
+    .into_any()
 }
 
 fn format_time(time: DateTime<Utc>) -> String {
@@ -184,6 +186,7 @@ fn Motions(register: Arc<Register>, evaluation: Arc<Evaluation>) -> impl IntoVie
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -221,6 +224,7 @@ fn MotionCard(motion: LaunchMotion, state: MotionEvaluation) -> impl IntoView {
                 })}
         </article>
     }
+    .into_any()
 }
 
 /// The blocker scope filter, read from `?scope=` so it works as plain links before
@@ -365,6 +369,7 @@ fn Blockers(
                 })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -419,6 +424,7 @@ fn BlockerRow(
             <td>{blocker.if_missing}</td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
@@ -434,6 +440,7 @@ fn CustomerEvidenceSection(register: Arc<Register>) -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -448,6 +455,7 @@ fn GateCard(gate: EvidenceGate) -> impl IntoView {
             <p class="gate__missing"><span class="label">"If missing: "</span>{gate.if_missing}</p>
         </article>
     }
+    .into_any()
 }
 
 #[component]
@@ -474,4 +482,5 @@ fn EvidencePacksSection(register: Arc<Register>) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
