@@ -8,7 +8,11 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ReadinessInputs, Register};
+use std::collections::BTreeMap;
+
+use crate::domain::document::Staleness;
+use crate::domain::proof_run::ProofRun;
+use crate::domain::{Readiness, ReadinessChange, ReadinessInputs, Register};
 
 /// One observation of a deployment's readiness, as published by the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,10 +24,14 @@ pub struct ReadinessSnapshot {
     pub digest: String,
     /// When this state was first seen (from the stored snapshot history).
     pub first_seen_at: DateTime<Utc>,
-    /// When the source was last read.
+    /// When the source was last read successfully.
     pub observed_at: DateTime<Utc>,
     /// False while the snapshot could not be written to the database yet.
     pub recorded: bool,
+    /// The watched deployment's version, when it reports one.
+    pub version: Option<String>,
+    /// Set while a remote source is not answering.
+    pub stale: Option<Staleness>,
 }
 
 impl ReadinessSnapshot {
@@ -35,6 +43,49 @@ impl ReadinessSnapshot {
             first_seen_at: now,
             observed_at: now,
             recorded: false,
+            version: None,
+            stale: None,
+        }
+    }
+}
+
+/// The server-sent event name of a [`LiveState`] update on `/api/events`.
+pub const LIVE_EVENT: &str = "live";
+
+/// One point of the live-blocker chart: a stored snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    pub at: DateTime<Utc>,
+    pub live_blockers: u32,
+    pub advisory: Readiness,
+}
+
+/// One stored change of readiness.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub change: ReadinessChange,
+}
+
+/// Everything that changes while the page is open, pushed to it as one message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub readiness: ReadinessSnapshot,
+    /// Oldest first.
+    pub points: Vec<HistoryPoint>,
+    /// Newest first.
+    pub changes: Vec<HistoryEntry>,
+    /// The latest run of each proof that has one.
+    pub latest_runs: BTreeMap<String, ProofRun>,
+}
+
+impl LiveState {
+    pub fn new(readiness: ReadinessSnapshot) -> Self {
+        Self {
+            readiness,
+            points: Vec::new(),
+            changes: Vec::new(),
+            latest_runs: BTreeMap::new(),
         }
     }
 }
@@ -44,7 +95,7 @@ impl ReadinessSnapshot {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClearanceView {
     pub register: Arc<Register>,
-    pub readiness: Arc<ReadinessSnapshot>,
+    pub live: Arc<LiveState>,
 }
 
 /// Errors the register's server functions can answer with. Messages are safe to show.
@@ -70,6 +121,6 @@ pub async fn get_clearance() -> Result<ClearanceView, ClearanceError> {
     let live = use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)?;
     Ok(ClearanceView {
         register: Arc::clone(&live.register),
-        readiness: live.current(),
+        live: live.current(),
     })
 }

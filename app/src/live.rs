@@ -4,19 +4,19 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::clearance::ReadinessSnapshot;
+use crate::clearance::LiveState;
 use crate::domain::Register;
 
 /// Shared with every request through Leptos context: the loaded register and the
-/// latest readiness snapshot, published by the server's readiness monitor.
+/// latest live state, published by the server's readiness monitor.
 #[derive(Clone, Debug)]
 pub struct LiveClearance {
     pub register: Arc<Register>,
-    pub readiness: watch::Receiver<Arc<ReadinessSnapshot>>,
+    pub state: watch::Receiver<Arc<LiveState>>,
 }
 
 impl LiveClearance {
-    pub fn current(&self) -> Arc<ReadinessSnapshot> {
-        Arc::clone(&self.readiness.borrow())
+    pub fn current(&self) -> Arc<LiveState> {
+        Arc::clone(&self.state.borrow())
     }
 }

@@ -3,19 +3,35 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
+
+use app::domain::register::ReadinessSettings;
 
 /// Clearance: a live launch clearance register.
 ///
 /// Every option can also be set through the environment variable shown.
-// No `Debug`: the struct holds the database URL, which may carry a password.
+// No `Debug`: the struct holds the database URL and the API token.
 #[derive(Parser)]
 #[command(name = "server", version, about)]
 pub struct Cli {
     /// Register file (TOML). Without it the embedded Thesmios register is served.
     #[arg(long, env = "CLEARANCE_REGISTER", global = true, value_name = "PATH")]
     pub register: Option<PathBuf>,
+
+    /// PostgreSQL connection URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
+
+    /// Largest number of pooled PostgreSQL connections.
+    #[arg(long, env = "CLEARANCE_DB_MAX_CONNECTIONS", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_connections: u32,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -30,29 +46,107 @@ pub enum Command {
     Serve,
     /// Validate the register file and print what it declares; exit 1 if invalid.
     CheckRegister,
+    /// Print the readiness verdict and its reasons; exit 1 when not ready (for CI).
+    Check(CheckArgs),
+    /// Proof runs.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Strict readiness: ready only with no live blocker (or, with --motion, only
+    /// when the motion is clear). Without it: not_ready fails (or a blocked motion).
+    #[arg(long)]
+    pub strict: bool,
+    /// Judge one launch motion instead of the whole deployment.
+    #[arg(long, value_name = "ID")]
+    pub motion: Option<String>,
+    /// Ask a running Clearance server (its /api/readiness) instead of evaluating
+    /// this environment and database.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ProofCommand {
+    /// Record a proof run directly in the database.
+    Record(RecordArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RunStatus {
+    Passed,
+    Failed,
+}
+
+#[derive(clap::Args)]
+pub struct RecordArgs {
+    /// The proof's id in the register.
+    pub proof_id: String,
+    #[arg(long, value_enum)]
+    pub status: RunStatus,
+    /// The run's output: its SHA-256 is stored, and its last 2,000 characters
+    /// (secret values of configured dependencies redacted). `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Who ran it, or which CI job.
+    #[arg(long, env = "CLEARANCE_ACTOR", default_value = "command line")]
+    pub actor: String,
 }
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// PostgreSQL connection URL.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
-    database_url: Option<String>,
+    /// Watch a remote deployment's readiness document instead of this environment.
+    #[arg(long, env = "CLEARANCE_READINESS_URL", value_name = "URL")]
+    readiness_url: Option<String>,
 
-    /// Seconds between readings of the readiness source.
-    #[arg(long, env = "CLEARANCE_REFRESH_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    refresh_secs: u64,
+    /// Seconds between readings of the readiness source (overrides the register).
+    #[arg(long, env = "CLEARANCE_POLL_INTERVAL_SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    poll_interval_secs: Option<u64>,
 
-    /// Largest number of pooled PostgreSQL connections.
-    #[arg(long, env = "CLEARANCE_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub max_connections: u32,
+    /// Seconds a remote source may stay silent before it counts as unreachable
+    /// (overrides the register).
+    #[arg(long, env = "CLEARANCE_STALE_AFTER_SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    stale_after_secs: Option<u64>,
+
+    /// Bearer token that API clients (CI) must present to record proof runs.
+    #[arg(
+        long,
+        env = "CLEARANCE_API_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    api_token: Option<String>,
 }
 
-impl ServeArgs {
+impl Cli {
     pub fn database_url(&self) -> Option<SecretString> {
         self.database_url.clone().map(SecretString::from)
     }
+}
 
-    pub fn refresh_interval(&self) -> Duration {
-        Duration::from_secs(self.refresh_secs)
+impl ServeArgs {
+    /// The register's readiness settings with command-line overrides applied.
+    pub fn readiness_settings(&self, register: &ReadinessSettings) -> ReadinessSettings {
+        ReadinessSettings {
+            url: self.readiness_url.clone().or_else(|| register.url.clone()),
+            poll_interval_secs: self
+                .poll_interval_secs
+                .unwrap_or(register.poll_interval_secs),
+            stale_after_secs: self.stale_after_secs.unwrap_or(register.stale_after_secs),
+            ..register.clone()
+        }
     }
+
+    pub fn api_token(&self) -> Option<SecretString> {
+        self.api_token
+            .clone()
+            .filter(|token| !token.is_empty())
+            .map(SecretString::from)
+    }
+}
+
+pub fn seconds(secs: u64) -> Duration {
+    Duration::from_secs(secs)
 }

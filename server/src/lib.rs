@@ -4,10 +4,16 @@
 //! - [`register_source`]: which register file is loaded.
 //! - [`db`]: the PostgreSQL pool and migrations.
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
+//! - [`proofs`]: proof runs in the database.
+//! - [`api`]: the JSON API and the live event stream.
+//! - [`commands`]: the command-line commands other than serving.
 //! - [`routes`]: the HTTP application.
 
+pub mod api;
+pub mod commands;
 pub mod config;
 pub mod db;
+pub mod proofs;
 pub mod readiness;
 pub mod register_source;
 pub mod routes;

@@ -2,45 +2,89 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
+use app::domain::Register;
 use app::live::LiveClearance;
-use server::config::{Cli, Command};
-use server::readiness::ReadinessMonitor;
+use server::api::ApiToken;
+use server::config::{seconds, Cli, Command, ProofCommand};
+use server::readiness::remote::RemoteSource;
+use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
-use server::{db, register_source};
+use server::{commands, db, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Some(Command::CheckRegister) => check_register(&cli),
-        Some(Command::Serve) | None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("could not start the async runtime")
-            .and_then(|runtime| runtime.block_on(serve(cli))),
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
 
-fn check_register(cli: &Cli) -> anyhow::Result<()> {
-    let register = register_source::load(cli.register.as_deref())?;
-    println!(
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let register = Arc::new(register_source::load(cli.register.as_deref())?);
+    match &cli.command {
+        Some(Command::CheckRegister) => {
+            println!("{}", describe(&register));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Check(args)) => {
+            let pool = match (&args.url, cli.database_url()) {
+                (None, Some(url)) => Some(db::connect_and_migrate(&url, 2).await?),
+                _ => None,
+            };
+            let outcome = commands::check(&register, pool.as_ref(), args).await?;
+            print!("{}", outcome.report);
+            Ok(if outcome.ready {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Proof(ProofCommand::Record(args))) => {
+            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
+            println!("{}", commands::record_proof(&register, &pool, args).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Serve) | None => {
+            serve(&cli, register).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn database_url(cli: &Cli) -> anyhow::Result<secrecy::SecretString> {
+    cli.database_url().context(
+        "DATABASE_URL is not set: give the PostgreSQL URL in DATABASE_URL or --database-url",
+    )
+}
+
+fn describe(register: &Register) -> String {
+    format!(
         "{}: schema {}, {} motions, {} blockers, {} dependencies, {} proofs, {} evidence gates, {} evidence packs",
         register.organisation,
         register.schema_version,
@@ -50,31 +94,39 @@ fn check_register(cli: &Cli) -> anyhow::Result<()> {
         register.proofs.len(),
         register.customer_evidence.gates.len(),
         register.evidence_packs.packs.len(),
-    );
-    Ok(())
+    )
 }
 
-async fn serve(cli: Cli) -> anyhow::Result<()> {
-    let register = Arc::new(register_source::load(cli.register.as_deref())?);
-    let database_url = cli.serve.database_url().context(
-        "DATABASE_URL is not set: give the PostgreSQL URL in DATABASE_URL or --database-url",
-    )?;
-    let pool = db::connect_and_migrate(&database_url, cli.serve.max_connections).await?;
+async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
+    let pool = db::connect_and_migrate(&database_url(cli)?, cli.max_connections).await?;
+    let settings = cli.serve.readiness_settings(&register.readiness);
+    let source = match &settings.url {
+        Some(url) => Source::Remote {
+            source: RemoteSource::new(url.clone(), Duration::from_millis(settings.timeout_ms)),
+            stale_after: seconds(settings.stale_after_secs),
+        },
+        None => Source::Environment,
+    };
+    tracing::info!(source = %source.label(), "reading readiness");
 
-    let (monitor, readiness) = ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
-    monitor.spawn(cli.serve.refresh_interval());
+    let (monitor, state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), source).await;
+    monitor.spawn(seconds(settings.poll_interval_secs));
+    monitor.spawn_listener();
 
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let state = AppState {
+    let app_state = AppState {
         leptos_options,
         pool,
         clearance: LiveClearance {
             register: Arc::clone(&register),
-            readiness,
+            state,
         },
+        monitor_wake: monitor.waker(),
+        api_token: cli.serve.api_token().map(ApiToken::new),
     };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -84,7 +136,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         address = %listener.local_addr().unwrap_or(addr),
         "serving the launch clearance register"
     );
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(app_state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server stopped")?;

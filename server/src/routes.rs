@@ -1,4 +1,5 @@
-//! The HTTP application: Leptos pages and server functions, static files.
+//! The HTTP application: the JSON API, Leptos pages and server functions, and the
+//! built front end.
 
 use std::sync::Arc;
 
@@ -7,10 +8,13 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
+use tokio::sync::Notify;
 use tower_http::compression::CompressionLayer;
 
 use app::live::LiveClearance;
 use app::{shell, App};
+
+use crate::api::{self, ApiToken};
 
 /// Application state shared by every handler.
 #[derive(Clone, FromRef)]
@@ -18,6 +22,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub clearance: LiveClearance,
+    /// Wakes the readiness monitor after a local write.
+    pub monitor_wake: Arc<Notify>,
+    pub api_token: Option<ApiToken>,
 }
 
 /// Builds the whole router.
@@ -33,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     };
     let options = Arc::new(state.leptos_options.clone());
     Router::new()
+        .merge(api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = Arc::clone(&options);
             move || shell((*options).clone())

@@ -12,19 +12,19 @@ use tower::ServiceExt;
 
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::live::LiveClearance;
-use server::readiness::ReadinessMonitor;
+use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
 
 async fn app(pool: PgPool) -> axum::Router {
     let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
-    let (_monitor, readiness) = ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    let (monitor, state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
     router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool,
-        clearance: LiveClearance {
-            register,
-            readiness,
-        },
+        clearance: LiveClearance { register, state },
+        monitor_wake: monitor.waker(),
+        api_token: None,
     })
 }
 

@@ -11,8 +11,10 @@ use sqlx::PgPool;
 
 use app::clearance::ReadinessSnapshot;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Register};
-use server::readiness::{snapshots, ReadinessMonitor, ENVIRONMENT_SOURCE};
+use app::domain::{
+    evaluate, DependencyState, PublicCheck, Readiness, ReadinessChange, ReadinessInputs, Register,
+};
+use server::readiness::{snapshots, ReadinessMonitor, Source, ENVIRONMENT_SOURCE};
 
 fn thesmios() -> Register {
     parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap()
@@ -29,6 +31,12 @@ fn inputs(configured: &[&str]) -> ReadinessInputs {
             passed: true,
             detail: None,
         }],
+        // Every proof passes, so configuring a dependency clears its blocker.
+        proofs: thesmios()
+            .proofs
+            .iter()
+            .map(|proof| (proof.id.clone(), true))
+            .collect(),
     }
 }
 
@@ -41,14 +49,27 @@ async fn record(pool: &PgPool, source: &str, configured: &[&str]) -> chrono::Dat
         .unwrap()
 }
 
+async fn live_counts(pool: &PgPool, source: &str) -> Vec<u32> {
+    snapshots::points(pool, source, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|point| point.live_blockers)
+        .collect()
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn a_new_state_is_stored_with_its_evaluation(pool: PgPool) {
     record(&pool, "environment", &[]).await;
-    let history = snapshots::history(&pool, "environment", 10).await.unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].advisory, "degraded");
-    assert_eq!(history[0].strict, "not_ready");
-    assert_eq!(history[0].live_blockers, 7);
+    let points = snapshots::points(&pool, "environment", 10).await.unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].advisory, Readiness::Degraded);
+    assert_eq!(points[0].live_blockers, 7);
+    // The first state of a source has nothing to differ from.
+    assert!(snapshots::changes(&pool, "environment", 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -56,45 +77,45 @@ async fn an_unchanged_state_is_not_stored_again_and_keeps_its_first_seen_time(po
     let first = record(&pool, "environment", &[]).await;
     let second = record(&pool, "environment", &[]).await;
     assert_eq!(first, second);
-    assert_eq!(
-        snapshots::history(&pool, "environment", 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(live_counts(&pool, "environment").await, [7]);
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_changed_state_is_stored_and_a_return_to_an_old_state_is_a_new_change(pool: PgPool) {
+async fn a_changed_state_is_stored_with_what_changed(pool: PgPool) {
     record(&pool, "environment", &[]).await;
     record(&pool, "environment", &["RESEND_API_KEY"]).await;
     record(&pool, "environment", &[]).await;
-    let history = snapshots::history(&pool, "environment", 10).await.unwrap();
-    let live: Vec<i32> = history.iter().map(|row| row.live_blockers).collect();
-    assert_eq!(live, [7, 6, 7], "newest first");
-    assert_ne!(history[0].digest, history[1].digest);
-    assert_eq!(history[0].digest, history[2].digest);
+    assert_eq!(
+        live_counts(&pool, "environment").await,
+        [7, 6, 7],
+        "oldest first"
+    );
+    let changes: Vec<ReadinessChange> = snapshots::changes(&pool, "environment", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.change)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ReadinessChange::BlockerWentLive {
+                blocker: "support-email".to_owned()
+            },
+            ReadinessChange::BlockerCleared {
+                blocker: "support-email".to_owned()
+            },
+        ],
+        "newest first; no motion changed status"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn sources_keep_separate_histories(pool: PgPool) {
     record(&pool, "environment", &[]).await;
-    record(&pool, "https://deployment.example", &[]).await;
-    assert_eq!(
-        snapshots::history(&pool, "environment", 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        snapshots::history(&pool, "https://deployment.example", 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    record(&pool, "https://deployment.example", &["RESEND_API_KEY"]).await;
+    assert_eq!(live_counts(&pool, "environment").await, [7]);
+    assert_eq!(live_counts(&pool, "https://deployment.example").await, [6]);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -107,13 +128,7 @@ async fn concurrent_writers_store_one_change_once(pool: PgPool) {
     for writer in writers {
         first_seen.push(writer.await.unwrap());
     }
-    assert_eq!(
-        snapshots::history(&pool, "environment", 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(live_counts(&pool, "environment").await, [6]);
     assert!(first_seen.windows(2).all(|pair| pair[0] == pair[1]));
 }
 
@@ -131,9 +146,9 @@ async fn the_database_refuses_a_malformed_snapshot(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: PgPool) {
     let register = Arc::new(thesmios());
-    let (_first, first_readiness) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
-    let first = first_readiness.borrow().clone();
+    let (_first, first_state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+    let first = first_state.borrow().readiness.clone();
     assert!(first.recorded);
     assert_eq!(first.source, ENVIRONMENT_SOURCE);
     assert!(
@@ -142,9 +157,9 @@ async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: 
     );
 
     // A second process (or a restart) seeing the same state reports the same time.
-    let (_second, second_readiness) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
-    let second = second_readiness.borrow().clone();
+    let (_second, second_state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+    let second = second_state.borrow().readiness.clone();
     assert_eq!(second.first_seen_at, first.first_seen_at);
     assert_eq!(second.digest, first.digest);
     assert!(second.observed_at >= first.observed_at);
@@ -154,14 +169,15 @@ async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_monitor_reports_an_unreachable_database_as_a_failed_public_check(pool: PgPool) {
     let register = Arc::new(thesmios());
-    let (monitor, readiness) = ReadinessMonitor::start(Arc::clone(&register), pool.clone()).await;
+    let (monitor, state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
     pool.close().await;
     monitor.refresh().await;
-    let snapshot = readiness.borrow().clone();
+    let snapshot = state.borrow().readiness.clone();
     assert!(!snapshot.inputs.public_checks_pass());
     assert!(!snapshot.recorded, "the change could not be stored yet");
     assert_eq!(
         evaluate(&register, &snapshot.inputs).advisory,
-        app::domain::Readiness::NotReady
+        Readiness::NotReady
     );
 }

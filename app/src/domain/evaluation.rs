@@ -37,12 +37,16 @@ pub struct PublicCheck {
     pub detail: Option<String>,
 }
 
-/// What a readiness source observed about a deployment.
+/// What a readiness source observed about a deployment, and which proofs pass.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadinessInputs {
     /// Dependency name → state. A declared name absent from the map counts as missing.
     pub dependencies: BTreeMap<String, DependencyState>,
     pub public_checks: Vec<PublicCheck>,
+    /// Proof id → whether its latest run passed within the freshness window.
+    /// A proof absent from the map has not passed.
+    #[serde(default)]
+    pub proofs: BTreeMap<String, bool>,
 }
 
 impl ReadinessInputs {
@@ -51,6 +55,10 @@ impl ReadinessInputs {
             .get(name)
             .copied()
             .unwrap_or(DependencyState::Missing)
+    }
+
+    pub fn proof_passing(&self, proof_id: &str) -> bool {
+        self.proofs.get(proof_id).copied().unwrap_or(false)
     }
 
     pub fn public_checks_pass(&self) -> bool {
@@ -66,11 +74,12 @@ impl ReadinessInputs {
 }
 
 /// Advisory or strict readiness level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Readiness {
     Ready,
     Degraded,
+    #[default]
     NotReady,
 }
 
@@ -129,12 +138,15 @@ pub enum Reason {
         blocker: String,
         title: String,
         missing: Vec<String>,
+        /// The proof's name, when it has no passing run.
+        unproven: Option<String>,
     },
     ScopedBlockerLive {
         blocker: String,
         title: String,
         scope: String,
         missing: Vec<String>,
+        unproven: Option<String>,
     },
     EvidenceGateOutstanding {
         gate: String,
@@ -164,21 +176,27 @@ impl fmt::Display for Reason {
                 "Strict readiness is not_ready: {live_blockers} live blocker{}",
                 if *live_blockers == 1 { "" } else { "s" }
             ),
-            Self::RequiredBlockerLive { title, missing, .. } => {
+            Self::RequiredBlockerLive {
+                title,
+                missing,
+                unproven,
+                ..
+            } => {
                 write!(f, "Required blocker live: {title}")?;
-                write_missing(f, missing)
+                write_why_live(f, missing, unproven.as_deref())
             }
             Self::ScopedBlockerLive {
                 title,
                 scope,
                 missing,
+                unproven,
                 ..
             } => {
                 write!(
                     f,
                     "{scope} blocker to prove or scope into the order form: {title}"
                 )?;
-                write_missing(f, missing)
+                write_why_live(f, missing, unproven.as_deref())
             }
             Self::EvidenceGateOutstanding { name, .. } => {
                 write!(f, "Customer evidence outstanding: {name}")
@@ -187,11 +205,20 @@ impl fmt::Display for Reason {
     }
 }
 
-fn write_missing(f: &mut fmt::Formatter<'_>, missing: &[String]) -> fmt::Result {
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        write!(f, " ({} missing)", missing.join(", "))
+fn write_why_live(
+    f: &mut fmt::Formatter<'_>,
+    missing: &[String],
+    unproven: Option<&str>,
+) -> fmt::Result {
+    match (missing.is_empty(), unproven) {
+        (true, None) => Ok(()),
+        (false, None) => write!(f, " ({} missing)", missing.join(", ")),
+        (true, Some(proof)) => write!(f, " ({proof} has no passing run)"),
+        (false, Some(proof)) => write!(
+            f,
+            " ({} missing; {proof} has no passing run)",
+            missing.join(", ")
+        ),
     }
 }
 
@@ -201,6 +228,7 @@ pub struct BlockerEvaluation {
     pub id: String,
     pub live: bool,
     pub missing: Vec<String>,
+    pub proof_passing: bool,
 }
 
 /// One motion's computed status and the reasons for it.
@@ -241,12 +269,28 @@ impl Evaluation {
         self.motions.iter().find(|motion| motion.id == id)
     }
 
-    fn is_live(&self, blocker_id: &str) -> bool {
-        self.blocker(blocker_id).is_some_and(|blocker| blocker.live)
+    /// What the history compares between two evaluations.
+    pub fn summary(&self) -> EvaluationSummary {
+        EvaluationSummary {
+            advisory: self.advisory,
+            strict: self.strict,
+            live_blockers: self
+                .blockers
+                .iter()
+                .filter(|blocker| blocker.live)
+                .map(|blocker| blocker.id.clone())
+                .collect(),
+            motions: self
+                .motions
+                .iter()
+                .map(|motion| (motion.id.clone(), motion.status))
+                .collect(),
+        }
     }
 }
 
-/// A blocker is live while any of its dependencies is missing.
+/// A blocker is live while any of its dependencies is missing or its proof has no
+/// passing run.
 pub fn evaluate_blocker(blocker: &Blocker, inputs: &ReadinessInputs) -> BlockerEvaluation {
     let missing: Vec<String> = blocker
         .dependencies
@@ -254,11 +298,22 @@ pub fn evaluate_blocker(blocker: &Blocker, inputs: &ReadinessInputs) -> BlockerE
         .filter(|name| inputs.dependency(name) == DependencyState::Missing)
         .cloned()
         .collect();
+    let proof_passing = inputs.proof_passing(&blocker.proof);
     BlockerEvaluation {
         id: blocker.id.clone(),
-        live: !missing.is_empty(),
+        live: !missing.is_empty() || !proof_passing,
         missing,
+        proof_passing,
     }
+}
+
+/// The proof's name when the blocker is held live by its proof.
+fn unproven(register: &Register, blocker: &Blocker, state: &BlockerEvaluation) -> Option<String> {
+    (!state.proof_passing).then(|| {
+        register
+            .proof(&blocker.proof)
+            .map_or_else(|| blocker.proof.clone(), |proof| proof.name.clone())
+    })
 }
 
 /// Advisory readiness: `not_ready` when public checks fail, `degraded` with live
@@ -350,17 +405,15 @@ pub fn evaluate_motion(
                     blocker: blocker.id.clone(),
                     title: blocker.title.clone(),
                     missing: state.missing.clone(),
+                    unproven: unproven(register, blocker, state),
                 });
             }
         }
     }
-    for blocker in &register.blockers {
+    for (blocker, state) in register.blockers.iter().zip(&evaluation.blockers) {
         let scoped = requires.conditional_scopes.contains(&blocker.scope);
         let already_hard = requires.cleared_blockers.contains(&blocker.id);
-        if scoped
-            && !already_hard
-            && evaluation.is_live(&blocker.id)
-            && !context.excluded_blockers.contains(&blocker.id)
+        if scoped && !already_hard && state.live && !context.excluded_blockers.contains(&blocker.id)
         {
             reasons.push(Reason::ScopedBlockerLive {
                 blocker: blocker.id.clone(),
@@ -368,10 +421,8 @@ pub fn evaluate_motion(
                 scope: register
                     .scope(&blocker.scope)
                     .map_or_else(|| blocker.scope.clone(), |scope| scope.label.clone()),
-                missing: evaluation
-                    .blocker(&blocker.id)
-                    .map(|state| state.missing.clone())
-                    .unwrap_or_default(),
+                missing: state.missing.clone(),
+                unproven: unproven(register, blocker, state),
             });
         }
     }
@@ -409,4 +460,84 @@ pub fn decision_summary(register: &Register, evaluation: &Evaluation) -> String 
         .map(|(motion, state)| format!("{}: {}.", motion.short_name, state.status))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The parts of an evaluation whose changes make the readiness history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationSummary {
+    pub advisory: Readiness,
+    pub strict: Readiness,
+    pub live_blockers: BTreeSet<String>,
+    pub motions: BTreeMap<String, MotionStatus>,
+}
+
+/// One change between two successive evaluations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReadinessChange {
+    AdvisoryChanged {
+        from: Readiness,
+        to: Readiness,
+    },
+    StrictChanged {
+        from: Readiness,
+        to: Readiness,
+    },
+    BlockerWentLive {
+        blocker: String,
+    },
+    BlockerCleared {
+        blocker: String,
+    },
+    MotionChanged {
+        motion: String,
+        from: Option<MotionStatus>,
+        to: Option<MotionStatus>,
+    },
+}
+
+/// Every change from `before` to `after`, readiness first, then blockers and motions
+/// in id order.
+pub fn changes_between(
+    before: &EvaluationSummary,
+    after: &EvaluationSummary,
+) -> Vec<ReadinessChange> {
+    let mut changes = Vec::new();
+    if before.advisory != after.advisory {
+        changes.push(ReadinessChange::AdvisoryChanged {
+            from: before.advisory,
+            to: after.advisory,
+        });
+    }
+    if before.strict != after.strict {
+        changes.push(ReadinessChange::StrictChanged {
+            from: before.strict,
+            to: after.strict,
+        });
+    }
+    for blocker in after.live_blockers.difference(&before.live_blockers) {
+        changes.push(ReadinessChange::BlockerWentLive {
+            blocker: blocker.clone(),
+        });
+    }
+    for blocker in before.live_blockers.difference(&after.live_blockers) {
+        changes.push(ReadinessChange::BlockerCleared {
+            blocker: blocker.clone(),
+        });
+    }
+    let motions: BTreeSet<&String> = before.motions.keys().chain(after.motions.keys()).collect();
+    for motion in motions {
+        let (from, to) = (
+            before.motions.get(motion).copied(),
+            after.motions.get(motion).copied(),
+        );
+        if from != to {
+            changes.push(ReadinessChange::MotionChanged {
+                motion: motion.clone(),
+                from,
+                to,
+            });
+        }
+    }
+    changes
 }

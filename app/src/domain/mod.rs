@@ -1,7 +1,9 @@
 //! The pure domain: the register model and its evaluation. No I/O, no framework;
 //! compiled into both the server and the browser, tested without a database.
 
+pub mod document;
 pub mod evaluation;
+pub mod proof_run;
 pub mod register;
 #[cfg(feature = "ssr")]
 pub mod register_file;
@@ -10,8 +12,8 @@ pub mod register_file;
 mod tests;
 
 pub use evaluation::{
-    decision_summary, evaluate, evaluate_with_context, BlockerEvaluation, CustomerContext,
-    DependencyState, Evaluation, MotionEvaluation, MotionStatus, PublicCheck, Readiness,
-    ReadinessInputs, Reason,
+    changes_between, decision_summary, evaluate, evaluate_with_context, BlockerEvaluation,
+    CustomerContext, DependencyState, Evaluation, EvaluationSummary, MotionEvaluation,
+    MotionStatus, PublicCheck, Readiness, ReadinessChange, ReadinessInputs, Reason,
 };
 pub use register::Register;

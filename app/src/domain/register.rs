@@ -22,6 +22,35 @@ pub struct Register {
     pub customer_evidence: CustomerEvidence,
     pub evidence_packs: EvidencePacks,
     pub boundaries: Boundaries,
+    pub readiness: ReadinessSettings,
+}
+
+/// Where readiness comes from and how fresh it must be. Every field has a default,
+/// and the server's command line can override the source settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessSettings {
+    /// A remote deployment's readiness URL; without one the server reads its own
+    /// environment.
+    pub url: Option<String>,
+    pub poll_interval_secs: u64,
+    pub timeout_ms: u64,
+    /// How long a remote source may go unanswered before its public checks count
+    /// as failed.
+    pub stale_after_secs: u64,
+    /// A proof counts as passing while its latest run passed within this many days.
+    pub proof_freshness_days: u32,
+}
+
+impl Default for ReadinessSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            poll_interval_secs: 5,
+            timeout_ms: 2_000,
+            stale_after_secs: 30,
+            proof_freshness_days: 30,
+        }
+    }
 }
 
 /// The page's title block.

@@ -12,7 +12,8 @@ use serde_spanned::Spanned;
 
 use super::register::{
     Blocker, Boundaries, CustomerEvidence, Decision, EvidenceGate, EvidencePack, EvidencePacks,
-    LaunchMotion, MotionRequirements, PageText, ProofPath, Register, Scope, SCHEMA_VERSION,
+    LaunchMotion, MotionRequirements, PageText, ProofPath, ReadinessSettings, Register, Scope,
+    SCHEMA_VERSION,
 };
 
 /// The Thesmios register, compiled in as the default.
@@ -93,6 +94,18 @@ struct RawRegister {
     customer_evidence: RawCustomerEvidence,
     evidence_packs: RawEvidencePacks,
     boundaries: RawBoundaries,
+    #[serde(default)]
+    readiness: RawReadiness,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReadiness {
+    url: Option<Text>,
+    poll_interval_secs: Option<Spanned<u64>>,
+    timeout_ms: Option<Spanned<u64>>,
+    stale_after_secs: Option<Spanned<u64>>,
+    proof_freshness_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +391,8 @@ impl Checker<'_> {
                 .collect(),
         };
 
+        let readiness = self.check_readiness(raw.readiness);
+
         Register {
             schema_version: raw.schema_version.into_inner(),
             organisation,
@@ -390,6 +405,73 @@ impl Checker<'_> {
             customer_evidence,
             evidence_packs,
             boundaries,
+            readiness,
+        }
+    }
+
+    fn check_readiness(&mut self, raw: RawReadiness) -> ReadinessSettings {
+        let defaults = ReadinessSettings::default();
+        let url = raw.url.map(|url| {
+            let span = url.span();
+            let url = url.into_inner();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                self.problem(
+                    &span,
+                    format!("readiness.url {url:?} must start with http:// or https://"),
+                );
+            }
+            url
+        });
+        let mut bounded = |value: Option<Spanned<u64>>,
+                           field: &str,
+                           range: std::ops::RangeInclusive<u64>,
+                           default: u64| {
+            value.map_or(default, |value| {
+                if !range.contains(value.get_ref()) {
+                    self.problem(
+                        &value.span(),
+                        format!(
+                            "readiness.{field} must be between {} and {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    );
+                }
+                value.into_inner()
+            })
+        };
+        let poll_interval_secs = bounded(
+            raw.poll_interval_secs,
+            "poll_interval_secs",
+            1..=3_600,
+            defaults.poll_interval_secs,
+        );
+        let timeout_ms = bounded(
+            raw.timeout_ms,
+            "timeout_ms",
+            100..=60_000,
+            defaults.timeout_ms,
+        );
+        let stale_after_secs = bounded(
+            raw.stale_after_secs,
+            "stale_after_secs",
+            1..=86_400,
+            defaults.stale_after_secs,
+        );
+        let proof_freshness_days = bounded(
+            raw.proof_freshness_days
+                .map(|days| Spanned::new(days.span(), u64::from(days.into_inner()))),
+            "proof_freshness_days",
+            1..=3_650,
+            u64::from(defaults.proof_freshness_days),
+        );
+        ReadinessSettings {
+            url,
+            poll_interval_secs,
+            timeout_ms,
+            stale_after_secs,
+            proof_freshness_days: u32::try_from(proof_freshness_days)
+                .unwrap_or(defaults.proof_freshness_days),
         }
     }
 

@@ -4,6 +4,8 @@
 #![cfg(feature = "ssr")]
 #![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
+use std::collections::BTreeMap;
+
 use super::register_file::{parse_register, RegisterFileError, DEFAULT_REGISTER};
 use super::*;
 
@@ -11,7 +13,8 @@ fn thesmios() -> Register {
     parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap()
 }
 
-/// Readiness with the public checks passing and only `configured` present.
+/// Readiness with the public checks passing, only `configured` present, and no
+/// proof run.
 fn inputs_with(register: &Register, configured: &[&str]) -> ReadinessInputs {
     ReadinessInputs {
         dependencies: register
@@ -31,12 +34,26 @@ fn inputs_with(register: &Register, configured: &[&str]) -> ReadinessInputs {
             passed: true,
             detail: None,
         }],
+        proofs: BTreeMap::new(),
     }
 }
 
+fn with_passing_proofs(mut inputs: ReadinessInputs, proofs: &[&str]) -> ReadinessInputs {
+    for proof in proofs {
+        inputs.proofs.insert((*proof).to_owned(), true);
+    }
+    inputs
+}
+
+/// Every dependency configured and every proof passing.
 fn everything_configured(register: &Register) -> ReadinessInputs {
     let names = register.dependency_names();
-    inputs_with(register, &names)
+    let proofs: Vec<&str> = register
+        .proofs
+        .iter()
+        .map(|proof| proof.id.as_str())
+        .collect();
+    with_passing_proofs(inputs_with(register, &names), &proofs)
 }
 
 fn status(evaluation: &Evaluation, motion: &str) -> MotionStatus {
@@ -155,6 +172,7 @@ fn one_missing_stripe_key_blocks_self_serve_with_that_reason() {
         blocker: "stripe-self-serve-billing".to_owned(),
         title: "Stripe self-serve billing".to_owned(),
         missing: vec!["STRIPE_PRICE_MONITORING".to_owned()],
+        unproven: None,
     }));
     let text: Vec<String> = self_serve.reasons.iter().map(ToString::to_string).collect();
     assert!(text.contains(
@@ -169,9 +187,13 @@ fn one_missing_stripe_key_blocks_self_serve_with_that_reason() {
 }
 
 #[test]
-fn configuring_one_dependency_clears_only_its_blocker() {
+fn configuring_a_dependency_and_passing_its_proof_clears_only_its_blocker() {
     let register = thesmios();
-    let evaluation = evaluate(&register, &inputs_with(&register, &["RESEND_API_KEY"]));
+    let inputs = with_passing_proofs(
+        inputs_with(&register, &["RESEND_API_KEY"]),
+        &["support-status-notification"],
+    );
+    let evaluation = evaluate(&register, &inputs);
     assert_eq!(evaluation.live_blockers, 6);
     assert!(!evaluation.blocker("support-email").unwrap().live);
     assert!(
@@ -180,6 +202,96 @@ fn configuring_one_dependency_clears_only_its_blocker() {
             .unwrap()
             .live
     );
+}
+
+#[test]
+fn a_configured_blocker_stays_live_until_its_proof_passes() {
+    let register = thesmios();
+    let names = register.dependency_names();
+    let evaluation = evaluate(&register, &inputs_with(&register, &names));
+    assert_eq!(evaluation.live_blockers, 7);
+    let support = evaluation.blocker("support-email").unwrap();
+    assert!(support.live && support.missing.is_empty() && !support.proof_passing);
+    let self_serve = evaluation.motion("self-serve-paid-launch").unwrap();
+    let text: Vec<String> = self_serve.reasons.iter().map(ToString::to_string).collect();
+    assert!(
+        text.contains(
+            &"Required blocker live: Support email (Support and status notification proof has no passing run)"
+                .to_owned()
+        ),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn a_passing_proof_does_not_clear_a_blocker_with_a_missing_dependency() {
+    let register = thesmios();
+    let inputs = with_passing_proofs(
+        inputs_with(&register, &[]),
+        &["support-status-notification"],
+    );
+    let evaluation = evaluate(&register, &inputs);
+    let support = evaluation.blocker("support-email").unwrap();
+    assert!(support.live && support.proof_passing);
+    assert_eq!(evaluation.live_blockers, 7);
+}
+
+#[test]
+fn one_proof_shared_by_four_blockers_clears_none_while_their_keys_are_missing() {
+    let register = thesmios();
+    let inputs = with_passing_proofs(inputs_with(&register, &[]), &["scim-enterprise-sso"]);
+    assert_eq!(evaluate(&register, &inputs).live_blockers, 7);
+}
+
+#[test]
+fn the_history_records_what_changed_between_two_evaluations() {
+    let register = thesmios();
+    let before = evaluate(&register, &inputs_with(&register, &[])).summary();
+    let after = evaluate(&register, &everything_configured(&register)).summary();
+    let changes = changes_between(&before, &after);
+    assert!(changes.contains(&ReadinessChange::AdvisoryChanged {
+        from: Readiness::Degraded,
+        to: Readiness::Ready
+    }));
+    assert!(changes.contains(&ReadinessChange::StrictChanged {
+        from: Readiness::NotReady,
+        to: Readiness::Ready
+    }));
+    let cleared = changes
+        .iter()
+        .filter(|change| matches!(change, ReadinessChange::BlockerCleared { .. }))
+        .count();
+    assert_eq!(cleared, 7);
+    assert!(changes.contains(&ReadinessChange::MotionChanged {
+        motion: "self-serve-paid-launch".to_owned(),
+        from: Some(MotionStatus::Blocked),
+        to: Some(MotionStatus::Clear),
+    }));
+    let back = changes_between(&after, &before);
+    let went_live = back
+        .iter()
+        .filter(|change| matches!(change, ReadinessChange::BlockerWentLive { .. }))
+        .count();
+    assert_eq!(went_live, 7);
+    assert!(changes_between(&before, &before).is_empty());
+}
+
+#[test]
+fn the_readiness_settings_default_and_are_validated() {
+    let register = thesmios();
+    assert_eq!(register.readiness.url, None);
+    assert_eq!(register.readiness.proof_freshness_days, 30);
+    let text = altered("poll_interval_secs = 5", "poll_interval_secs = 0");
+    assert_single_problem(
+        &text,
+        "poll_interval_secs = 0",
+        "readiness.poll_interval_secs must be between 1 and 3600",
+    );
+    let text = altered(
+        "timeout_ms = 2000",
+        "timeout_ms = 2000\nurl = \"ftp://example.com\"",
+    );
+    assert_single_problem(&text, "ftp://", "must start with http:// or https://");
 }
 
 #[test]
@@ -216,13 +328,14 @@ fn failing_public_checks_make_advisory_not_ready_and_block_every_motion() {
 #[test]
 fn private_beta_blockers_cleared_leave_private_beta_conditional_only_on_evidence() {
     let register = thesmios();
-    let evaluation = evaluate(
-        &register,
-        &inputs_with(
+    let inputs = with_passing_proofs(
+        inputs_with(
             &register,
             &["data_sets", "data_set_records", "RESEND_API_KEY"],
         ),
+        &["authenticated-access-rls", "support-status-notification"],
     );
+    let evaluation = evaluate(&register, &inputs);
     let beta = evaluation.motion("managed-private-beta").unwrap();
     assert_eq!(beta.status, MotionStatus::Conditional);
     assert!(beta

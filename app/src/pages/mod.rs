@@ -1,5 +1,7 @@
 //! The app's pages.
 
+pub mod history;
+pub mod live_updates;
 mod register_page;
 
 pub use register_page::RegisterPage;

@@ -7,12 +7,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::clearance::{get_clearance, ClearanceError, ClearanceView};
+use crate::clearance::{get_clearance, ClearanceError, ClearanceView, LiveState};
+use crate::domain::proof_run::ProofRun;
 use crate::domain::register::{Blocker, EvidenceGate, LaunchMotion};
 use crate::domain::{
     decision_summary, evaluate, BlockerEvaluation, DependencyState, Evaluation, MotionEvaluation,
     ReadinessInputs, Register,
 };
+use crate::pages::history::History;
+use crate::pages::live_updates::{subscribe, Connection, ConnectionIndicator};
 
 /// `/`: the register, with the live-blocker table filtered by `?scope=`.
 #[component]
@@ -45,9 +48,14 @@ fn Unavailable(error: ClearanceError) -> impl IntoView {
 #[component]
 fn RegisterView(clearance: ClearanceView) -> impl IntoView {
     let register = Arc::clone(&clearance.register);
-    let readiness = Arc::clone(&clearance.readiness);
-    let evaluation = Arc::new(evaluate(&register, &readiness.inputs));
-    let summary = decision_summary(&register, &evaluation);
+    let live = RwSignal::new(Arc::clone(&clearance.live));
+    let connection = RwSignal::new(Connection::Static);
+    // Effects run only in the browser: once hydrated, follow the server's pushes.
+    Effect::new(move |_| subscribe(live, connection));
+    let evaluation = Memo::new({
+        let register = Arc::clone(&register);
+        move |_| Arc::new(evaluate(&register, &live.read().readiness.inputs))
+    });
     let page = register.page.clone();
     let title = format!("{} · {}", register.page.title, register.organisation);
 
@@ -60,27 +68,43 @@ fn RegisterView(clearance: ClearanceView) -> impl IntoView {
             <p class="masthead__intro">{page.introduction}</p>
         </header>
         <main class="page">
-            <Headline evaluation=Arc::clone(&evaluation)/>
-            <ObservedAt
-                first_seen_at=readiness.first_seen_at
-                observed_at=readiness.observed_at
-                source=readiness.source.clone()
-                digest=readiness.digest.clone()
-                recorded=readiness.recorded
-            />
+            <ConnectionIndicator connection/>
+            {move || view! { <Headline evaluation=evaluation.get()/> }}
+            {move || view! { <ObservedAt live=live.get()/> }}
             <section class="decision" aria-labelledby="decision-heading">
                 <h2 id="decision-heading">"Decision"</h2>
                 <p class="decision__statement">{register.decision.statement.clone()}</p>
-                <p class="decision__summary" data-testid="decision-summary">{summary}</p>
+                <p class="decision__summary" data-testid="decision-summary">
+                    {
+                        let register = Arc::clone(&register);
+                        move || decision_summary(&register, &evaluation.get())
+                    }
+                </p>
                 <p class="decision__label">"Strict readiness check"</p>
                 <pre class="command"><code>{register.decision.strict_check_command.clone()}</code></pre>
             </section>
-            <Motions register=Arc::clone(&register) evaluation=Arc::clone(&evaluation)/>
-            <Blockers
-                register=Arc::clone(&register)
-                evaluation=Arc::clone(&evaluation)
-                inputs=readiness.inputs.clone()
-            />
+            {
+                let register = Arc::clone(&register);
+                move || view! { <Motions register=Arc::clone(&register) evaluation=evaluation.get()/> }
+            }
+            {
+                let register = Arc::clone(&register);
+                move || {
+                    let live = live.get();
+                    view! {
+                        <Blockers
+                            register=Arc::clone(&register)
+                            evaluation=evaluation.get()
+                            inputs=live.readiness.inputs.clone()
+                            latest_runs=Arc::new(live.latest_runs.clone())
+                        />
+                    }
+                }
+            }
+            {
+                let register = Arc::clone(&register);
+                move || view! { <History register=Arc::clone(&register) live=live.get()/> }
+            }
             <CustomerEvidenceSection register=Arc::clone(&register)/>
             <EvidencePacksSection register=Arc::clone(&register)/>
             <section class="boundaries" aria-labelledby="boundaries-heading">
@@ -129,29 +153,50 @@ fn Headline(evaluation: Arc<Evaluation>) -> impl IntoView {
 }
 
 #[component]
-fn ObservedAt(
-    first_seen_at: DateTime<Utc>,
-    observed_at: DateTime<Utc>,
-    source: String,
-    digest: String,
-    recorded: bool,
-) -> impl IntoView {
-    let short_digest: String = digest.chars().take(12).collect();
+fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
+    let readiness = &live.readiness;
+    let short_digest: String = readiness.digest.chars().take(12).collect();
+    let failing: Vec<String> = readiness
+        .inputs
+        .public_checks
+        .iter()
+        .filter(|check| !check.passed)
+        .map(|check| match &check.detail {
+            Some(detail) => format!("{}: {detail}", check.name),
+            None => check.name.clone(),
+        })
+        .collect();
     view! {
-        <p class="observed" data-testid="observed">
-            "Readiness from " <strong>{source}</strong> ", this state first seen "
-            <time datetime=first_seen_at.to_rfc3339() data-testid="first-seen">
-                {format_time(first_seen_at)}
-            </time> ", last read "
-            <time datetime=observed_at.to_rfc3339()>{format_time(observed_at)}</time>
-            ". Snapshot " <code title=digest>{short_digest}</code>
-            {(!recorded).then(|| view! { <span class="warning">" (not yet stored: database unreachable)"</span> })}
-        </p>
+        <div class="observed" data-testid="observed">
+            <p>
+                "Readiness from " <strong data-testid="source">{readiness.source.clone()}</strong>
+                {readiness.version.clone().map(|version| view! { " (version " <code>{version}</code> ")" })}
+                ", this state first seen "
+                <time datetime=readiness.first_seen_at.to_rfc3339() data-testid="first-seen">
+                    {format_time(readiness.first_seen_at)}
+                </time>
+                ". Snapshot " <code title=readiness.digest.clone()>{short_digest}</code> "."
+                {(!readiness.recorded).then(|| view! { <span class="warning">" Not yet stored: the database is unreachable."</span> })}
+            </p>
+            {readiness.stale.clone().map(|stale| view! {
+                <p class="notice notice--stale" role="alert" data-testid="stale">
+                    <strong>"Stale: "</strong>
+                    "the deployment has not answered since "
+                    <time datetime=stale.since.to_rfc3339()>{format_time(stale.since)}</time>
+                    " (" {stale.error} "). Showing the last known state."
+                </p>
+            })}
+            {(!failing.is_empty()).then(|| view! {
+                <p class="notice notice--error" data-testid="failing-checks">
+                    <strong>"Public checks failing: "</strong> {failing.join("; ")}
+                </p>
+            })}
+        </div>
     }
     .into_any()
 }
 
-fn format_time(time: DateTime<Utc>) -> String {
+pub(crate) fn format_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
@@ -234,6 +279,7 @@ fn Blockers(
     register: Arc<Register>,
     evaluation: Arc<Evaluation>,
     inputs: ReadinessInputs,
+    latest_runs: Arc<std::collections::BTreeMap<String, ProofRun>>,
 ) -> impl IntoView {
     let query = use_query_map();
     let selected = Memo::new(move |_| query.read().get("scope"));
@@ -317,8 +363,17 @@ fn Blockers(
             let current = selected.get().filter(|id| register.scope(id).is_some());
             live.iter()
                 .filter(|(blocker, _)| current.as_ref().is_none_or(|id| &blocker.scope == id))
-                .map(|(blocker, _)| {
-                    view! { <BlockerRow register=Arc::clone(&register) blocker=blocker.clone() inputs=Arc::clone(&inputs)/> }
+                .map(|(blocker, state)| {
+                    let last_run = latest_runs.get(&blocker.proof).cloned();
+                    view! {
+                        <BlockerRow
+                            register=Arc::clone(&register)
+                            blocker=blocker.clone()
+                            state=state.clone()
+                            inputs=Arc::clone(&inputs)
+                            last_run
+                        />
+                    }
                 })
                 .collect_view()
         }
@@ -355,10 +410,10 @@ fn Blockers(
                                     .into_iter()
                                     .map(|blocker| {
                                         view! {
-                                            <li>
+                                            <li id=format!("blocker-{}", blocker.id)>
                                                 <StatusBadge status="clear"/>
                                                 " " {blocker.title} ": every dependency configured ("
-                                                {blocker.dependencies.join(", ")} ")."
+                                                {blocker.dependencies.join(", ")} ") and its proof passing."
                                             </li>
                                         }
                                     })
@@ -376,7 +431,9 @@ fn Blockers(
 fn BlockerRow(
     register: Arc<Register>,
     blocker: Blocker,
+    state: BlockerEvaluation,
     inputs: Arc<ReadinessInputs>,
+    last_run: Option<ProofRun>,
 ) -> impl IntoView {
     let scope_label = register
         .scope(&blocker.scope)
@@ -420,6 +477,7 @@ fn BlockerRow(
                             <code class="proof__command">{proof.command}</code>
                         }
                     })}
+                <LastRun run=last_run passing=state.proof_passing/>
             </td>
             <td>{blocker.if_missing}</td>
         </tr>
@@ -483,4 +541,29 @@ fn EvidencePacksSection(register: Arc<Register>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The latest run of a blocker's proof, or that none is recorded.
+#[component]
+fn LastRun(run: Option<ProofRun>, passing: bool) -> impl IntoView {
+    let text = match &run {
+        None => "No run recorded: the proof has not passed.".to_owned(),
+        Some(run) => format!(
+            "Last run {} {} by {}{}",
+            if run.passed { "passed" } else { "failed" },
+            format_time(run.ran_at),
+            run.actor,
+            if run.passed && !passing {
+                " (older than the freshness window)"
+            } else {
+                ""
+            }
+        ),
+    };
+    let class = if passing {
+        "last-run last-run--passed"
+    } else {
+        "last-run"
+    };
+    view! { <span class=class data-testid="last-run">{text}</span> }.into_any()
 }

@@ -1,120 +1,319 @@
-//! The readiness monitor: reads the readiness source on an interval, stores each
-//! changed state, and publishes the latest snapshot to the pages.
+//! The readiness monitor: reads the readiness source on an interval (and at once
+//! when another process writes), stores each changed state with its changes, and
+//! publishes the live state to the pages and the event stream.
 
 pub mod environment;
+pub mod remote;
 pub mod snapshots;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
-use app::clearance::ReadinessSnapshot;
-use app::domain::{evaluate, PublicCheck, ReadinessInputs, Register};
+use app::clearance::{LiveState, ReadinessSnapshot};
+use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Register};
+
+use crate::proofs;
+use remote::RemoteSource;
 
 /// The source name under which this server's own environment is recorded.
 pub const ENVIRONMENT_SOURCE: &str = "environment";
+/// The PostgreSQL channel every write to proofs or snapshots notifies.
+pub const CHANGES_CHANNEL: &str = "clearance_changes";
 
 /// How long the database check waits before counting the database as unreachable.
 const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many snapshots the chart shows and how many changes the list shows.
+const CHART_POINTS: i64 = 200;
+const LISTED_CHANGES: i64 = 50;
+
+/// Where readiness is read from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// This process's environment, plus a database check.
+    Environment,
+    /// A deployment's readiness document.
+    Remote {
+        source: RemoteSource,
+        stale_after: Duration,
+    },
+}
+
+impl Source {
+    pub fn label(&self) -> String {
+        match self {
+            Self::Environment => ENVIRONMENT_SOURCE.to_owned(),
+            Self::Remote { source, .. } => source.label(),
+        }
+    }
+}
+
+/// The last good reading of a remote source.
+#[derive(Clone, Debug)]
+struct LastReading {
+    observed: ObservedReadiness,
+    at: DateTime<Utc>,
+}
 
 /// Reads and publishes readiness for one register.
 pub struct ReadinessMonitor {
     register: Arc<Register>,
     pool: PgPool,
-    sender: watch::Sender<Arc<ReadinessSnapshot>>,
+    source: Source,
+    label: String,
+    sender: watch::Sender<Arc<LiveState>>,
+    wake: Arc<Notify>,
+    last_remote: Mutex<Option<LastReading>>,
 }
 
 impl ReadinessMonitor {
     /// Takes the first reading (so the first page already shows real data) and
-    /// returns the monitor with a receiver of every later snapshot.
+    /// returns the monitor with a receiver of every later live state.
     pub async fn start(
         register: Arc<Register>,
         pool: PgPool,
-    ) -> (Self, watch::Receiver<Arc<ReadinessSnapshot>>) {
-        let inputs = observe(&register, &pool).await;
-        let initial = Arc::new(ReadinessSnapshot::new(
-            ENVIRONMENT_SOURCE,
-            inputs,
+        source: Source,
+    ) -> (Arc<Self>, watch::Receiver<Arc<LiveState>>) {
+        let label = source.label();
+        let placeholder = LiveState::new(ReadinessSnapshot::new(
+            label.clone(),
+            ReadinessInputs::default(),
             Utc::now(),
         ));
-        let (sender, receiver) = watch::channel(initial);
-        let monitor = Self {
+        let (sender, receiver) = watch::channel(Arc::new(placeholder));
+        let monitor = Arc::new(Self {
             register,
             pool,
+            source,
+            label,
             sender,
-        };
-        monitor.publish_current().await;
+            wake: Arc::new(Notify::new()),
+            last_remote: Mutex::new(None),
+        });
+        monitor.refresh().await;
         (monitor, receiver)
     }
 
-    /// Reads the source every `interval`, for as long as the server runs.
-    pub fn spawn(self, interval: Duration) -> JoinHandle<()> {
+    /// A handle that makes the monitor read at once (after a local write).
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Reads every `interval`, and whenever woken, for as long as the server runs.
+    pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+        let monitor = Arc::clone(self);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
             loop {
-                ticker.tick().await;
-                self.refresh().await;
+                tokio::select! {
+                    _ = ticker.tick() => {},
+                    () = monitor.wake.notified() => {},
+                }
+                monitor.refresh().await;
             }
         })
     }
 
-    /// One reading: publish it, storing it first when the state changed.
-    pub async fn refresh(&self) {
-        let inputs = observe(&self.register, &self.pool).await;
-        let now = Utc::now();
-        let previous = self.sender.borrow().clone();
-        if inputs.digest() == previous.digest {
-            let mut snapshot = (*previous).clone();
-            snapshot.observed_at = now;
-            self.sender.send_replace(Arc::new(snapshot));
-            if !previous.recorded {
-                self.publish_current().await;
+    /// Wakes the monitor whenever any process writes a proof run or a snapshot
+    /// (PostgreSQL LISTEN). Reconnects by itself when the database comes back.
+    pub fn spawn_listener(self: &Arc<Self>) -> JoinHandle<()> {
+        let monitor = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match listen(&monitor.pool, &monitor.wake).await {
+                    Ok(()) => {}
+                    Err(error) => tracing::warn!(%error, "change listener lost; reconnecting"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        } else {
-            tracing::info!(source = ENVIRONMENT_SOURCE, "readiness changed");
-            self.sender.send_replace(Arc::new(ReadinessSnapshot::new(
-                ENVIRONMENT_SOURCE,
-                inputs,
-                now,
-            )));
-            self.publish_current().await;
-        }
+        })
     }
 
-    /// Stores the current snapshot and republishes it with its first-seen time.
-    async fn publish_current(&self) {
-        let current = self.sender.borrow().clone();
-        let evaluation = evaluate(&self.register, &current.inputs);
-        match snapshots::record(&self.pool, &current, &evaluation).await {
+    /// One reading: store it when the state changed, then publish.
+    pub async fn refresh(&self) {
+        let now = Utc::now();
+        let (observed, stale, version) = self.observe(now).await;
+        let latest_runs = proofs::latest_runs(&self.pool).await;
+        let previous = self.sender.borrow().clone();
+        let (proof_states, latest_runs) = match latest_runs {
+            Ok(runs) => (proofs::passing_states(&self.register, &runs, now), runs),
+            // Without the database, keep what was known about proofs.
+            Err(error) => {
+                tracing::warn!(%error, "could not read proof runs");
+                (
+                    previous.readiness.inputs.proofs.clone(),
+                    previous.latest_runs.clone(),
+                )
+            }
+        };
+        let inputs = ReadinessInputs {
+            dependencies: observed.0,
+            public_checks: observed.1,
+            proofs: proof_states,
+        };
+
+        let mut readiness = if inputs.digest() == previous.readiness.digest {
+            previous.readiness.clone()
+        } else {
+            tracing::info!(source = %self.label, "readiness changed");
+            ReadinessSnapshot::new(self.label.clone(), inputs, now)
+        };
+        if stale.is_none() {
+            readiness.observed_at = now;
+        }
+        readiness.stale = stale;
+        readiness.version = version;
+
+        let mut state = LiveState {
+            readiness,
+            points: previous.points.clone(),
+            changes: previous.changes.clone(),
+            latest_runs,
+        };
+        if !state.readiness.recorded {
+            self.store(&mut state).await;
+        }
+        self.sender.send_if_modified(|current| {
+            // Only a change a reader can see is pushed.
+            let visible = |live: &LiveState| {
+                let mut live = live.clone();
+                live.readiness.observed_at = DateTime::<Utc>::MIN_UTC;
+                live
+            };
+            if visible(current) == visible(&state) {
+                false
+            } else {
+                *current = Arc::new(state);
+                true
+            }
+        });
+    }
+
+    /// Stores the snapshot and reloads the history it belongs to.
+    async fn store(&self, state: &mut LiveState) {
+        let evaluation = evaluate(&self.register, &state.readiness.inputs);
+        match snapshots::record(&self.pool, &state.readiness, &evaluation).await {
             Ok(first_seen_at) => {
-                let mut snapshot = (*current).clone();
-                snapshot.first_seen_at = first_seen_at;
-                snapshot.recorded = true;
-                self.sender.send_replace(Arc::new(snapshot));
+                state.readiness.first_seen_at = first_seen_at;
+                state.readiness.recorded = true;
+                match tokio::try_join!(
+                    snapshots::points(&self.pool, &self.label, CHART_POINTS),
+                    snapshots::changes(&self.pool, &self.label, LISTED_CHANGES),
+                ) {
+                    Ok((points, changes)) => {
+                        state.points = points;
+                        state.changes = changes;
+                    }
+                    Err(error) => tracing::warn!(%error, "could not read the readiness history"),
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, "could not store the readiness snapshot; will retry");
             }
         }
     }
+
+    /// Dependencies and public checks from the source; the staleness of a remote
+    /// source; the deployment's version.
+    async fn observe(
+        &self,
+        now: DateTime<Utc>,
+    ) -> (
+        (BTreeMap<String, DependencyState>, Vec<PublicCheck>),
+        Option<Staleness>,
+        Option<String>,
+    ) {
+        match &self.source {
+            Source::Environment => {
+                let dependencies = environment::observe(self.register.dependency_names());
+                (
+                    (dependencies, vec![database_check(&self.pool).await]),
+                    None,
+                    None,
+                )
+            }
+            Source::Remote {
+                source,
+                stale_after,
+            } => {
+                let mut last = self.last_remote.lock().await;
+                match source.read().await {
+                    Ok(observed) => {
+                        *last = Some(LastReading {
+                            observed: observed.clone(),
+                            at: now,
+                        });
+                        let version = observed.version.clone();
+                        let mut checks = vec![reachable(None)];
+                        checks.extend(observed.public_checks);
+                        ((observed.dependencies, checks), None, version)
+                    }
+                    Err(error) => {
+                        tracing::warn!(source = %self.label, %error, "readiness source did not answer");
+                        let since = last.as_ref().map_or(now, |reading| reading.at);
+                        let stale = Staleness {
+                            since,
+                            error: error.to_string(),
+                        };
+                        let within_window = last.as_ref().is_some_and(|reading| {
+                            (now - reading.at).to_std().unwrap_or_default() < *stale_after
+                        });
+                        let (dependencies, mut checks, version) = last.as_ref().map_or_else(
+                            || (BTreeMap::new(), Vec::new(), None),
+                            |reading| {
+                                (
+                                    reading.observed.dependencies.clone(),
+                                    reading.observed.public_checks.clone(),
+                                    reading.observed.version.clone(),
+                                )
+                            },
+                        );
+                        // Within the window the last answer stands, marked stale;
+                        // past it the deployment counts as unreachable.
+                        let detail = (!within_window).then(|| match last.as_ref() {
+                            Some(reading) => format!(
+                                "no answer since {}: {error}",
+                                reading.at.format("%Y-%m-%d %H:%M:%S UTC")
+                            ),
+                            None => format!("no answer yet: {error}"),
+                        });
+                        checks.insert(0, reachable(detail));
+                        ((dependencies, checks), Some(stale), version)
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// Reads the environment and the public checks.
-pub async fn observe(register: &Register, pool: &PgPool) -> ReadinessInputs {
-    ReadinessInputs {
-        dependencies: environment::observe(register.dependency_names()),
-        public_checks: vec![database_check(pool).await],
+fn reachable(failure: Option<String>) -> PublicCheck {
+    PublicCheck {
+        name: "deployment reachable".to_owned(),
+        passed: failure.is_none(),
+        detail: failure,
+    }
+}
+
+async fn listen(pool: &PgPool, wake: &Notify) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    loop {
+        listener.recv().await?;
+        wake.notify_one();
     }
 }
 
 /// The database answers a trivial query within the timeout.
-async fn database_check(pool: &PgPool) -> PublicCheck {
+pub async fn database_check(pool: &PgPool) -> PublicCheck {
     let outcome = tokio::time::timeout(
         DATABASE_CHECK_TIMEOUT,
         sqlx::query("SELECT 1").execute(pool),

@@ -1,13 +1,14 @@
-//! The readiness snapshot history in PostgreSQL.
+//! The readiness history in PostgreSQL: a snapshot per changed state, and the
+//! changes between successive snapshots of a source.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use app::clearance::ReadinessSnapshot;
-use app::domain::Evaluation;
+use app::clearance::{HistoryEntry, HistoryPoint, ReadinessSnapshot};
+use app::domain::{changes_between, Evaluation, EvaluationSummary, Readiness, ReadinessChange};
 
-/// Stores `snapshot` unless it equals the newest stored state of its source, and
-/// answers when that state was first seen.
+/// Stores `snapshot` unless it equals the newest stored state of its source, with
+/// the changes since that state, and answers when the state was first seen.
 ///
 /// The transaction-scoped advisory lock serialises writers per source, so two
 /// server processes observing the same change store it once.
@@ -24,58 +25,125 @@ pub async fn record(
     .execute(&mut *tx)
     .await?;
     let latest = sqlx::query!(
-        r#"SELECT digest, first_seen_at FROM readiness_snapshots
+        r#"SELECT digest, first_seen_at, summary FROM readiness_snapshots
            WHERE source = $1 ORDER BY id DESC LIMIT 1"#,
         snapshot.source
     )
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some(latest) = latest.filter(|latest| latest.digest == snapshot.digest) {
+    if let Some(latest) = latest
+        .as_ref()
+        .filter(|latest| latest.digest == snapshot.digest)
+    {
         tx.commit().await?;
         return Ok(latest.first_seen_at);
     }
-    let inputs = serde_json::to_value(&snapshot.inputs)
-        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-    let first_seen_at = sqlx::query_scalar!(
-        r#"INSERT INTO readiness_snapshots (source, digest, inputs, advisory, strict, live_blockers)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           RETURNING first_seen_at"#,
+    let summary = evaluation.summary();
+    let inserted = sqlx::query!(
+        r#"INSERT INTO readiness_snapshots
+               (source, digest, inputs, advisory, strict, live_blockers, summary)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           RETURNING id, first_seen_at"#,
         snapshot.source,
         snapshot.digest,
-        inputs,
+        to_json(&snapshot.inputs)?,
         evaluation.advisory.as_str(),
         evaluation.strict.as_str(),
         i32::try_from(evaluation.live_blockers).unwrap_or(i32::MAX),
+        to_json(&summary)?,
     )
     .fetch_one(&mut *tx)
     .await?;
+    // The first snapshot of a source has nothing to compare with.
+    let previous: Option<EvaluationSummary> = latest
+        .and_then(|latest| latest.summary)
+        .and_then(|summary| serde_json::from_value(summary).ok());
+    if let Some(previous) = previous {
+        for change in changes_between(&previous, &summary) {
+            let (kind, subject) = describe(&change);
+            sqlx::query!(
+                r#"INSERT INTO readiness_changes (snapshot_id, source, changed_at, kind, subject, change)
+                   VALUES ($1, $2, $3, $4, $5, $6)"#,
+                inserted.id,
+                snapshot.source,
+                inserted.first_seen_at,
+                kind,
+                subject,
+                to_json(&change)?,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     tx.commit().await?;
-    Ok(first_seen_at)
+    Ok(inserted.first_seen_at)
 }
 
-/// A stored snapshot, newest first in [`history`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSnapshot {
-    pub digest: String,
-    pub advisory: String,
-    pub strict: String,
-    pub live_blockers: i32,
-    pub first_seen_at: DateTime<Utc>,
+fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(value).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
-/// The newest `limit` stored snapshots of `source`.
-pub async fn history(
+fn describe(change: &ReadinessChange) -> (&'static str, Option<&str>) {
+    match change {
+        ReadinessChange::AdvisoryChanged { .. } => ("advisory_changed", None),
+        ReadinessChange::StrictChanged { .. } => ("strict_changed", None),
+        ReadinessChange::BlockerWentLive { blocker } => ("blocker_went_live", Some(blocker)),
+        ReadinessChange::BlockerCleared { blocker } => ("blocker_cleared", Some(blocker)),
+        ReadinessChange::MotionChanged { motion, .. } => ("motion_changed", Some(motion)),
+    }
+}
+
+/// The newest `limit` snapshots of `source`, oldest first, for the chart.
+pub async fn points(
     pool: &PgPool,
     source: &str,
     limit: i64,
-) -> Result<Vec<StoredSnapshot>, sqlx::Error> {
-    sqlx::query_as!(
-        StoredSnapshot,
-        r#"SELECT digest, advisory, strict, live_blockers, first_seen_at
-           FROM readiness_snapshots WHERE source = $1 ORDER BY id DESC LIMIT $2"#,
+) -> Result<Vec<HistoryPoint>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT first_seen_at, live_blockers, advisory FROM readiness_snapshots
+           WHERE source = $1 ORDER BY id DESC LIMIT $2"#,
         source,
         limit
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .rev()
+        .map(|row| HistoryPoint {
+            at: row.first_seen_at,
+            live_blockers: u32::try_from(row.live_blockers).unwrap_or(0),
+            advisory: match row.advisory.as_str() {
+                "ready" => Readiness::Ready,
+                "degraded" => Readiness::Degraded,
+                _ => Readiness::NotReady,
+            },
+        })
+        .collect())
+}
+
+/// The newest `limit` changes of `source`, newest first.
+pub async fn changes(
+    pool: &PgPool,
+    source: &str,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT changed_at, change FROM readiness_changes
+           WHERE source = $1 ORDER BY id DESC LIMIT $2"#,
+        source,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let change = serde_json::from_value(row.change).ok()?;
+            Some(HistoryEntry {
+                at: row.changed_at,
+                change,
+            })
+        })
+        .collect())
 }

@@ -1,0 +1,165 @@
+//! Proof runs: what an operator or CI job reports, and the rules it must meet.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::register::Register;
+
+/// Longest excerpt of a run's output that is stored, in characters.
+pub const EXCERPT_LIMIT: usize = 2_000;
+/// Longest actor ("who or which CI job"), in characters.
+pub const ACTOR_LIMIT: usize = 200;
+
+/// A proof run as submitted (`POST /api/proofs/{proof_id}/runs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofRunRequest {
+    /// `passed` or `failed`.
+    pub status: String,
+    /// Who ran it, or which CI job.
+    pub actor: String,
+    /// When it ran; now when absent.
+    #[serde(default)]
+    pub ran_at: Option<DateTime<Utc>>,
+    /// SHA-256 (hex) of the full output.
+    #[serde(default)]
+    pub output_digest: Option<String>,
+    /// A short part of the output, at most [`EXCERPT_LIMIT`] characters.
+    #[serde(default)]
+    pub excerpt: Option<String>,
+}
+
+/// A validated proof run, ready to store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewProofRun {
+    pub proof_id: String,
+    pub passed: bool,
+    pub ran_at: DateTime<Utc>,
+    pub actor: String,
+    pub output_digest: Option<String>,
+    pub excerpt: String,
+}
+
+/// A stored proof run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofRun {
+    pub id: i64,
+    pub proof_id: String,
+    pub passed: bool,
+    pub ran_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub output_digest: Option<String>,
+    pub excerpt: String,
+}
+
+/// Why a proof run was refused. Each message names the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ProofRunError {
+    #[error("unknown proof id {0:?}")]
+    UnknownProof(String),
+    #[error("status must be \"passed\" or \"failed\", not {0:?}")]
+    BadStatus(String),
+    #[error("actor must not be empty")]
+    EmptyActor,
+    #[error("actor is longer than {ACTOR_LIMIT} characters")]
+    ActorTooLong,
+    #[error("{0} contains control characters")]
+    ControlCharacters(&'static str),
+    #[error("excerpt has {0} characters; the limit is {EXCERPT_LIMIT}")]
+    ExcerptTooLong(usize),
+    #[error("output_digest must be 64 lowercase hexadecimal characters (SHA-256)")]
+    BadDigest,
+    #[error("ran_at is in the future")]
+    RanInTheFuture,
+}
+
+impl ProofRunError {
+    /// The request field the error is about, for API clients.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::UnknownProof(_) => "proof_id",
+            Self::BadStatus(_) => "status",
+            Self::EmptyActor | Self::ActorTooLong => "actor",
+            Self::ControlCharacters(field) => field,
+            Self::ExcerptTooLong(_) => "excerpt",
+            Self::BadDigest => "output_digest",
+            Self::RanInTheFuture => "ran_at",
+        }
+    }
+}
+
+/// Clock skew tolerated on `ran_at`.
+const FUTURE_TOLERANCE_SECS: i64 = 300;
+
+impl ProofRunRequest {
+    /// Checks every rule; `now` is the server's clock.
+    pub fn validate(
+        self,
+        register: &Register,
+        proof_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewProofRun, ProofRunError> {
+        if register.proof(proof_id).is_none() {
+            return Err(ProofRunError::UnknownProof(proof_id.to_owned()));
+        }
+        let passed = match self.status.as_str() {
+            "passed" => true,
+            "failed" => false,
+            _ => return Err(ProofRunError::BadStatus(self.status)),
+        };
+        let actor = self.actor.trim();
+        if actor.is_empty() {
+            return Err(ProofRunError::EmptyActor);
+        }
+        if actor.chars().count() > ACTOR_LIMIT {
+            return Err(ProofRunError::ActorTooLong);
+        }
+        if actor.chars().any(char::is_control) {
+            return Err(ProofRunError::ControlCharacters("actor"));
+        }
+        let excerpt = self.excerpt.unwrap_or_default();
+        let length = excerpt.chars().count();
+        if length > EXCERPT_LIMIT {
+            return Err(ProofRunError::ExcerptTooLong(length));
+        }
+        if excerpt
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(ProofRunError::ControlCharacters("excerpt"));
+        }
+        if let Some(digest) = &self.output_digest {
+            let well_formed = digest.len() == 64
+                && digest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+            if !well_formed {
+                return Err(ProofRunError::BadDigest);
+            }
+        }
+        let ran_at = self.ran_at.unwrap_or(now);
+        if ran_at > now + Duration::seconds(FUTURE_TOLERANCE_SECS) {
+            return Err(ProofRunError::RanInTheFuture);
+        }
+        Ok(NewProofRun {
+            proof_id: proof_id.to_owned(),
+            passed,
+            ran_at,
+            actor: actor.to_owned(),
+            output_digest: self.output_digest,
+            excerpt,
+        })
+    }
+}
+
+/// The last `EXCERPT_LIMIT` characters of `output` with control characters other
+/// than line breaks and tabs removed: the end of a command's output says most.
+pub fn excerpt_of(output: &str) -> String {
+    let cleaned: Vec<char> = output
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    let start = cleaned.len().saturating_sub(EXCERPT_LIMIT);
+    cleaned[start..].iter().collect()
+}

@@ -1,0 +1,71 @@
+//! The JSON API's errors: one enum, a safe message and a status for each.
+
+use axum::http::{self, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use app::domain::proof_run::ProofRunError;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("the API is disabled: CLEARANCE_API_TOKEN is not configured")]
+    TokenNotConfigured,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    ProofRun(#[from] ProofRunError),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::TokenNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotFound(_) | Self::ProofRun(ProofRunError::UnknownProof(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::ProofRun(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Self::Database(error) = &self {
+            // The cause goes to the log only; the client gets a safe message.
+            tracing::error!(%error, "database error in API request");
+        } else {
+            tracing::info!(status = status.as_u16(), error = %self, "API request refused");
+        }
+        let field = match &self {
+            Self::ProofRun(error) => Some(error.field()),
+            _ => None,
+        };
+        let mut response = (
+            status,
+            Json(json!({ "error": self.to_string(), "field": field })),
+        )
+            .into_response();
+        if matches!(self, Self::Unauthorized) {
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET /api/events`: server-sent events carrying the live state on every change.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt};
+use tokio_stream::wrappers::WatchStream;
+
+use app::clearance::LIVE_EVENT;
+
+use crate::routes::AppState;
+
+/// The current state at once, then every change; a comment every 15 s keeps
+/// proxies from closing an idle stream.
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let updates = WatchStream::new(state.clearance.state.clone()).filter_map(|live| async move {
+        match Event::default().event(LIVE_EVENT).json_data(&*live) {
+            Ok(event) => Some(Ok(event)),
+            Err(error) => {
+                tracing::error!(%error, "could not encode a live update");
+                None
+            }
+        }
+    });
+    Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

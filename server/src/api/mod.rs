@@ -1,0 +1,33 @@
+//! The JSON API: readiness (advisory and strict), proof runs, and the live event
+//! stream. Handlers are thin: validation and evaluation live in `app::domain`.
+
+mod auth;
+mod error;
+mod events;
+mod proofs;
+mod readiness;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+
+pub use auth::ApiToken;
+pub use error::ApiError;
+pub use readiness::readiness_document;
+
+use crate::routes::AppState;
+
+/// Largest accepted request body: a proof run's excerpt is at most 2,000
+/// characters, so 64 KiB is generous.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/readiness", get(readiness::get_readiness))
+        .route(
+            "/api/proofs/{proof_id}/runs",
+            get(proofs::list_runs).post(proofs::record_run),
+        )
+        .route("/api/events", get(events::stream))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}

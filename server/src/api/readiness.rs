@@ -1,0 +1,118 @@
+//! `GET /api/readiness`: this deployment's readiness document.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use app::clearance::LiveState;
+use app::domain::document::{
+    verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
+    READINESS_FORMAT,
+};
+use app::domain::{evaluate, Register};
+
+use super::error::{ApiError, Result};
+use crate::routes::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessQuery {
+    #[serde(default)]
+    strict: bool,
+    motion: Option<String>,
+}
+
+/// 200 when ready in the asked mode, 503 with the reasons when not.
+#[tracing::instrument(skip(state))]
+pub async fn get_readiness(
+    State(state): State<AppState>,
+    query: std::result::Result<Query<ReadinessQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let mode = if query.strict {
+        ReadinessMode::Strict
+    } else {
+        ReadinessMode::Advisory
+    };
+    let live = state.clearance.current();
+    let document = readiness_document(
+        &state.clearance.register,
+        &live,
+        mode,
+        query.motion.as_deref(),
+    )
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "unknown motion id {:?}",
+            query.motion.unwrap_or_default()
+        ))
+    })?;
+    let status = if document.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok((status, Json(document)).into_response())
+}
+
+/// The readiness document for the current live state; `None` for an unknown motion.
+pub fn readiness_document(
+    register: &Register,
+    live: &LiveState,
+    mode: ReadinessMode,
+    motion: Option<&str>,
+) -> Option<ReadinessDocument> {
+    let inputs = &live.readiness.inputs;
+    let evaluation = evaluate(register, inputs);
+    let (ready, reasons) = verdict(register, &evaluation, mode, motion)?;
+    Some(ReadinessDocument {
+        observed: ObservedReadiness {
+            format: READINESS_FORMAT.to_owned(),
+            version: Some(
+                live.readiness
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+            ),
+            dependencies: register
+                .dependency_names()
+                .into_iter()
+                .map(|name| (name.to_owned(), inputs.dependency(name)))
+                .collect(),
+            public_checks: inputs.public_checks.clone(),
+        },
+        observed_at: live.readiness.observed_at,
+        mode,
+        motion: motion.map(str::to_owned),
+        ready,
+        advisory: evaluation.advisory,
+        strict: evaluation.strict,
+        proofs: inputs.proofs.clone(),
+        live_blockers: register
+            .blockers
+            .iter()
+            .zip(&evaluation.blockers)
+            .filter(|(_, state)| state.live)
+            .map(|(blocker, state)| LiveBlocker {
+                id: blocker.id.clone(),
+                title: blocker.title.clone(),
+                missing: state.missing.clone(),
+                proof: blocker.proof.clone(),
+                proof_passing: state.proof_passing,
+            })
+            .collect(),
+        motions: evaluation
+            .motions
+            .iter()
+            .map(|motion| MotionVerdict {
+                id: motion.id.clone(),
+                status: motion.status,
+                reasons: motion.reasons.clone(),
+            })
+            .collect(),
+        reasons,
+        stale: live.readiness.stale.clone(),
+    })
+}

@@ -1,0 +1,132 @@
+//! Command-line commands: `check` (the CI gate) and `proof record`.
+
+use std::io::Read;
+
+use anyhow::Context;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use app::domain::document::{verdict, ReadinessDocument, ReadinessMode};
+use app::domain::proof_run::{excerpt_of, ProofRunRequest};
+use app::domain::{evaluate, ReadinessInputs, Register};
+
+use crate::config::{CheckArgs, RecordArgs, RunStatus};
+use crate::proofs;
+use crate::readiness::{database_check, environment};
+
+/// The outcome of `check`: ready or not, with the reasons printed.
+pub struct CheckOutcome {
+    pub ready: bool,
+    pub report: String,
+}
+
+/// Evaluates this environment and database (or asks `--url`) and reports.
+pub async fn check(
+    register: &Register,
+    pool: Option<&PgPool>,
+    args: &CheckArgs,
+) -> anyhow::Result<CheckOutcome> {
+    let mode = if args.strict {
+        ReadinessMode::Strict
+    } else {
+        ReadinessMode::Advisory
+    };
+    let (ready, reasons) = if let Some(url) = &args.url {
+        let document = fetch_document(url, args).await?;
+        (document.ready, document.reasons)
+    } else {
+        let pool = pool.context("DATABASE_URL is needed to read proof runs (or give --url)")?;
+        let latest = proofs::latest_runs(pool)
+            .await
+            .context("could not read proof runs")?;
+        let inputs = ReadinessInputs {
+            dependencies: environment::observe(register.dependency_names()),
+            public_checks: vec![database_check(pool).await],
+            proofs: proofs::passing_states(register, &latest, Utc::now()),
+        };
+        let evaluation = evaluate(register, &inputs);
+        verdict(register, &evaluation, mode, args.motion.as_deref()).with_context(|| {
+            format!(
+                "unknown motion id {:?}",
+                args.motion.clone().unwrap_or_default()
+            )
+        })?
+    };
+    let subject = args.motion.as_deref().map_or_else(
+        || "deployment".to_owned(),
+        |motion| format!("motion {motion}"),
+    );
+    let level = if args.strict { "strict" } else { "advisory" };
+    let mut report = format!(
+        "{level} readiness of {subject}: {}\n",
+        if ready { "ready" } else { "NOT READY" }
+    );
+    for reason in reasons {
+        report.push_str(&format!("  - {reason}\n"));
+    }
+    Ok(CheckOutcome { ready, report })
+}
+
+async fn fetch_document(url: &str, args: &CheckArgs) -> anyhow::Result<ReadinessDocument> {
+    let mut request = reqwest::Client::new()
+        .get(url)
+        .timeout(std::time::Duration::from_secs(10))
+        .query(&[("strict", args.strict.to_string())]);
+    if let Some(motion) = &args.motion {
+        request = request.query(&[("motion", motion)]);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("could not reach {url}"))?;
+    let status = response.status();
+    if !(status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE) {
+        anyhow::bail!("{url} answered HTTP {status}");
+    }
+    response
+        .json()
+        .await
+        .with_context(|| format!("{url} did not answer a readiness document"))
+}
+
+/// Records a proof run from a command's output file, straight into the database.
+pub async fn record_proof(
+    register: &Register,
+    pool: &PgPool,
+    args: &RecordArgs,
+) -> anyhow::Result<String> {
+    let output = if args.output.as_os_str() == "-" {
+        let mut buffer = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buffer)
+            .context("could not read the output from stdin")?;
+        buffer
+    } else {
+        std::fs::read(&args.output)
+            .with_context(|| format!("could not read {}", args.output.display()))?
+    };
+    let text = String::from_utf8_lossy(&output);
+    let request = ProofRunRequest {
+        status: match args.status {
+            RunStatus::Passed => "passed",
+            RunStatus::Failed => "failed",
+        }
+        .to_owned(),
+        actor: args.actor.clone(),
+        ran_at: None,
+        output_digest: Some(hex::encode(Sha256::digest(&output))),
+        excerpt: Some(excerpt_of(&proofs::redact_secrets(register, &text))),
+    };
+    let run = request.validate(register, &args.proof_id, Utc::now())?;
+    let stored = proofs::record(pool, &run)
+        .await
+        .context("could not store the proof run")?;
+    Ok(format!(
+        "recorded run {} of {}: {} at {}",
+        stored.id,
+        stored.proof_id,
+        if stored.passed { "passed" } else { "failed" },
+        stored.ran_at.format("%Y-%m-%d %H:%M:%S UTC")
+    ))
+}

@@ -1,0 +1,285 @@
+//! HTTP tests of the JSON API against the real router and a real database: proof
+//! runs (authentication, every refusal stores nothing), the readiness document in
+//! advisory and strict mode, and the live state following a recorded run.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
+use app::live::LiveClearance;
+use server::api::ApiToken;
+use server::readiness::{ReadinessMonitor, Source};
+use server::routes::{router, AppState};
+
+const TOKEN: &str = "test-token-0123456789";
+
+struct TestApp {
+    router: axum::Router,
+    monitor: Arc<ReadinessMonitor>,
+    clearance: LiveClearance,
+}
+
+async fn app(pool: PgPool) -> TestApp {
+    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
+    let (monitor, state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+    let clearance = LiveClearance { register, state };
+    let router = router(AppState {
+        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
+        pool,
+        clearance: clearance.clone(),
+        monitor_wake: monitor.waker(),
+        api_token: Some(ApiToken::new(SecretString::from(TOKEN))),
+    });
+    TestApp {
+        router,
+        monitor,
+        clearance,
+    }
+}
+
+async fn send(app: &TestApp, request: http::Request<Body>) -> (http::StatusCode, Value) {
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn post_run(proof: &str, token: Option<&str>, body: impl Into<Body>) -> http::Request<Body> {
+    let mut request = http::Request::post(format!("/api/proofs/{proof}/runs"))
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(body.into()).unwrap()
+}
+
+fn passing_run() -> String {
+    json!({ "status": "passed", "actor": "ci: notification fixture #42", "excerpt": "ok 12 checks" })
+        .to_string()
+}
+
+async fn stored_runs(pool: &PgPool) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM proof_runs")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_proof_run_with_the_token_is_stored_and_answered(pool: PgPool) {
+    let app = app(pool.clone()).await;
+    let (status, body) = send(
+        &app,
+        post_run("support-status-notification", Some(TOKEN), passing_run()),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["proof_id"], "support-status-notification");
+    assert_eq!(body["passed"], true);
+    assert_eq!(body["actor"], "ci: notification fixture #42");
+    assert_eq!(stored_runs(&pool).await, 1);
+
+    let request = http::Request::get("/api/proofs/support-status-notification/runs")
+        .body(Body::empty())
+        .unwrap();
+    let (status, runs) = send(&app, request).await;
+    assert_eq!(status, 200);
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_refused_proof_run_gets_a_clear_4xx_and_stores_nothing(pool: PgPool) {
+    let app = app(pool.clone()).await;
+    let oversized_excerpt =
+        json!({ "status": "passed", "actor": "ci", "excerpt": "x".repeat(2_001) });
+    let cases: Vec<(http::Request<Body>, u16, &str)> = vec![
+        (
+            post_run("support-status-notification", None, passing_run()),
+            401,
+            "bearer token",
+        ),
+        (
+            post_run("support-status-notification", Some("wrong"), passing_run()),
+            401,
+            "bearer token",
+        ),
+        (
+            post_run("no-such-proof", Some(TOKEN), passing_run()),
+            404,
+            "unknown proof id",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                json!({"status": "green", "actor": "ci"}).to_string(),
+            ),
+            422,
+            "status must be",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                oversized_excerpt.to_string(),
+            ),
+            422,
+            "the limit is 2000",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                json!({"status": "passed", "actor": " "}).to_string(),
+            ),
+            422,
+            "actor must not be empty",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                json!({"status": "passed", "actor": "ci", "output_digest": "abc"}).to_string(),
+            ),
+            422,
+            "output_digest",
+        ),
+        (
+            post_run("support-status-notification", Some(TOKEN), "{not json"),
+            400,
+            "malformed JSON",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                json!({"status": 1, "actor": "ci"}).to_string(),
+            ),
+            400,
+            "malformed JSON",
+        ),
+        (
+            post_run(
+                "support-status-notification",
+                Some(TOKEN),
+                json!({"status": "passed", "actor": "ci", "colour": "red"}).to_string(),
+            ),
+            400,
+            "unknown field",
+        ),
+    ];
+    for (request, expected, message) in cases {
+        let (status, body) = send(&app, request).await;
+        assert_eq!(status.as_u16(), expected, "{body}");
+        assert!(body["error"].as_str().unwrap().contains(message), "{body}");
+    }
+    // A body over the limit is refused before it is read whole.
+    let huge = post_run(
+        "support-status-notification",
+        Some(TOKEN),
+        vec![b' '; 70 * 1024],
+    );
+    let response = app.router.clone().oneshot(huge).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(stored_runs(&pool).await, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
+    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
+    let (monitor, state) =
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+    let router = router(AppState {
+        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
+        pool: pool.clone(),
+        clearance: LiveClearance { register, state },
+        monitor_wake: monitor.waker(),
+        api_token: None,
+    });
+    let response = router
+        .oneshot(post_run(
+            "support-status-notification",
+            Some(TOKEN),
+            passing_run(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(stored_runs(&pool).await, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn advisory_readiness_answers_200_and_strict_503_with_reasons(pool: PgPool) {
+    let app = app(pool).await;
+    let get = |uri: &str| http::Request::get(uri).body(Body::empty()).unwrap();
+
+    let (status, advisory) = send(&app, get("/api/readiness")).await;
+    assert_eq!(status, 200);
+    assert_eq!(advisory["format"], "clearance.readiness/1");
+    assert_eq!(advisory["advisory"], "degraded");
+    assert_eq!(advisory["dependencies"]["RESEND_API_KEY"], "missing");
+    assert_eq!(advisory["live_blockers"].as_array().unwrap().len(), 7);
+
+    let (status, strict) = send(&app, get("/api/readiness?strict=true")).await;
+    assert_eq!(status, 503);
+    assert_eq!(strict["ready"], false);
+    let reasons: Vec<&str> = strict["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(reasons[0], "strict readiness is not_ready");
+    assert!(reasons
+        .iter()
+        .any(|r| r.starts_with("live blocker: Support email (RESEND_API_KEY missing")));
+
+    let (status, motion) = send(&app, get("/api/readiness?motion=managed-private-beta")).await;
+    assert_eq!(status, 200, "conditional is not blocked: {motion}");
+    let (status, _) = send(
+        &app,
+        get("/api/readiness?strict=true&motion=managed-private-beta"),
+    )
+    .await;
+    assert_eq!(status, 503);
+    let (status, body) = send(&app, get("/api/readiness?motion=no-such-motion")).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = send(&app, get("/api/readiness?strict=maybe")).await;
+    assert_eq!(status, 400);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_recorded_run_reaches_the_live_state_and_the_history(pool: PgPool) {
+    let app = app(pool).await;
+    let mut updates = app.clearance.state.clone();
+    updates.mark_unchanged();
+    let (status, _) = send(
+        &app,
+        post_run("support-status-notification", Some(TOKEN), passing_run()),
+    )
+    .await;
+    assert_eq!(status, 201);
+    app.monitor.refresh().await;
+    assert!(updates.has_changed().unwrap(), "a change is published");
+    let live = app.clearance.current();
+    assert_eq!(
+        live.readiness.inputs.proofs["support-status-notification"],
+        true
+    );
+    assert!(live.latest_runs.contains_key("support-status-notification"));
+    // RESEND_API_KEY is still missing here, so the blocker itself stays live.
+    assert_eq!(live.points.last().unwrap().live_blockers, 7);
+}
