@@ -7,8 +7,11 @@ import path from 'node:path';
 export const DEFAULT_URL = 'http://127.0.0.1:3100';
 export const ONE_CONFIGURED_URL = 'http://127.0.0.1:3101';
 export const SENTINEL = 'e2e-sentinel-value-4b1d';
+export const API_TOKEN = 'e2e-api-token-5c2e';
 
 const root = path.resolve(__dirname, '..');
+export const SERVER_BINARY = path.join(root, 'target/release/server');
+export const ROOT = root;
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // Every dependency name the default register declares, so that nothing in the
@@ -18,7 +21,7 @@ const declared = [...register.matchAll(/^dependencies = \[(.*)\]$/gm)].flatMap((
   m[1].split(',').map((name) => name.trim().replace(/"/g, '')),
 );
 
-function serverEnv(addr: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serverEnv(addr: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !declared.includes(key)) env[key] = value;
@@ -28,13 +31,15 @@ function serverEnv(addr: string, extra: Record<string, string> = {}): Record<str
     LEPTOS_SITE_ADDR: addr,
     LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
     RUST_LOG: 'warn',
+    CLEARANCE_API_TOKEN: API_TOKEN,
+    CLEARANCE_POLL_INTERVAL_SECS: '1',
     ...extra,
   };
 }
 
 function server(addr: string, extra: Record<string, string> = {}) {
   return {
-    command: path.join(root, 'target/release/server'),
+    command: SERVER_BINARY,
     cwd: root,
     url: `http://${addr}/`,
     env: serverEnv(addr, extra),
@@ -68,7 +73,7 @@ export default defineConfig({
     },
   },
   webServer: [
-    server('127.0.0.1:3100'),
-    server('127.0.0.1:3101', { RESEND_API_KEY: SENTINEL }),
+    server('127.0.0.1:3100', { CLEARANCE_SOURCE_NAME: 'e2e-default' }),
+    server('127.0.0.1:3101', { CLEARANCE_SOURCE_NAME: 'e2e-one-configured', RESEND_API_KEY: SENTINEL }),
   ],
 });

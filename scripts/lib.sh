@@ -49,11 +49,14 @@ version_at_least() { # version_at_least HAVE WANT
 
 # --- Rust: the WASM standard library, or its build-std fallback ---------------------
 #
-# Sets LEPTOS_BUILD_ARGS for cargo-leptos and HYDRATE_CLIPPY for the wasm32 lint.
+# Sets LEPTOS_BUILD_ARGS and WASM_BUILD_STD_ARGS for the front-end build, and
+# CLIPPY: the clippy that matches the compiler in use.
 setup_rust() {
   step "Rust toolchain for the server and the WASM front end"
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup first"
   LEPTOS_BUILD_ARGS=()
+  WASM_BUILD_STD_ARGS=()
+  CLIPPY=(cargo clippy)
   if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     info "wasm32-unknown-unknown is installed with rustup"
     WASM_MODE=rustup
@@ -70,9 +73,13 @@ setup_rust() {
     local rustup_sysroot
     rustup_sysroot="$(rustup run stable rustc --print sysroot)"
     export RUSTC=/usr/bin/rustc
+    export RUSTDOC=/usr/bin/rustdoc   # doc tests must match the compiler too
     export RUSTC_BOOTSTRAP=1
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$rustup_sysroot/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
     LEPTOS_BUILD_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+    WASM_BUILD_STD_ARGS=(-Zbuild-std=std,panic_abort)
+    # Debian's clippy matches Debian's compiler; rustup's would not.
+    CLIPPY=(env CARGO=/usr/bin/cargo /usr/bin/cargo-clippy clippy)
   fi
   info "compiler: $(${RUSTC:-rustc} --version)"
 }

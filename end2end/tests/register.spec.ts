@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ONE_CONFIGURED_URL, SENTINEL } from '../playwright.config';
+import { API_TOKEN, ONE_CONFIGURED_URL, SENTINEL } from '../playwright.config';
 
 const seed = readFileSync(path.join(__dirname, '../fixtures/thesmios-seed.txt'), 'utf8');
 
@@ -44,7 +44,7 @@ test('the register shows the seed headline figures, decision and all seven block
   await expect(motion('broad-enterprise-expansion').locator('.badge')).toContainText('blocked');
   // Every status says why.
   await expect(motion('self-serve-paid-launch')).toContainText(
-    'Required blocker live: Stripe self-serve billing (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_REPORT, STRIPE_PRICE_MONITORING missing)',
+    'Required blocker live: Stripe self-serve billing (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_REPORT, STRIPE_PRICE_MONITORING missing; Stripe self-serve billing proof has no passing run)',
   );
   await expect(page.getByTestId('first-seen')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
 });
@@ -120,23 +120,48 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\?scope=enterprise$/);
     await expect(rows(page)).toHaveCount(4);
     await page.goto('/?scope=no-such-scope');
-    await expect(page.getByRole('status')).toContainText('No scope called “no-such-scope”');
+    await expect(page.getByText('No scope called “no-such-scope”')).toBeVisible();
     await expect(rows(page)).toHaveCount(7);
   });
 });
 
-test('a server with one dependency configured shows six blockers, and never its value', async ({ page }) => {
+test('a server with one dependency configured shows six blockers once its proof passes, and never its value', async ({
+  page,
+  request,
+}) => {
   const response = await page.goto(ONE_CONFIGURED_URL + '/');
   const html = (await response?.text()) ?? '';
+  await hydrated(page);
+  await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
+  const support = rows(page).filter({ has: page.locator('.blocker__title', { hasText: 'Support email' }) });
+  // Configured, but the proof has not run: still live, and it says why.
+  await expect(support.locator('.dependency--configured')).toContainText('RESEND_API_KEY');
+
+  // CI records a passing run; the open page follows without a reload.
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same document'));
+  const recorded = await request.post(ONE_CONFIGURED_URL + '/api/proofs/support-status-notification/runs', {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+    data: { status: 'passed', actor: 'e2e: notification fixture', excerpt: `sent with ${SENTINEL}` },
+  });
+  expect(recorded.status()).toBe(201);
+  expect(await recorded.text()).not.toContain(SENTINEL);
+
   await expect(page.getByTestId('live-blocker-count').locator('dd')).toHaveText('6');
   await expect(rows(page)).toHaveCount(6);
   expect(await rowTitles(page)).not.toContain('Support email');
   const cleared = page.getByTestId('cleared-blockers');
   await expect(cleared).toContainText('Support email');
   await expect(cleared).toContainText('RESEND_API_KEY');
-  await hydrated(page);
+  await expect(page.getByTestId('changes')).toContainText('Support email cleared');
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same document');
+
   expect(html).not.toContain(SENTINEL);
   expect(await page.content()).not.toContain(SENTINEL);
+  const readiness = await request.get(ONE_CONFIGURED_URL + '/api/readiness');
+  expect(await readiness.text()).not.toContain(SENTINEL);
+  const runs = await request.get(ONE_CONFIGURED_URL + '/api/proofs/support-status-notification/runs');
+  expect(await runs.text()).toContain('[redacted RESEND_API_KEY]');
+  expect(await runs.text()).not.toContain(SENTINEL);
 });
 
 test('an unknown path answers 404 with a way back', async ({ page }) => {

@@ -101,6 +101,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CLEARANCE_READINESS_URL", value_name = "URL")]
     readiness_url: Option<String>,
 
+    /// Name this server's own environment is recorded under. Give processes with
+    /// different configurations sharing one database different names.
+    #[arg(long, env = "CLEARANCE_SOURCE_NAME", default_value = "environment")]
+    pub source_name: String,
+
     /// Seconds between readings of the readiness source (overrides the register).
     #[arg(long, env = "CLEARANCE_POLL_INTERVAL_SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     poll_interval_secs: Option<u64>,

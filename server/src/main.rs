@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use leptos::config::get_configuration;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use app::domain::Register;
@@ -105,7 +106,9 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             source: RemoteSource::new(url.clone(), Duration::from_millis(settings.timeout_ms)),
             stale_after: seconds(settings.stale_after_secs),
         },
-        None => Source::Environment,
+        None => Source::Environment {
+            name: cli.serve.source_name.clone(),
+        },
     };
     tracing::info!(source = %source.label(), "reading readiness");
 
@@ -127,7 +130,9 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         },
         monitor_wake: monitor.waker(),
         api_token: cli.serve.api_token().map(ApiToken::new),
+        shutdown: CancellationToken::new(),
     };
+    let shutdown = app_state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
@@ -137,7 +142,11 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         "serving the launch clearance register"
     );
     axum::serve(listener, router(app_state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        })
         .await
         .context("the HTTP server stopped")?;
     Ok(())

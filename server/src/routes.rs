@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 
 use app::live::LiveClearance;
@@ -25,6 +26,9 @@ pub struct AppState {
     /// Wakes the readiness monitor after a local write.
     pub monitor_wake: Arc<Notify>,
     pub api_token: Option<ApiToken>,
+    /// Cancelled when the server shuts down, so endless event streams end and
+    /// the graceful shutdown can finish.
+    pub shutdown: CancellationToken,
 }
 
 /// Builds the whole router.

@@ -18,13 +18,14 @@ use server::routes::{router, AppState};
 async fn app(pool: PgPool) -> axum::Router {
     let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
     let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool,
         clearance: LiveClearance { register, state },
         monitor_wake: monitor.waker(),
         api_token: None,
+        shutdown: tokio_util::sync::CancellationToken::new(),
     })
 }
 

@@ -147,7 +147,7 @@ async fn the_database_refuses_a_malformed_snapshot(pool: PgPool) {
 async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: PgPool) {
     let register = Arc::new(thesmios());
     let (_first, first_state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     let first = first_state.borrow().readiness.clone();
     assert!(first.recorded);
     assert_eq!(first.source, ENVIRONMENT_SOURCE);
@@ -158,7 +158,7 @@ async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: 
 
     // A second process (or a restart) seeing the same state reports the same time.
     let (_second, second_state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     let second = second_state.borrow().readiness.clone();
     assert_eq!(second.first_seen_at, first.first_seen_at);
     assert_eq!(second.digest, first.digest);
@@ -170,7 +170,7 @@ async fn the_monitor_publishes_the_stored_first_seen_time_after_a_restart(pool: 
 async fn the_monitor_reports_an_unreachable_database_as_a_failed_public_check(pool: PgPool) {
     let register = Arc::new(thesmios());
     let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::Environment).await;
+        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     pool.close().await;
     monitor.refresh().await;
     let snapshot = state.borrow().readiness.clone();

@@ -50,8 +50,11 @@ pub fn subscribe(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection
 
 #[cfg(feature = "hydrate")]
 async fn follow(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection>) {
+    use futures::future::{select, Either};
     use futures::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
+    use gloo_net::eventsource::State;
+    use gloo_timers::future::TimeoutFuture;
 
     use crate::clearance::LIVE_EVENT;
 
@@ -59,20 +62,32 @@ async fn follow(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection>
     loop {
         if let Ok(mut source) = EventSource::new("/api/events") {
             if let Ok(mut updates) = source.subscribe(LIVE_EVENT) {
-                while let Some(Ok((_, message))) = updates.next().await {
-                    let state = message
-                        .data()
-                        .as_string()
-                        .and_then(|text| serde_json::from_str::<LiveState>(&text).ok());
-                    if let Some(state) = state {
-                        live.set(Arc::new(state));
-                        connection.set(Connection::Live);
+                loop {
+                    // The browser retries a dropped stream by itself without
+                    // reporting it, so the connection state is checked meanwhile.
+                    match select(updates.next(), TimeoutFuture::new(500)).await {
+                        Either::Left((Some(Ok((_, message))), _)) => {
+                            let state = message
+                                .data()
+                                .as_string()
+                                .and_then(|text| serde_json::from_str::<LiveState>(&text).ok());
+                            if let Some(state) = state {
+                                live.set(Arc::new(state));
+                                connection.set(Connection::Live);
+                            }
+                        }
+                        Either::Left(_) => break,
+                        Either::Right(_) => {
+                            if source.state() != State::Open {
+                                connection.set(Connection::Reconnecting);
+                            }
+                        }
                     }
                 }
             }
             source.close();
         }
         connection.set(Connection::Reconnecting);
-        gloo_timers::future::TimeoutFuture::new(1_000).await;
+        TimeoutFuture::new(1_000).await;
     }
 }

@@ -17,8 +17,14 @@ use crate::routes::AppState;
 pub async fn stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let shutdown = state.shutdown.clone().cancelled_owned();
     let updates = WatchStream::new(state.clearance.state.clone()).filter_map(|live| async move {
-        match Event::default().event(LIVE_EVENT).json_data(&*live) {
+        // Browsers reconnect a second after a dropped stream.
+        match Event::default()
+            .event(LIVE_EVENT)
+            .retry(Duration::from_secs(1))
+            .json_data(&*live)
+        {
             Ok(event) => Some(Ok(event)),
             Err(error) => {
                 tracing::error!(%error, "could not encode a live update");
@@ -26,5 +32,6 @@ pub async fn stream(
             }
         }
     });
-    Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(updates.take_until(shutdown))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -23,7 +23,7 @@ use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Regis
 use crate::proofs;
 use remote::RemoteSource;
 
-/// The source name under which this server's own environment is recorded.
+/// The default name under which this server's own environment is recorded.
 pub const ENVIRONMENT_SOURCE: &str = "environment";
 /// The PostgreSQL channel every write to proofs or snapshots notifies.
 pub const CHANGES_CHANNEL: &str = "clearance_changes";
@@ -37,8 +37,9 @@ const LISTED_CHANGES: i64 = 50;
 /// Where readiness is read from.
 #[derive(Clone, Debug)]
 pub enum Source {
-    /// This process's environment, plus a database check.
-    Environment,
+    /// This process's environment, plus a database check, recorded under `name`
+    /// (processes with the same configuration share one name and one history).
+    Environment { name: String },
     /// A deployment's readiness document.
     Remote {
         source: RemoteSource,
@@ -47,9 +48,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// This process's environment under the default name.
+    pub fn environment() -> Self {
+        Self::Environment {
+            name: ENVIRONMENT_SOURCE.to_owned(),
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
-            Self::Environment => ENVIRONMENT_SOURCE.to_owned(),
+            Self::Environment { name } => name.clone(),
             Self::Remote { source, .. } => source.label(),
         }
     }
@@ -233,7 +241,7 @@ impl ReadinessMonitor {
         Option<String>,
     ) {
         match &self.source {
-            Source::Environment => {
+            Source::Environment { .. } => {
                 let dependencies = environment::observe(self.register.dependency_names());
                 (
                     (dependencies, vec![database_check(&self.pool).await]),
