@@ -90,12 +90,14 @@ impl ReadinessMonitor {
         source: Source,
     ) -> (Arc<Self>, watch::Receiver<Arc<LiveState>>) {
         let label = source.label();
-        let placeholder = LiveState::new(ReadinessSnapshot::new(
+        // The channel needs a value before the first reading; `refresh` below
+        // replaces it before anyone can subscribe.
+        let before_first_reading = LiveState::new(ReadinessSnapshot::new(
             label.clone(),
             ReadinessInputs::default(),
             Utc::now(),
         ));
-        let (sender, receiver) = watch::channel(Arc::new(placeholder));
+        let (sender, receiver) = watch::channel(Arc::new(before_first_reading));
         let monitor = Arc::new(Self {
             register,
             pool,
