@@ -103,6 +103,10 @@ pub struct ClearanceView {
 pub enum ClearanceError {
     #[error("the readiness service is not running")]
     Unavailable,
+    #[error("no such blocker in this register")]
+    NotFound,
+    #[error("the history is unavailable: the database cannot be reached")]
+    HistoryUnavailable,
     #[error("request failed: {0}")]
     Transport(ServerFnErrorErr),
 }
@@ -123,4 +127,33 @@ pub async fn get_clearance() -> Result<ClearanceView, ClearanceError> {
         register: Arc::clone(&live.register),
         live: live.current(),
     })
+}
+
+/// What the blocker view adds to the live state: its proof's recent runs and since
+/// when each dependency has had its current state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockerHistory {
+    /// Newest first, at most [`RECENT_RUNS`].
+    pub runs: Vec<ProofRun>,
+    /// Dependency name → the first stored snapshot since which it has had its
+    /// current state. Absent when no snapshot is stored yet.
+    pub dependency_since: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// How many recent runs the blocker view lists.
+pub const RECENT_RUNS: i64 = 10;
+
+/// The recent runs of a blocker's proof and its dependencies' history.
+#[server(endpoint = "blocker-history")]
+pub async fn get_blocker_history(blocker: String) -> Result<BlockerHistory, ClearanceError> {
+    let live = use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)?;
+    let found = live
+        .register
+        .blocker(&blocker)
+        .ok_or(ClearanceError::NotFound)?;
+    let readiness = live.current().readiness.clone();
+    live.store
+        .blocker_history(&readiness, found)
+        .await
+        .map_err(|_| ClearanceError::HistoryUnavailable)
 }

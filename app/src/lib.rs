@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -57,6 +57,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
+                <Route
+                    path=(StaticSegment("motions"), ParamSegment("id"))
+                    view=pages::MotionPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("blockers"), ParamSegment("id"))
+                    view=pages::BlockerPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }

@@ -7,12 +7,14 @@
 //! - [`proofs`]: proof runs in the database.
 //! - [`api`]: the JSON API and the live event stream.
 //! - [`commands`]: the command-line commands other than serving.
+//! - [`fixtures`]: synthetic register files for load tests and benchmarks.
 //! - [`routes`]: the HTTP application.
 
 pub mod api;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod fixtures;
 pub mod proofs;
 pub mod readiness;
 pub mod register_source;

@@ -1,5 +1,6 @@
 //! Entry point: parses the command line, then serves or runs a command.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +14,12 @@ use tracing_subscriber::EnvFilter;
 use app::domain::Register;
 use app::live::LiveClearance;
 use server::api::ApiToken;
-use server::config::{seconds, Cli, Command, ProofCommand};
+use server::config::{seconds, Cli, Command, GenerateArgs, ProofCommand};
+use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
 use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
-use server::{commands, db, register_source};
+use server::{commands, db, fixtures, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -47,6 +49,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // A generated register stands alone: no register file or database is needed.
+    if let Some(Command::GenerateRegister(args)) = &cli.command {
+        return generate_register(args);
+    }
     let register = Arc::new(register_source::load(cli.register.as_deref())?);
     match &cli.command {
         Some(Command::CheckRegister) => {
@@ -71,11 +77,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", commands::record_proof(&register, &pool, args).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::GenerateRegister(args)) => generate_register(args),
         Some(Command::Serve) | None => {
             serve(&cli, register).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn generate_register(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let text = fixtures::large_register(args.blockers);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("could not write the register to standard output")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn database_url(cli: &Cli) -> anyhow::Result<secrecy::SecretString> {
@@ -123,10 +140,11 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let addr = leptos_options.site_addr;
     let app_state = AppState {
         leptos_options,
-        pool,
+        pool: pool.clone(),
         clearance: LiveClearance {
             register: Arc::clone(&register),
             state,
+            store: PgHistory::shared(pool.clone()),
         },
         monitor_wake: monitor.waker(),
         api_token: cli.serve.api_token().map(ApiToken::new),

@@ -17,6 +17,7 @@ use tower::ServiceExt;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::live::LiveClearance;
 use server::api::ApiToken;
+use server::readiness::history::PgHistory;
 use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
 
@@ -32,7 +33,11 @@ async fn app(pool: PgPool) -> TestApp {
     let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
     let (monitor, state) =
         ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    let clearance = LiveClearance { register, state };
+    let clearance = LiveClearance {
+        register,
+        state,
+        store: PgHistory::shared(pool.clone()),
+    };
     let router = router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool,
@@ -206,7 +211,11 @@ async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
     let router = router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool: pool.clone(),
-        clearance: LiveClearance { register, state },
+        clearance: LiveClearance {
+            register,
+            state,
+            store: PgHistory::shared(pool.clone()),
+        },
         monitor_wake: monitor.waker(),
         api_token: None,
         shutdown: tokio_util::sync::CancellationToken::new(),

@@ -12,6 +12,7 @@ use tower::ServiceExt;
 
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::live::LiveClearance;
+use server::readiness::history::PgHistory;
 use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
 
@@ -21,8 +22,12 @@ async fn app(pool: PgPool) -> axum::Router {
         ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
-        pool,
-        clearance: LiveClearance { register, state },
+        pool: pool.clone(),
+        clearance: LiveClearance {
+            register,
+            state,
+            store: PgHistory::shared(pool.clone()),
+        },
         monitor_wake: monitor.waker(),
         api_token: None,
         shutdown: tokio_util::sync::CancellationToken::new(),

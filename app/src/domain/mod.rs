@@ -3,10 +3,12 @@
 
 pub mod document;
 pub mod evaluation;
+pub mod outlook;
 pub mod proof_run;
 pub mod register;
 #[cfg(feature = "ssr")]
 pub mod register_file;
+pub mod triage;
 
 #[cfg(test)]
 mod tests;

@@ -198,3 +198,46 @@ impl Register {
         names
     }
 }
+
+/// A piece of a proof command: literal text, or a placeholder such as `<secret>`
+/// that the operator replaces with a value of their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandPart {
+    Text(String),
+    /// With its angle brackets, as written.
+    Placeholder(String),
+}
+
+impl CommandPart {
+    /// Splits a command at its placeholders: `<` and `>` around a name of letters,
+    /// digits, `-` and `_`. Anything else (a shell redirect, say) stays text.
+    pub fn split(command: &str) -> Vec<Self> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut rest = command;
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let name_len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(after.len());
+            if name_len > 0 && after[name_len..].starts_with('>') {
+                text.push_str(&rest[..start]);
+                if !text.is_empty() {
+                    parts.push(Self::Text(std::mem::take(&mut text)));
+                }
+                parts.push(Self::Placeholder(
+                    rest[start..start + name_len + 2].to_owned(),
+                ));
+                rest = &after[name_len + 1..];
+            } else {
+                text.push_str(&rest[..=start]);
+                rest = after;
+            }
+        }
+        text.push_str(rest);
+        if !text.is_empty() {
+            parts.push(Self::Text(text));
+        }
+        parts
+    }
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::clearance::{HistoryPoint, LiveState};
 use crate::domain::{ReadinessChange, Register};
-use crate::pages::register_page::format_time;
+use crate::pages::shared::format_time;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 140.0;
@@ -133,11 +133,11 @@ fn describe(register: &Register, change: &ReadinessChange) -> (String, Option<St
         }
         ReadinessChange::BlockerWentLive { blocker } => (
             format!("{} went live", blocker_title(blocker)),
-            Some(format!("#blocker-{blocker}")),
+            Some(format!("/blockers/{blocker}")),
         ),
         ReadinessChange::BlockerCleared { blocker } => (
             format!("{} cleared", blocker_title(blocker)),
-            Some(format!("#blocker-{blocker}")),
+            Some(format!("/blockers/{blocker}")),
         ),
         ReadinessChange::MotionChanged { motion, from, to } => {
             let name = register
@@ -150,7 +150,7 @@ fn describe(register: &Register, change: &ReadinessChange) -> (String, Option<St
             };
             (
                 format!("{name}: {} → {}", state(from), state(to)),
-                Some(format!("#motion-{motion}")),
+                Some(format!("/motions/{motion}")),
             )
         }
     }

@@ -1,9 +1,20 @@
-//! The app's pages.
+//! The app's pages. Each route loads the register with its live readiness through
+//! [`shared::with_clearance`] and renders from the same pure evaluation.
+//!
+//! - `/`: [`RegisterPage`], the whole register with the blocker triage.
+//! - `/motions/{id}`: [`MotionPage`], one launch motion and what would move it.
+//! - `/blockers/{id}`: [`BlockerPage`], one blocker's proof path drilled down.
 
+mod blocker_page;
 pub mod history;
 pub mod live_updates;
+mod motion_page;
 mod register_page;
+pub mod shared;
+mod triage;
 
+pub use blocker_page::BlockerPage;
+pub use motion_page::MotionPage;
 pub use register_page::RegisterPage;
 
 use leptos::prelude::*;

@@ -3,6 +3,7 @@
 //! publishes the live state to the pages and the event stream.
 
 pub mod environment;
+pub mod history;
 pub mod remote;
 pub mod snapshots;
 

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use super::register_file::{parse_register, RegisterFileError, DEFAULT_REGISTER};
 use super::*;
 
+mod outlook;
+mod triage;
+
 fn thesmios() -> Register {
     parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap()
 }
@@ -669,4 +672,26 @@ fn dependency_names_are_sorted_and_unique() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(names, sorted);
+}
+
+#[test]
+fn commands_split_at_their_placeholders_only() {
+    use super::register::CommandPart;
+    use super::register::CommandPart::{Placeholder, Text};
+    assert_eq!(
+        CommandPart::split("A=<secret> B=<test-email> run < in.txt > out"),
+        [
+            Text("A=".to_owned()),
+            Placeholder("<secret>".to_owned()),
+            Text(" B=".to_owned()),
+            Placeholder("<test-email>".to_owned()),
+            Text(" run < in.txt > out".to_owned()),
+        ]
+    );
+    assert_eq!(CommandPart::split("<a>"), [Placeholder("<a>".to_owned())]);
+    assert_eq!(
+        CommandPart::split("x <> y <"),
+        [Text("x <> y <".to_owned())]
+    );
+    assert!(CommandPart::split("").is_empty());
 }

@@ -1,0 +1,150 @@
+//! What every page shares: loading the register with its live readiness, and the
+//! small views that show a status, a time or a command.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use crate::clearance::{get_clearance, ClearanceError, LiveState};
+use crate::domain::register::CommandPart;
+use crate::domain::{evaluate, Evaluation, Register};
+use crate::pages::live_updates::{subscribe, Connection};
+
+/// The register and its live evaluation, as a page sees them. Copyable, so every
+/// view can take it by value.
+#[derive(Clone, Copy)]
+pub struct LiveRegister {
+    pub register: StoredValue<Arc<Register>>,
+    pub live: RwSignal<Arc<LiveState>>,
+    pub evaluation: Memo<Arc<Evaluation>>,
+    pub connection: RwSignal<Connection>,
+}
+
+impl LiveRegister {
+    pub fn register(&self) -> Arc<Register> {
+        self.register.get_value()
+    }
+}
+
+/// Loads the register (rendered on the server, resumed in the browser), follows
+/// the live updates once hydrated, and renders `page` with it.
+pub fn with_clearance<V: IntoView + 'static>(
+    page: impl Fn(LiveRegister) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    let clearance = Resource::new(|| (), |()| get_clearance());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the register…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match clearance.await {
+                        Ok(clearance) => {
+                            let register = StoredValue::new(Arc::clone(&clearance.register));
+                            let live = RwSignal::new(Arc::clone(&clearance.live));
+                            let connection = RwSignal::new(Connection::Static);
+                            // Effects run only in the browser: once hydrated, follow pushes.
+                            Effect::new(move |_| subscribe(live, connection));
+                            let evaluation = Memo::new(move |_| {
+                                Arc::new(evaluate(&register.read_value(), &live.read().readiness.inputs))
+                            });
+                            page(LiveRegister { register, live, evaluation, connection }).into_any()
+                        }
+                        Err(error) => view! { <Unavailable error/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Unavailable(error: ClearanceError) -> impl IntoView {
+    view! {
+        <main class="page">
+            <section class="notice notice--error" role="alert">
+                <h1>"The register is unavailable"</h1>
+                <p>{error.to_string()}</p>
+            </section>
+        </main>
+    }
+}
+
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A status as a symbol and a word, so colour is never the only cue.
+#[component]
+pub fn StatusBadge(status: &'static str) -> impl IntoView {
+    let symbol = match status {
+        "clear" | "ready" | "cleared" | "met" | "passed" | "configured" => "✓",
+        "conditional" | "degraded" | "outstanding" => "◐",
+        _ => "✕",
+    };
+    view! {
+        <span class=format!("badge badge--{status}")>
+            <span aria-hidden="true">{symbol}" "</span>
+            {status}
+        </span>
+    }
+}
+
+/// A shell command with its placeholders (`<secret>`) marked as values the operator
+/// fills in, and a copy button that appears once the page is interactive.
+#[component]
+pub fn CommandBlock(command: String, #[prop(optional)] label: Option<String>) -> impl IntoView {
+    let parts = CommandPart::split(&command);
+    let has_placeholders = parts
+        .iter()
+        .any(|part| matches!(part, CommandPart::Placeholder(_)));
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let status = RwSignal::new(String::new());
+    let copy = move |_| copy_to_clipboard(command.clone(), status);
+    let label = label.unwrap_or_else(|| "Copy command".to_owned());
+    view! {
+        <div class="command-block">
+            <pre class="command"><code data-testid="command">
+                {parts
+                    .into_iter()
+                    .map(|part| match part {
+                        CommandPart::Text(text) => text.into_any(),
+                        CommandPart::Placeholder(name) => {
+                            view! { <var class="placeholder" title="Fill in this value">{name}</var> }.into_any()
+                        }
+                    })
+                    .collect_view()}
+            </code></pre>
+            <div class="command-block__actions">
+                <button type="button" class="button" on:click=copy hidden=move || !hydrated.get() data-testid="copy">
+                    {label}
+                </button>
+                <span class="command-block__status" role="status" aria-live="polite" data-testid="copy-status">
+                    {move || status.get()}
+                </span>
+            </div>
+            {has_placeholders.then(|| view! {
+                <p class="hint">
+                    "Highlighted values such as " <var class="placeholder">"<secret>"</var>
+                    " are yours to fill in when you run the command; never paste a secret into a ticket or this page."
+                </p>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+fn copy_to_clipboard(text: String, status: RwSignal<String>) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        let promise = window().navigator().clipboard().write_text(&text);
+        let message = match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => "Copied to the clipboard.",
+            Err(_) => "Copying was refused: select the command and copy it by hand.",
+        };
+        status.set(message.to_owned());
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (text, status);
+}
