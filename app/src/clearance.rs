@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use crate::domain::document::Staleness;
 use crate::domain::proof_run::ProofRun;
-use crate::domain::{Readiness, ReadinessChange, ReadinessInputs, Register};
+use crate::domain::register::RegisterOutline;
+use crate::domain::{Readiness, ReadinessChange, ReadinessInputs};
 
 /// One observation of a deployment's readiness, as published by the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +66,10 @@ pub struct HistoryPoint {
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     pub change: ReadinessChange,
+    /// The changed blocker's title, filled in by the server (the browser does not
+    /// hold every blocker).
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// Everything that changes while the page is open, pushed to it as one message.
@@ -80,6 +85,18 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// Identifies what the views show of this state: it changes whenever the
+    /// evaluated inputs or a proof's latest run change.
+    pub fn version(&self) -> String {
+        let runs: i64 = self
+            .latest_runs
+            .values()
+            .map(|run| run.id)
+            .max()
+            .unwrap_or(0);
+        format!("{}:{runs}", self.readiness.digest)
+    }
+
     pub fn new(readiness: ReadinessSnapshot) -> Self {
         Self {
             readiness,
@@ -90,11 +107,11 @@ impl LiveState {
     }
 }
 
-/// Everything the register page needs: the register and the readiness it is
-/// evaluated against. The evaluation itself runs wherever the page renders.
+/// What every page starts from: the register's outline and the live state. The
+/// evaluated parts come from [`crate::views`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClearanceView {
-    pub register: Arc<Register>,
+    pub outline: Arc<RegisterOutline>,
     pub live: Arc<LiveState>,
 }
 
@@ -124,7 +141,7 @@ impl FromServerFnError for ClearanceError {
 pub async fn get_clearance() -> Result<ClearanceView, ClearanceError> {
     let live = use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)?;
     Ok(ClearanceView {
-        register: Arc::clone(&live.register),
+        outline: Arc::clone(&live.outline),
         live: live.current(),
     })
 }
@@ -142,18 +159,3 @@ pub struct BlockerHistory {
 
 /// How many recent runs the blocker view lists.
 pub const RECENT_RUNS: i64 = 10;
-
-/// The recent runs of a blocker's proof and its dependencies' history.
-#[server(endpoint = "blocker-history")]
-pub async fn get_blocker_history(blocker: String) -> Result<BlockerHistory, ClearanceError> {
-    let live = use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)?;
-    let found = live
-        .register
-        .blocker(&blocker)
-        .ok_or(ClearanceError::NotFound)?;
-    let readiness = live.current().readiness.clone();
-    live.store
-        .blocker_history(&readiness, found)
-        .await
-        .map_err(|_| ClearanceError::HistoryUnavailable)
-}

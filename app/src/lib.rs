@@ -2,6 +2,8 @@
 //!
 //! - [`domain`]: the register model and its pure evaluation.
 //! - [`clearance`]: what the page shows, and the server function that serves it.
+//! - [`views`]: what each page fetches, evaluated on the server, and the server
+//!   functions that serve it.
 //! - [`pages`]: the views, rendered on the server and hydrated in the browser.
 //! - `live` (server only): the handle through which the server publishes readiness.
 
@@ -10,6 +12,7 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod live;
 pub mod pages;
+pub mod views;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -4,21 +4,33 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
 use crate::clearance::{BlockerHistory, LiveState, ReadinessSnapshot};
-use crate::domain::register::Blocker;
-use crate::domain::Register;
+use crate::domain::register::{Blocker, RegisterOutline};
+use crate::domain::triage::Triage;
+use crate::domain::{evaluate, Evaluation, Register};
 
 /// Shared with every request through Leptos context: the loaded register, the
 /// latest live state published by the server's readiness monitor, and the store.
 #[derive(Clone)]
 pub struct LiveClearance {
     pub register: Arc<Register>,
+    pub outline: Arc<RegisterOutline>,
     pub state: watch::Receiver<Arc<LiveState>>,
     pub store: Arc<dyn HistoryStore>,
+    evaluated: Arc<Mutex<Option<Arc<Evaluated>>>>,
+}
+
+/// One live state evaluated, with the blocker triage index built over it: computed
+/// once per state, shared by every request that renders it.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub live: Arc<LiveState>,
+    pub evaluation: Evaluation,
+    pub triage: Triage,
 }
 
 impl fmt::Debug for LiveClearance {
@@ -30,8 +42,47 @@ impl fmt::Debug for LiveClearance {
 }
 
 impl LiveClearance {
+    pub fn new(
+        register: Arc<Register>,
+        state: watch::Receiver<Arc<LiveState>>,
+        store: Arc<dyn HistoryStore>,
+    ) -> Self {
+        Self {
+            outline: Arc::new(register.outline()),
+            register,
+            state,
+            store,
+            evaluated: Arc::default(),
+        }
+    }
+
     pub fn current(&self) -> Arc<LiveState> {
         Arc::clone(&self.state.borrow())
+    }
+
+    /// The current live state, evaluated. The first request after a change pays
+    /// for the evaluation; concurrent ones wait for it rather than repeat it.
+    pub fn evaluated(&self) -> Arc<Evaluated> {
+        let live = self.current();
+        let mut cache = self
+            .evaluated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(evaluated) = cache
+            .as_ref()
+            .filter(|evaluated| Arc::ptr_eq(&evaluated.live, &live))
+        {
+            return Arc::clone(evaluated);
+        }
+        let evaluation = evaluate(&self.register, &live.readiness.inputs);
+        let triage = Triage::new(&self.register, &evaluation);
+        let evaluated = Arc::new(Evaluated {
+            live,
+            evaluation,
+            triage,
+        });
+        *cache = Some(Arc::clone(&evaluated));
+        evaluated
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use leptos::config::get_configuration;
 use tokio_util::sync::CancellationToken;
@@ -141,11 +142,11 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let app_state = AppState {
         leptos_options,
         pool: pool.clone(),
-        clearance: LiveClearance {
-            register: Arc::clone(&register),
+        clearance: LiveClearance::new(
+            Arc::clone(&register),
             state,
-            store: PgHistory::shared(pool.clone()),
-        },
+            PgHistory::shared(pool.clone()),
+        ),
         monitor_wake: monitor.waker(),
         api_token: cli.serve.api_token().map(ApiToken::new),
         shutdown: CancellationToken::new(),
@@ -159,6 +160,13 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         address = %listener.local_addr().unwrap_or(addr),
         "serving the launch clearance register"
     );
+    // Without TCP_NODELAY, a response on a reused keep-alive connection can wait
+    // ~40 ms for the client's delayed ACK (Nagle's algorithm).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(app_state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

@@ -33,11 +33,7 @@ async fn app(pool: PgPool) -> TestApp {
     let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
     let (monitor, state) =
         ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    let clearance = LiveClearance {
-        register,
-        state,
-        store: PgHistory::shared(pool.clone()),
-    };
+    let clearance = LiveClearance::new(register, state, PgHistory::shared(pool.clone()));
     let router = router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool,
@@ -211,11 +207,7 @@ async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
     let router = router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool: pool.clone(),
-        clearance: LiveClearance {
-            register,
-            state,
-            store: PgHistory::shared(pool.clone()),
-        },
+        clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
         monitor_wake: monitor.waker(),
         api_token: None,
         shutdown: tokio_util::sync::CancellationToken::new(),

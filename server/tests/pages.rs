@@ -23,11 +23,7 @@ async fn app(pool: PgPool) -> axum::Router {
     router(AppState {
         leptos_options: LeptosOptions::builder().output_name("clearance").build(),
         pool: pool.clone(),
-        clearance: LiveClearance {
-            register,
-            state,
-            store: PgHistory::shared(pool.clone()),
-        },
+        clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
         monitor_wake: monitor.waker(),
         api_token: None,
         shutdown: tokio_util::sync::CancellationToken::new(),
@@ -77,4 +73,52 @@ async fn an_unknown_path_is_a_404(pool: PgPool) {
     let (status, html) = get(app(pool).await, "/no-such-page").await;
     assert_eq!(status, 404);
     assert!(html.contains("Page not found"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn combined_filters_render_the_same_rows_on_the_server(pool: PgPool) {
+    let app = app(pool).await;
+    let (status, html) = get(app.clone(), "/?scope=enterprise&q=config&state=all").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="blocker-row""#).count(), 2);
+    assert!(html.contains(r#"data-query="scope=enterprise&amp;state=all&amp;q=config""#));
+    assert!(
+        html.contains(r#"value="config""#),
+        "the search box shows the text"
+    );
+    let (_, html) = get(
+        app.clone(),
+        "/?motion=managed-private-beta&dependency=missing",
+    )
+    .await;
+    assert_eq!(html.matches(r#"data-testid="blocker-row""#).count(), 2);
+    let (_, html) = get(app, "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert_eq!(html.matches(r#"data-testid="blocker-row""#).count(), 0);
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "search text is escaped"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_blocker_and_motion_views_render_on_the_server(pool: PgPool) {
+    let app = app(pool).await;
+    let (status, html) = get(app.clone(), "/blockers/stripe-self-serve-billing").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Required for public self-serve checkout; invoice-only private beta can run without it.",
+        r#"STRIPE_WEBHOOK_SECRET=<var title="Fill in this value" class="placeholder">&lt;secret&gt;</var>"#,
+        "Do not enable self-serve checkout; keep paid beta invoice-only or order-form contracted.",
+        "No run recorded yet.",
+    ] {
+        assert!(html.contains(expected), "missing {expected:?}");
+    }
+    assert_eq!(html.matches(r#"data-testid="dependency""#).count(), 4);
+
+    let (status, html) = get(app.clone(), "/motions/self-serve-paid-launch").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("configure STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_REPORT, STRIPE_PRICE_MONITORING and pass the Stripe self-serve billing proof"));
+
+    assert_eq!(get(app.clone(), "/blockers/no-such-blocker").await.0, 404);
+    assert_eq!(get(app, "/motions/no-such-motion").await.0, 404);
 }

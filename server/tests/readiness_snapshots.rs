@@ -181,3 +181,47 @@ async fn the_monitor_reports_an_unreachable_database_as_a_failed_public_check(po
         Readiness::NotReady
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_dependency_is_dated_from_the_snapshot_since_which_it_has_had_its_state(pool: PgPool) {
+    use server::readiness::history::PgHistory;
+
+    let register = thesmios();
+    let support = register.blocker("support-email").unwrap();
+    let store = PgHistory::shared(pool.clone());
+    let at =
+        |configured: &[&str]| ReadinessSnapshot::new("environment", inputs(configured), Utc::now());
+
+    // Nothing stored yet: no date rather than a guess.
+    let none = store.blocker_history(&at(&[]), support).await.unwrap();
+    assert!(none.dependency_since.is_empty());
+
+    let missing_since = record(&pool, "environment", &[]).await;
+    // Another dependency changing does not re-date this one.
+    record(&pool, "environment", &["STRIPE_SECRET_KEY"]).await;
+    let history = store
+        .blocker_history(&at(&["STRIPE_SECRET_KEY"]), support)
+        .await
+        .unwrap();
+    assert_eq!(history.dependency_since["RESEND_API_KEY"], missing_since);
+
+    // Configured: dated from the snapshot where it became configured.
+    let configured_since = record(
+        &pool,
+        "environment",
+        &["STRIPE_SECRET_KEY", "RESEND_API_KEY"],
+    )
+    .await;
+    record(&pool, "environment", &["RESEND_API_KEY"]).await;
+    let history = store
+        .blocker_history(&at(&["RESEND_API_KEY"]), support)
+        .await
+        .unwrap();
+    assert_eq!(history.dependency_since["RESEND_API_KEY"], configured_since);
+    assert!(configured_since > missing_since);
+
+    // Another source's history is its own.
+    let other = ReadinessSnapshot::new("https://deployment.example", inputs(&[]), Utc::now());
+    let history = store.blocker_history(&other, support).await.unwrap();
+    assert!(history.dependency_since.is_empty());
+}

@@ -9,6 +9,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::evaluation::{
     evaluate_with_context, CustomerContext, DependencyState, Evaluation, MotionStatus,
     ReadinessInputs, Reason,
@@ -16,7 +18,7 @@ use super::evaluation::{
 use super::register::{Blocker, LaunchMotion, Register};
 
 /// One of a motion's requirements and whether it holds now.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     pub text: String,
     pub met: bool,
@@ -27,7 +29,8 @@ pub struct Requirement {
 }
 
 /// Something an operator or a customer can do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     MakePublicChecksPass {
         checks: Vec<String>,
@@ -82,7 +85,7 @@ impl fmt::Display for Action {
 }
 
 /// A set of actions and the status the motion would have after them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub actions: Vec<Action>,
     pub to: MotionStatus,
@@ -96,7 +99,7 @@ impl fmt::Display for Step {
 }
 
 /// Everything the motion view shows beyond the status and its reasons.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MotionOutlook {
     pub requirements: Vec<Requirement>,
     /// From the current status towards `clear`, one status change per step.

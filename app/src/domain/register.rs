@@ -166,7 +166,36 @@ pub struct Boundaries {
     pub statements: Vec<String>,
 }
 
+/// The part of a register every page shows, without its blockers and proofs: small
+/// whatever the register's size, so it can travel with every page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterOutline {
+    pub organisation: String,
+    pub page: PageText,
+    pub decision: Decision,
+    pub scopes: Vec<Scope>,
+    pub motions: Vec<LaunchMotion>,
+    pub customer_evidence: CustomerEvidence,
+    pub evidence_packs: EvidencePacks,
+    pub boundaries: Boundaries,
+    pub blocker_count: usize,
+}
+
 impl Register {
+    pub fn outline(&self) -> RegisterOutline {
+        RegisterOutline {
+            organisation: self.organisation.clone(),
+            page: self.page.clone(),
+            decision: self.decision.clone(),
+            scopes: self.scopes.clone(),
+            motions: self.motions.clone(),
+            customer_evidence: self.customer_evidence.clone(),
+            evidence_packs: self.evidence_packs.clone(),
+            boundaries: self.boundaries.clone(),
+            blocker_count: self.blockers.len(),
+        }
+    }
+
     pub fn scope(&self, id: &str) -> Option<&Scope> {
         self.scopes.iter().find(|scope| scope.id == id)
     }
@@ -201,7 +230,7 @@ impl Register {
 
 /// A piece of a proof command: literal text, or a placeholder such as `<secret>`
 /// that the operator replaces with a value of their own.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandPart {
     Text(String),
     /// With its angle brackets, as written.

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::evaluation::Evaluation;
 use super::register::{Blocker, LaunchMotion, Register};
 
@@ -18,7 +20,8 @@ pub const PAGE_SIZE: usize = 100;
 pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// Which blockers by evaluated state. The table shows live blockers by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StateFilter {
     #[default]
     Live,
@@ -59,7 +62,8 @@ impl StateFilter {
 }
 
 /// Which blockers by the state of their dependencies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DependencyFilter {
     /// At least one dependency is not configured.
     Missing,
@@ -98,7 +102,7 @@ impl DependencyFilter {
 
 /// A query-string value the filter could not use. The rest of the filter still
 /// applies; the page says what was ignored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FilterProblem {
     UnknownScope(String),
     UnknownMotion(String),
@@ -131,7 +135,7 @@ impl fmt::Display for FilterProblem {
 }
 
 /// The filter over the blocker table, as read from and written to the query string.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockerFilter {
     /// A scope id. Checked against the register by [`Triage::apply`].
     pub scope: Option<String>,
@@ -189,6 +193,21 @@ impl BlockerFilter {
             page,
         };
         (filter, problems)
+    }
+
+    /// Reads the filter from a raw query string (`scope=…&q=…`, with or without `?`).
+    pub fn from_query_string(query: &str) -> (Self, Vec<FilterProblem>) {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+                .into_owned()
+                .collect();
+        Self::from_query(|key| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        })
     }
 
     /// Whether anything narrows the table beyond the default (live blockers, page 1).
@@ -266,7 +285,7 @@ pub struct Triage {
 }
 
 /// One value of a facet, with how many rows choosing it would show.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacetValue {
     pub value: Option<String>,
     pub label: String,
@@ -276,7 +295,7 @@ pub struct FacetValue {
 }
 
 /// The facets beside the table; counts take every other active filter into account.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facets {
     pub scope: Vec<FacetValue>,
     pub motion: Vec<FacetValue>,
@@ -286,7 +305,7 @@ pub struct Facets {
 
 /// The filtered table: every matching blocker's index (register order), the page
 /// shown, the facets and what was ignored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriageResult {
     /// The filter as applied: unknown ids dropped, the page clamped.
     pub filter: BlockerFilter,

@@ -6,109 +6,103 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::clearance::{get_blocker_history, BlockerHistory};
-use crate::domain::triage::{holds_back, BlockerFilter};
+use crate::clearance::{BlockerHistory, ClearanceError};
+use crate::domain::triage::BlockerFilter;
 use crate::pages::live_updates::ConnectionIndicator;
-use crate::pages::shared::{format_time, with_clearance, CommandBlock, LiveRegister, StatusBadge};
+use crate::pages::shared::{
+    format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge,
+};
 use crate::pages::NotFound;
+use crate::views::{get_blocker, BlockerView};
 
 #[component]
 pub fn BlockerPage() -> impl IntoView {
-    with_clearance(|live| view! { <BlockerView live/> })
+    let tick = RwSignal::new(0_u64);
+    let params = use_params_map();
+    let blocker = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), tick.get()),
+        |(id, tick)| get_blocker(id, tick),
+    );
+    with_clearance(tick, move |live| {
+        view! {
+            <Transition fallback=|| view! { <p class="loading">"Loading the blocker…"</p> }>
+                {move || Suspend::new(async move {
+                    match blocker.await {
+                        Ok(view) => view! { <BlockerBody live view/> }.into_any(),
+                        Err(ClearanceError::NotFound) => view! { <NotFound/> }.into_any(),
+                        Err(error) => view! { <main class="page"><SectionError error/></main> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }
+    })
 }
 
 #[component]
-fn BlockerView(live: LiveRegister) -> impl IntoView {
-    let params = use_params_map();
-    let register = live.register();
-    let id = params.read_untracked().get("id").unwrap_or_default();
-    let Some(blocker) = register.blocker(&id).cloned() else {
-        return view! { <NotFound/> }.into_any();
-    };
-    let history = Resource::new(move || id.clone(), get_blocker_history);
-    let proof = register.proof(&blocker.proof).cloned();
-    let scope = register
-        .scope(&blocker.scope)
-        .map_or_else(|| blocker.scope.clone(), |scope| scope.label.clone());
+fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
+    let outline = live.outline();
+    let BlockerView {
+        row,
+        motions,
+        history,
+    } = view;
+    let blocker = row.blocker;
+    let title = format!("{} · {}", blocker.title, outline.page.title);
     let scope_href = BlockerFilter {
         scope: Some(blocker.scope.clone()),
         ..BlockerFilter::default()
     }
     .href();
-    let motions: Vec<_> = register
-        .motions
+    let mut why = Vec::new();
+    if !row.state.missing.is_empty() {
+        why.push(format!("{} not configured", row.state.missing.join(", ")));
+    }
+    if !row.state.proof_passing {
+        why.push("the proof has no passing run in the freshness window".to_owned());
+    }
+    let since = |name: &str| {
+        history
+            .as_ref()
+            .and_then(|history| history.dependency_since.get(name).copied())
+    };
+    let dependencies = row
+        .dependencies
         .iter()
-        .filter(|motion| holds_back(motion, &blocker))
-        .map(|motion| (motion.id.clone(), motion.name.clone()))
-        .collect();
-    let title = format!("{} · {}", blocker.title, register.page.title);
-
-    let state = {
-        let blocker = blocker.clone();
-        move || {
-            let evaluation = live.evaluation.get();
-            let state = evaluation.blocker(&blocker.id).cloned()?;
-            let mut why = Vec::new();
-            if !state.missing.is_empty() {
-                why.push(format!("{} not configured", state.missing.join(", ")));
+        .map(|(name, state)| {
+            let since = since(name);
+            view! {
+                <tr data-testid="dependency">
+                    <th scope="row"><code>{name.clone()}</code></th>
+                    <td><StatusBadge status=state.as_str()/></td>
+                    <td>
+                        {match since {
+                            Some(since) => view! {
+                                "since " <time datetime=since.to_rfc3339()>{format_time(since)}</time>
+                            }.into_any(),
+                            None => "not yet recorded".into_any(),
+                        }}
+                    </td>
+                </tr>
             }
-            if !state.proof_passing {
-                why.push("the proof has no passing run in the freshness window".to_owned());
-            }
-            Some(view! {
-                <p class="blocker-state" data-testid="blocker-state">
-                    <StatusBadge status=if state.live { "live" } else { "cleared" }/>
-                    {(!why.is_empty()).then(|| format!(": {}.", why.join("; ")))}
-                </p>
-            })
-        }
-    };
-
-    let dependencies = {
-        let blocker = blocker.clone();
-        move |history: Option<BlockerHistory>| {
-            let live_state = live.live.get();
-            let inputs = &live_state.readiness.inputs;
-            blocker
-                .dependencies
-                .iter()
-                .map(|name| {
-                    let state = inputs.dependency(name).as_str();
-                    let since = history
-                        .as_ref()
-                        .and_then(|history| history.dependency_since.get(name).copied());
-                    view! {
-                        <tr data-testid="dependency">
-                            <th scope="row"><code>{name.clone()}</code></th>
-                            <td><StatusBadge status=state/></td>
-                            <td>
-                                {match since {
-                                    Some(since) => view! {
-                                        "since " <time datetime=since.to_rfc3339()>{format_time(since)}</time>
-                                    }.into_any(),
-                                    None => "not yet recorded".into_any(),
-                                }}
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view()
-        }
-    };
+        })
+        .collect_view();
 
     view! {
         <Title text=title/>
         <main class="page">
             <nav class="breadcrumb" aria-label="Breadcrumb">
-                <a href="/">{register.page.title.clone()}</a> " › " {blocker.title.clone()}
+                <a href="/">{outline.page.title.clone()}</a> " › " {blocker.title.clone()}
             </nav>
             <ConnectionIndicator connection=live.connection/>
             <header>
                 <h1>{blocker.title.clone()}</h1>
-                {state}
+                <p class="blocker-state" data-testid="blocker-state">
+                    <StatusBadge status=if row.state.live { "live" } else { "cleared" }/>
+                    {(!why.is_empty()).then(|| format!(": {}.", why.join("; ")))}
+                </p>
                 <p class="lead" data-testid="required-for">{blocker.required_for.clone()}</p>
                 <p>
-                    "Scope: " <a href=scope_href>{scope}</a>
+                    "Scope: " <a href=scope_href>{row.scope}</a>
                     {(!motions.is_empty()).then(|| view! {
                         ". Can hold back: "
                         {motions.into_iter().enumerate().map(|(index, (id, name))| view! {
@@ -126,25 +120,12 @@ fn BlockerView(live: LiveRegister) -> impl IntoView {
                     <thead>
                         <tr><th scope="col">"Name"</th><th scope="col">"State"</th><th scope="col">"Since"</th></tr>
                     </thead>
-                    <tbody>
-                        <Suspense fallback={
-                            let dependencies = dependencies.clone();
-                            move || dependencies(None)
-                        }>
-                            {
-                                let dependencies = dependencies.clone();
-                                move || Suspend::new({
-                                    let dependencies = dependencies.clone();
-                                    async move { dependencies(history.await.ok()) }
-                                })
-                            }
-                        </Suspense>
-                    </tbody>
+                    <tbody>{dependencies}</tbody>
                 </table>
             </section>
             <section aria-labelledby="proof-heading">
                 <h2 id="proof-heading">"Proof path"</h2>
-                {proof.map(|proof| view! {
+                {row.proof.map(|proof| view! {
                     <p class="proof__name" data-testid="proof-name">{proof.name}</p>
                     <CommandBlock command=proof.command/>
                 })}
@@ -155,14 +136,12 @@ fn BlockerView(live: LiveRegister) -> impl IntoView {
             </section>
             <section aria-labelledby="runs-heading">
                 <h2 id="runs-heading">"Recent runs"</h2>
-                <Suspense fallback=|| view! { <p class="loading">"Loading runs…"</p> }>
-                    {move || Suspend::new(async move {
-                        match history.await {
-                            Ok(history) => view! { <Runs history/> }.into_any(),
-                            Err(error) => view! { <p class="notice" role="status">{error.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                {match history {
+                    Some(history) => view! { <Runs history/> }.into_any(),
+                    None => view! {
+                        <SectionError error=ClearanceError::HistoryUnavailable/>
+                    }.into_any(),
+                }}
             </section>
         </main>
     }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::clearance::HistoryEntry;
 use crate::clearance::{HistoryPoint, LiveState};
-use crate::domain::{ReadinessChange, Register};
+use crate::domain::register::RegisterOutline;
+use crate::domain::ReadinessChange;
 use crate::pages::shared::format_time;
 
 const WIDTH: f64 = 640.0;
@@ -14,12 +16,12 @@ const HEIGHT: f64 = 140.0;
 const PAD: f64 = 28.0;
 
 #[component]
-pub fn History(register: Arc<Register>, live: Arc<LiveState>) -> impl IntoView {
-    let total = register.blockers.len();
+pub fn History(outline: Arc<RegisterOutline>, live: Arc<LiveState>) -> impl IntoView {
+    let total = outline.blocker_count;
     let changes: Vec<_> = live
         .changes
         .iter()
-        .map(|entry| (entry.at, describe(&register, &entry.change)))
+        .map(|entry| (entry.at, describe(&outline, entry)))
         .collect();
     view! {
         <section class="history" aria-labelledby="history-heading">
@@ -118,13 +120,9 @@ fn Chart(points: Vec<HistoryPoint>, total: usize) -> impl IntoView {
 }
 
 /// A sentence for a change, and the anchor of what changed.
-fn describe(register: &Register, change: &ReadinessChange) -> (String, Option<String>) {
-    let blocker_title = |id: &str| {
-        register
-            .blocker(id)
-            .map_or_else(|| id.to_owned(), |blocker| blocker.title.clone())
-    };
-    match change {
+fn describe(outline: &RegisterOutline, entry: &HistoryEntry) -> (String, Option<String>) {
+    let blocker_title = |id: &str| entry.title.clone().unwrap_or_else(|| id.to_owned());
+    match &entry.change {
         ReadinessChange::AdvisoryChanged { from, to } => {
             (format!("Advisory readiness {from} → {to}"), None)
         }
@@ -140,7 +138,7 @@ fn describe(register: &Register, change: &ReadinessChange) -> (String, Option<St
             Some(format!("/blockers/{blocker}")),
         ),
         ReadinessChange::MotionChanged { motion, from, to } => {
-            let name = register
+            let name = outline
                 .motions
                 .iter()
                 .find(|candidate| &candidate.id == motion)

@@ -40,16 +40,25 @@ pub fn ConnectionIndicator(connection: RwSignal<Connection>) -> impl IntoView {
 }
 
 /// Follows the server's live updates for as long as the page is open, reconnecting
-/// a second after any failure. Does nothing on the server.
-pub fn subscribe(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection>) {
+/// a second after any failure, and advances `tick` when what the views show has
+/// changed. Does nothing on the server.
+pub fn subscribe(
+    live: RwSignal<Arc<LiveState>>,
+    connection: RwSignal<Connection>,
+    tick: RwSignal<u64>,
+) {
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(follow(live, connection));
+    leptos::task::spawn_local(follow(live, connection, tick));
     #[cfg(not(feature = "hydrate"))]
-    let _ = (live, connection);
+    let _ = (live, connection, tick);
 }
 
 #[cfg(feature = "hydrate")]
-async fn follow(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection>) {
+async fn follow(
+    live: RwSignal<Arc<LiveState>>,
+    connection: RwSignal<Connection>,
+    tick: RwSignal<u64>,
+) {
     use futures::future::{select, Either};
     use futures::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
@@ -72,7 +81,12 @@ async fn follow(live: RwSignal<Arc<LiveState>>, connection: RwSignal<Connection>
                                 .as_string()
                                 .and_then(|text| serde_json::from_str::<LiveState>(&text).ok());
                             if let Some(state) = state {
+                                let changed = live
+                                    .with_untracked(|current| current.version() != state.version());
                                 live.set(Arc::new(state));
+                                if changed {
+                                    tick.update(|tick| *tick += 1);
+                                }
                                 connection.set(Connection::Live);
                             }
                         }

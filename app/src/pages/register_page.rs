@@ -4,69 +4,105 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::clearance::LiveState;
-use crate::domain::register::{EvidenceGate, LaunchMotion};
-use crate::domain::{decision_summary, Evaluation, MotionEvaluation};
+use crate::clearance::{ClearanceError, LiveState};
+use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
 use crate::pages::history::History;
 use crate::pages::live_updates::ConnectionIndicator;
-use crate::pages::shared::{format_time, with_clearance, LiveRegister, StatusBadge};
-use crate::pages::triage::BlockerTriage;
+use crate::pages::shared::{format_time, with_clearance, LivePage, SectionError, StatusBadge};
+use crate::pages::triage::{BlockerTriage, TriageResource};
+use crate::views::{get_overview, get_triage, MotionSummary, Overview};
+
+type OverviewResource = Resource<Result<Overview, ClearanceError>>;
 
 /// `/`: the register, with the blocker table filtered by the query string.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    with_clearance(|live| view! { <RegisterView live/> })
+    let tick = RwSignal::new(0_u64);
+    let query = use_query_map();
+    let overview: OverviewResource = Resource::new(move || tick.get(), get_overview);
+    let triage: TriageResource = Resource::new(
+        move || (query.read().to_query_string(), tick.get()),
+        |(query, tick)| get_triage(query, tick),
+    );
+    with_clearance(
+        tick,
+        move |live| view! { <RegisterView live overview triage/> },
+    )
+}
+
+/// Renders `section` with the overview once it is loaded, keeping the previous
+/// one on screen while a pushed change reloads it.
+fn with_overview<V: IntoView + 'static>(
+    overview: OverviewResource,
+    section: impl Fn(Overview) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let section = section.clone();
+                Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => section(overview).into_any(),
+                        Err(error) => view! { <SectionError error/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
 }
 
 #[component]
-fn RegisterView(live: LiveRegister) -> impl IntoView {
-    let register = live.register();
-    let evaluation = live.evaluation;
-    let page = register.page.clone();
-    let title = format!("{} · {}", register.page.title, register.organisation);
+fn RegisterView(
+    live: LivePage,
+    overview: OverviewResource,
+    triage: TriageResource,
+) -> impl IntoView {
+    let outline = live.outline();
+    let page = outline.page.clone();
+    let title = format!("{} · {}", outline.page.title, outline.organisation);
+    let motions = outline.motions.clone();
 
     view! {
         <Title text=title/>
         <a class="skip-link" href="#blockers-heading">"Skip to the blockers"</a>
         <header class="masthead">
-            <p class="masthead__org">{register.organisation.clone()}</p>
+            <p class="masthead__org">{outline.organisation.clone()}</p>
             <h1>{page.title}</h1>
             <p class="masthead__headline">{page.headline}</p>
             <p class="masthead__intro">{page.introduction}</p>
         </header>
         <main class="page">
             <ConnectionIndicator connection=live.connection/>
-            {move || view! { <Headline evaluation=evaluation.get()/> }}
+            {with_overview(overview, |overview| view! { <Headline overview/> })}
             {move || view! { <ObservedAt live=live.live.get()/> }}
             <section class="decision" aria-labelledby="decision-heading">
                 <h2 id="decision-heading">"Decision"</h2>
-                <p class="decision__statement">{register.decision.statement.clone()}</p>
+                <p class="decision__statement">{outline.decision.statement.clone()}</p>
                 <p class="decision__summary" data-testid="decision-summary">
-                    {
-                        let register = Arc::clone(&register);
-                        move || decision_summary(&register, &evaluation.get())
-                    }
+                    {with_overview(overview, |overview| overview.decision_summary)}
                 </p>
                 <p class="decision__label">"Strict readiness check"</p>
-                <pre class="command"><code>{register.decision.strict_check_command.clone()}</code></pre>
+                <pre class="command"><code>{outline.decision.strict_check_command.clone()}</code></pre>
             </section>
+            {with_overview(overview, move |overview| view! { <Motions motions=motions.clone() overview/> })}
+            <BlockerTriage triage/>
             {
-                let motions = register.motions.clone();
-                move || view! { <Motions motions=motions.clone() evaluation=evaluation.get()/> }
+                let outline = Arc::clone(&outline);
+                move || view! { <History outline=Arc::clone(&outline) live=live.live.get()/> }
             }
-            <BlockerTriage live/>
-            {
-                let register = Arc::clone(&register);
-                move || view! { <History register=Arc::clone(&register) live=live.live.get()/> }
-            }
-            <CustomerEvidenceSection gates=register.customer_evidence.gates.clone() lead=register.customer_evidence.lead.clone() body=register.customer_evidence.body.clone()/>
-            <EvidencePacksSection packs=register.evidence_packs.clone()/>
+            <CustomerEvidenceSection
+                gates=outline.customer_evidence.gates.clone()
+                lead=outline.customer_evidence.lead.clone()
+                body=outline.customer_evidence.body.clone()
+            />
+            <EvidencePacksSection packs=outline.evidence_packs.clone()/>
             <section class="boundaries" aria-labelledby="boundaries-heading">
                 <h2 id="boundaries-heading">"Boundaries"</h2>
-                <p class="lead">{register.boundaries.lead.clone()}</p>
+                <p class="lead">{outline.boundaries.lead.clone()}</p>
                 <ul>
-                    {register
+                    {outline
                         .boundaries
                         .statements
                         .iter()
@@ -79,9 +115,9 @@ fn RegisterView(live: LiveRegister) -> impl IntoView {
 }
 
 #[component]
-fn Headline(evaluation: Arc<Evaluation>) -> impl IntoView {
-    let advisory = evaluation.advisory.as_str();
-    let strict = evaluation.strict.as_str();
+fn Headline(overview: Overview) -> impl IntoView {
+    let advisory = overview.advisory.as_str();
+    let strict = overview.strict.as_str();
     view! {
         <section class="figures" aria-label="Headline figures">
             <dl>
@@ -95,11 +131,11 @@ fn Headline(evaluation: Arc<Evaluation>) -> impl IntoView {
                 </div>
                 <div class="figure" data-testid="live-blocker-count">
                     <dt>"live blockers"</dt>
-                    <dd>{evaluation.live_blockers}</dd>
+                    <dd>{overview.live_blockers}</dd>
                 </div>
                 <div class="figure" data-testid="evidence-gate-count">
                     <dt>"customer evidence gates"</dt>
-                    <dd>{evaluation.evidence_gates}</dd>
+                    <dd>{overview.evidence_gates}</dd>
                 </div>
             </dl>
         </section>
@@ -152,15 +188,15 @@ fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
 }
 
 #[component]
-fn Motions(motions: Vec<LaunchMotion>, evaluation: Arc<Evaluation>) -> impl IntoView {
+fn Motions(motions: Vec<LaunchMotion>, overview: Overview) -> impl IntoView {
     view! {
         <section class="motions" aria-labelledby="motions-heading">
             <h2 id="motions-heading">"Launch motions"</h2>
             <div class="motions__grid">
                 {motions
                     .into_iter()
-                    .zip(evaluation.motions.iter())
-                    .map(|(motion, state)| view! { <MotionCard motion state=state.clone()/> })
+                    .zip(overview.motions)
+                    .map(|(motion, state)| view! { <MotionCard motion state/> })
                     .collect_view()}
             </div>
         </section>
@@ -169,7 +205,7 @@ fn Motions(motions: Vec<LaunchMotion>, evaluation: Arc<Evaluation>) -> impl Into
 }
 
 #[component]
-fn MotionCard(motion: LaunchMotion, state: MotionEvaluation) -> impl IntoView {
+fn MotionCard(motion: LaunchMotion, state: MotionSummary) -> impl IntoView {
     let heading_id = format!("motion-{}", motion.id);
     let labelled_by = heading_id.clone();
     let href = format!("/motions/{}", motion.id);
@@ -184,7 +220,7 @@ fn MotionCard(motion: LaunchMotion, state: MotionEvaluation) -> impl IntoView {
             <h3 id=heading_id><a href=href>{motion.name}</a></h3>
             <p>{motion.summary}</p>
             <p class="motion__rule">{motion.rule}</p>
-            {(!state.reasons.is_empty())
+            {(!state.reasons.items.is_empty())
                 .then(|| {
                     view! {
                         <details class="motion__reasons" open=true>
@@ -192,15 +228,15 @@ fn MotionCard(motion: LaunchMotion, state: MotionEvaluation) -> impl IntoView {
                             <ul>
                                 {state
                                     .reasons
+                                    .items
                                     .iter()
-                                    .take(8)
                                     .map(|reason| {
                                         let class = if reason.is_hard() { "reason reason--hard" } else { "reason" };
                                         view! { <li class=class>{reason.to_string()}</li> }
                                     })
                                     .collect_view()}
-                                {(state.reasons.len() > 8).then(|| view! {
-                                    <li>"… and " {state.reasons.len() - 8} " more in the motion view"</li>
+                                {(state.reasons.more > 0).then(|| view! {
+                                    <li>"… and " {state.reasons.more} " more in the motion view"</li>
                                 })}
                             </ul>
                         </details>
@@ -242,7 +278,7 @@ pub fn GateCard(gate: EvidenceGate) -> impl IntoView {
 }
 
 #[component]
-fn EvidencePacksSection(packs: crate::domain::register::EvidencePacks) -> impl IntoView {
+fn EvidencePacksSection(packs: EvidencePacks) -> impl IntoView {
     view! {
         <section class="packs" aria-labelledby="packs-heading">
             <h2 id="packs-heading">"Evidence packs"</h2>

@@ -7,30 +7,32 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::clearance::{get_clearance, ClearanceError, LiveState};
-use crate::domain::register::CommandPart;
-use crate::domain::{evaluate, Evaluation, Register};
+use crate::domain::register::{CommandPart, RegisterOutline};
 use crate::pages::live_updates::{subscribe, Connection};
 
-/// The register and its live evaluation, as a page sees them. Copyable, so every
-/// view can take it by value.
+/// What every page holds: the register's outline and the live state pushed by the
+/// server. `tick` counts the pushed changes that alter what the views show; the
+/// page's resources name it, so each change refetches them.
 #[derive(Clone, Copy)]
-pub struct LiveRegister {
-    pub register: StoredValue<Arc<Register>>,
+pub struct LivePage {
+    pub outline: StoredValue<Arc<RegisterOutline>>,
     pub live: RwSignal<Arc<LiveState>>,
-    pub evaluation: Memo<Arc<Evaluation>>,
     pub connection: RwSignal<Connection>,
+    pub tick: RwSignal<u64>,
 }
 
-impl LiveRegister {
-    pub fn register(&self) -> Arc<Register> {
-        self.register.get_value()
+impl LivePage {
+    pub fn outline(&self) -> Arc<RegisterOutline> {
+        self.outline.get_value()
     }
 }
 
-/// Loads the register (rendered on the server, resumed in the browser), follows
-/// the live updates once hydrated, and renders `page` with it.
+/// Loads the outline and live state (rendered on the server, resumed in the
+/// browser), follows the live updates once hydrated, and renders `page` with it.
+/// Create `tick` at the top of the page component, with the page's resources.
 pub fn with_clearance<V: IntoView + 'static>(
-    page: impl Fn(LiveRegister) -> V + Send + Sync + Clone + 'static,
+    tick: RwSignal<u64>,
+    page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
     let clearance = Resource::new(|| (), |()| get_clearance());
     view! {
@@ -40,15 +42,12 @@ pub fn with_clearance<V: IntoView + 'static>(
                 Suspend::new(async move {
                     match clearance.await {
                         Ok(clearance) => {
-                            let register = StoredValue::new(Arc::clone(&clearance.register));
+                            let outline = StoredValue::new(Arc::clone(&clearance.outline));
                             let live = RwSignal::new(Arc::clone(&clearance.live));
                             let connection = RwSignal::new(Connection::Static);
                             // Effects run only in the browser: once hydrated, follow pushes.
-                            Effect::new(move |_| subscribe(live, connection));
-                            let evaluation = Memo::new(move |_| {
-                                Arc::new(evaluate(&register.read_value(), &live.read().readiness.inputs))
-                            });
-                            page(LiveRegister { register, live, evaluation, connection }).into_any()
+                            Effect::new(move |_| subscribe(live, connection, tick));
+                            page(LivePage { outline, live, connection, tick }).into_any()
                         }
                         Err(error) => view! { <Unavailable error/> }.into_any(),
                     }
@@ -56,6 +55,12 @@ pub fn with_clearance<V: IntoView + 'static>(
             }}
         </Suspense>
     }
+}
+
+/// A server function's error where a section should be.
+#[component]
+pub fn SectionError(error: ClearanceError) -> impl IntoView {
+    view! { <p class="notice notice--error" role="alert">{error.to_string()}</p> }
 }
 
 #[component]

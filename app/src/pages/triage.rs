@@ -1,7 +1,8 @@
-//! The blocker table with its filters. The filter is the page's query string, so
-//! the server renders exactly the rows the browser later shows; facet links and
-//! the search form work as plain HTML, and after hydration they update the table
-//! without loading a page.
+//! The blocker table with its filters. The filter is the page's query string: the
+//! server renders exactly the rows the URL asks for, facet links and the search form
+//! work as plain HTML, and after hydration they fetch the new page of rows without
+//! loading a document. The register can hold thousands of blockers; the browser
+//! only ever holds one page of them.
 
 use std::sync::Arc;
 
@@ -9,88 +10,54 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use crate::clearance::ClearanceError;
 use crate::domain::proof_run::ProofRun;
-use crate::domain::register::Blocker;
-use crate::domain::triage::{BlockerFilter, FacetValue, StateFilter, Triage, TriageResult};
-use crate::domain::{BlockerEvaluation, ReadinessInputs};
-use crate::pages::shared::{format_time, LiveRegister, StatusBadge};
+use crate::domain::triage::{BlockerFilter, FacetValue, StateFilter};
+use crate::domain::DependencyState;
+use crate::pages::shared::{format_time, SectionError, StatusBadge};
+use crate::views::{BlockerRow, TriageView};
+
+pub type TriageResource = Resource<Result<TriageView, ClearanceError>>;
+
+/// Which control to focus again once the table has been rebuilt: facet and pager
+/// links are replaced with the results, and keyboard users must not lose their
+/// place.
+#[derive(Clone, Copy)]
+struct Refocus(StoredValue<Option<String>>);
 
 #[component]
-pub fn BlockerTriage(live: LiveRegister) -> impl IntoView {
+pub fn BlockerTriage(triage: TriageResource) -> impl IntoView {
     let query = use_query_map();
-    let parsed = Memo::new(move |_| {
+    let filter = Memo::new(move |_| {
         let query = query.read();
-        BlockerFilter::from_query(|key| query.get(key))
+        BlockerFilter::from_query(|key| query.get(key)).0
     });
-    let triage = Memo::new(move |_| {
-        Arc::new(Triage::new(
-            &live.register.read_value(),
-            &live.evaluation.read(),
-        ))
-    });
-    let result = Memo::new(move |_| {
-        let (filter, mut problems) = parsed.get();
-        let mut result = triage.read().apply(&filter);
-        problems.append(&mut result.problems);
-        result.problems = problems;
-        Arc::new(result)
-    });
-
-    let problems = move || {
-        result
-            .read()
-            .problems
-            .iter()
-            .map(|problem| view! { <p class="notice" role="status">{problem.to_string()}</p> })
-            .collect_view()
+    let refocus = Refocus(StoredValue::new(None));
+    let heading = move || match filter.read().state {
+        StateFilter::Live => "Live blockers",
+        StateFilter::Cleared => "Cleared blockers",
+        StateFilter::All => "Blockers",
     };
-
+    let loaded = move |body: fn(Arc<TriageView>, Refocus) -> AnyView| {
+        view! {
+            <Transition fallback=|| view! { <p class="loading">"Loading blockers…"</p> }>
+                {move || Suspend::new(async move {
+                    match triage.await {
+                        Ok(view) => body(Arc::new(view), refocus),
+                        Err(error) => view! { <SectionError error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }
+    };
     view! {
         <section class="blockers" aria-labelledby="blockers-heading">
-            <h2 id="blockers-heading" tabindex="-1">
-                {move || match result.read().filter.state {
-                    StateFilter::Live => "Live blockers",
-                    StateFilter::Cleared => "Cleared blockers",
-                    StateFilter::All => "Blockers",
-                }}
-            </h2>
+            <h2 id="blockers-heading" tabindex="-1">{heading}</h2>
             <div class="triage">
-                <Filters result/>
+                {loaded(|view, refocus| view! { <Filters view refocus/> }.into_any())}
                 <div class="triage__results">
-                    <SearchForm result/>
-                    {problems}
-                    <Summary result/>
-                    <div class="table-wrap">
-                        <table
-                            data-testid="live-blockers"
-                            data-query=move || result.read().filter.to_query()
-                            data-matches=move || result.read().matches.len()
-                        >
-                            <caption class="visually-hidden">
-                                "Blockers matching the filters, with their dependencies, proof path and fallback"
-                            </caption>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Blocker"</th>
-                                    <th scope="col">"State"</th>
-                                    <th scope="col">"Scope"</th>
-                                    <th scope="col">"Dependency"</th>
-                                    <th scope="col">"Proof path"</th>
-                                    <th scope="col">"If missing"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {move || {
-                                    // Rows also show what the filter does not look at
-                                    // (proof runs, dependency states): follow those too.
-                                    live.live.track();
-                                    live.evaluation.track();
-                                    view! { <Rows live result=result.get()/> }
-                                }}
-                            </tbody>
-                        </table>
-                    </div>
-                    <Pager result/>
+                    <SearchForm filter/>
+                    {loaded(|view, refocus| view! { <Results view refocus/> }.into_any())}
                 </div>
             </div>
         </section>
@@ -98,34 +65,53 @@ pub fn BlockerTriage(live: LiveRegister) -> impl IntoView {
     .into_any()
 }
 
+/// Focuses the control remembered by a click before the rebuild, if any.
+fn restore_focus(refocus: Refocus) {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(key) = refocus.0.write_value().take() {
+            use leptos::wasm_bindgen::JsCast;
+            let element = document()
+                .query_selector(&format!("[data-refocus=\"{key}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(element) = element {
+                // Focus can only fail on a detached element; then there is nothing to do.
+                let _ = element.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = refocus;
+    });
+}
+
 /// The facet lists: each value is a link to the same page with that facet chosen.
 #[component]
-fn Filters(result: Memo<Arc<TriageResult>>) -> impl IntoView {
-    let group = move |name: &'static str,
-                      title: &'static str,
-                      pick: fn(&TriageResult) -> &Vec<FacetValue>| {
+fn Filters(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
+    restore_focus(refocus);
+    let group = |name: &'static str, title: &'static str, values: &[FacetValue]| {
         let heading = format!("facet-{name}");
         view! {
             <div class="facet">
                 <h3 id=heading.clone()>{title}</h3>
                 <ul aria-labelledby=heading>
-                    {move || {
-                        pick(&result.read())
-                            .iter()
-                            .map(|facet| view! { <FacetLink name facet=facet.clone()/> })
-                            .collect_view()
-                    }}
+                    {values
+                        .iter()
+                        .map(|facet| view! { <FacetLink name facet=facet.clone() refocus/> })
+                        .collect_view()}
                 </ul>
             </div>
         }
     };
+    let facets = &view.facets;
     view! {
         <nav class="filters" aria-label="Filter blockers">
-            {group("state", "State", |result| &result.facets.state)}
-            {group("scope", "Scope", |result| &result.facets.scope)}
-            {group("motion", "Standing between a motion and clear", |result| &result.facets.motion)}
-            {group("dependency", "Dependency state", |result| &result.facets.dependency)}
-            {move || result.read().filter.is_active().then(|| view! {
+            {group("state", "State", &facets.state)}
+            {group("scope", "Scope", &facets.scope)}
+            {group("motion", "Standing between a motion and clear", &facets.motion)}
+            {group("dependency", "Dependency state", &facets.dependency)}
+            {view.filter.is_active().then(|| view! {
                 <p><a class="button button--secondary" href="/" data-testid="clear-filters">"Clear all filters"</a></p>
             })}
         </nav>
@@ -134,8 +120,14 @@ fn Filters(result: Memo<Arc<TriageResult>>) -> impl IntoView {
 }
 
 #[component]
-fn FacetLink(name: &'static str, facet: FacetValue) -> impl IntoView {
+fn FacetLink(name: &'static str, facet: FacetValue, refocus: Refocus) -> impl IntoView {
     let label = format!("{} ({})", facet.label, facet.count);
+    let value = facet.value.unwrap_or_default();
+    let key = format!("{name}:{value}");
+    let remember = {
+        let key = key.clone();
+        move |_| refocus.0.set_value(Some(key.clone()))
+    };
     view! {
         <li>
             <a
@@ -144,7 +136,9 @@ fn FacetLink(name: &'static str, facet: FacetValue) -> impl IntoView {
                 class:empty=facet.count == 0
                 aria-current=facet.selected.then_some("true")
                 data-facet=name
-                data-value=facet.value.unwrap_or_default()
+                data-value=value
+                data-refocus=key
+                on:click=remember
             >
                 {label}
             </a>
@@ -154,13 +148,14 @@ fn FacetLink(name: &'static str, facet: FacetValue) -> impl IntoView {
 }
 
 /// Free-text search. A plain GET form before hydration; afterwards the table
-/// follows each keystroke.
+/// follows each keystroke. Rendered once, outside the reloading results, so typing
+/// never loses focus.
 #[component]
-fn SearchForm(result: Memo<Arc<TriageResult>>) -> impl IntoView {
+fn SearchForm(filter: Memo<BlockerFilter>) -> impl IntoView {
     let navigate = use_navigate();
-    let go = move |filter: BlockerFilter| {
+    let go = move |next: BlockerFilter| {
         navigate(
-            &filter.href(),
+            &next.href(),
             NavigateOptions {
                 replace: true,
                 scroll: false,
@@ -172,24 +167,21 @@ fn SearchForm(result: Memo<Arc<TriageResult>>) -> impl IntoView {
         let go = go.clone();
         move |event| {
             let text = event_target_value(&event);
-            go(result
-                .read_untracked()
-                .filter
-                .with(|filter| filter.text = text));
+            go(filter.read_untracked().with(|filter| filter.text = text));
         }
     };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        go(result.read_untracked().filter.with(|_| ()));
+        go(filter.read_untracked().with(|_| ()));
     };
     let hidden = move || {
-        let filter = result.read().filter.clone();
+        let filter = filter.get();
         [
             ("scope", filter.scope),
             ("motion", filter.motion),
             (
                 "state",
-                (filter.state != Default::default()).then(|| filter.state.as_str().to_owned()),
+                (filter.state != StateFilter::Live).then(|| filter.state.as_str().to_owned()),
             ),
             (
                 "dependency",
@@ -202,18 +194,21 @@ fn SearchForm(result: Memo<Arc<TriageResult>>) -> impl IntoView {
         })
         .collect_view()
     };
+    let text = move || filter.read().text.clone();
     view! {
         <form class="search" method="get" action="/" role="search" data-testid="blocker-search" on:submit=on_submit>
             {hidden}
             <label for="blocker-search-q">"Search titles, dependency names and proofs"</label>
             <div class="search__row">
+                // The attribute for the server's HTML, the property once interactive.
                 <input
                     type="search"
                     id="blocker-search-q"
                     name="q"
                     maxlength="200"
                     autocomplete="off"
-                    prop:value=move || result.read().filter.text.clone()
+                    value=text
+                    prop:value=text
                     on:input=on_input
                 />
                 <button type="submit" class="button">"Search"</button>
@@ -223,98 +218,76 @@ fn SearchForm(result: Memo<Arc<TriageResult>>) -> impl IntoView {
     .into_any()
 }
 
+/// What was ignored, the count, the rows and the pager.
 #[component]
-fn Summary(result: Memo<Arc<TriageResult>>) -> impl IntoView {
-    let text = move || {
-        let result = result.read();
-        let state = result.filter.state.as_str();
-        let noun = match result.filter.state {
-            StateFilter::All => "blockers".to_owned(),
-            _ => format!("{state} blockers"),
-        };
-        match result.shown_range() {
-            None => format!("No {noun} match these filters."),
-            Some(_) if result.pages == 1 => format!("{} {noun}.", result.matches.len()),
-            Some((first, last)) => {
-                format!("Showing {first}–{last} of {} {noun}.", result.matches.len())
-            }
-        }
+fn Results(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
+    restore_focus(refocus);
+    let noun = match view.filter.state {
+        StateFilter::All => "blockers".to_owned(),
+        state => format!("{} blockers", state.as_str()),
     };
-    view! { <p class="match-summary" role="status" aria-live="polite" data-testid="match-summary">{text}</p> }
-}
-
-#[component]
-fn Pager(result: Memo<Arc<TriageResult>>) -> impl IntoView {
-    move || {
-        let result = result.read();
-        (result.pages > 1).then(|| {
-            let page = result.page;
+    let summary = match view.shown {
+        None => format!("No {noun} match these filters."),
+        Some(_) if view.pages == 1 => format!("{} {noun}.", view.total),
+        Some((first, last)) => format!("Showing {first}–{last} of {} {noun}.", view.total),
+    };
+    let pager_link = |href: Option<String>, key: &'static str, text: &'static str| {
+        href.map(|href| {
             view! {
-                <nav class="pager" aria-label="Pages of blockers">
-                    {(page > 1).then(|| view! { <a href=result.page_href(page - 1) rel="prev">"← Previous"</a> })}
-                    <span>"Page " {page} " of " {result.pages}</span>
-                    {(page < result.pages).then(|| view! { <a href=result.page_href(page + 1) rel="next">"Next →"</a> })}
-                </nav>
+                <a href=href rel=key data-refocus=key on:click=move |_| refocus.0.set_value(Some(key.to_owned()))>
+                    {text}
+                </a>
             }
         })
+    };
+    view! {
+        {view
+            .problems
+            .iter()
+            .map(|problem| view! { <p class="notice" role="status">{problem.clone()}</p> })
+            .collect_view()}
+        <p class="match-summary" role="status" aria-live="polite" data-testid="match-summary">{summary}</p>
+        <div class="table-wrap">
+            <table data-testid="live-blockers" data-query=view.query.clone() data-matches=view.total>
+                <caption class="visually-hidden">
+                    "Blockers matching the filters, with their dependencies, proof path and fallback"
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Blocker"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"Dependency"</th>
+                        <th scope="col">"Proof path"</th>
+                        <th scope="col">"If missing"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {view.rows.iter().map(|row| view! { <Row row=row.clone()/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(view.pages > 1).then(|| view! {
+            <nav class="pager" aria-label="Pages of blockers">
+                {pager_link(view.previous.clone(), "prev", "← Previous")}
+                <span>"Page " {view.page} " of " {view.pages}</span>
+                {pager_link(view.next.clone(), "next", "Next →")}
+            </nav>
+        })}
     }
-}
-
-/// The rows of the current page.
-#[component]
-fn Rows(live: LiveRegister, result: Arc<TriageResult>) -> impl IntoView {
-    let register = live.register();
-    let evaluation = live.evaluation.get_untracked();
-    let state = live.live.get_untracked();
-    let inputs = &state.readiness.inputs;
-    result
-        .page_rows()
-        .iter()
-        .filter_map(|&index| {
-            let blocker = register.blockers.get(index)?;
-            let evaluation = evaluation.blockers.get(index)?;
-            let scope = register
-                .scope(&blocker.scope)
-                .map_or_else(|| blocker.scope.clone(), |scope| scope.label.clone());
-            let proof = register
-                .proof(&blocker.proof)
-                .map(|proof| (proof.name.clone(), proof.command.clone()));
-            let last_run = state.latest_runs.get(&blocker.proof).cloned();
-            Some(view! {
-                <BlockerRow
-                    blocker=blocker.clone()
-                    state=evaluation.clone()
-                    scope
-                    proof
-                    dependencies=dependency_states(blocker, inputs)
-                    last_run
-                />
-            })
-        })
-        .collect_view()
-        .into_any()
-}
-
-pub fn dependency_states(
-    blocker: &Blocker,
-    inputs: &ReadinessInputs,
-) -> Vec<(String, &'static str)> {
-    blocker
-        .dependencies
-        .iter()
-        .map(|name| (name.clone(), inputs.dependency(name).as_str()))
-        .collect()
+    .into_any()
 }
 
 #[component]
-fn BlockerRow(
-    blocker: Blocker,
-    state: BlockerEvaluation,
-    scope: String,
-    proof: Option<(String, String)>,
-    dependencies: Vec<(String, &'static str)>,
-    last_run: Option<ProofRun>,
-) -> impl IntoView {
+fn Row(row: BlockerRow) -> impl IntoView {
+    let BlockerRow {
+        blocker,
+        scope,
+        state,
+        proof,
+        dependencies,
+        last_run,
+    } = row;
     let href = format!("/blockers/{}", blocker.id);
     view! {
         <tr id=format!("blocker-{}", blocker.id) data-testid="blocker-row" data-scope=blocker.scope.clone()>
@@ -328,9 +301,9 @@ fn BlockerRow(
             <td class="blocker__scope">{scope}</td>
             <td><DependencyList dependencies/></td>
             <td>
-                {proof.map(|(name, command)| view! {
-                    <span class="proof__name">{name}</span>
-                    <code class="proof__command">{command}</code>
+                {proof.map(|proof| view! {
+                    <span class="proof__name">{proof.name}</span>
+                    <code class="proof__command">{proof.command}</code>
                 })}
                 <LastRun run=last_run passing=state.proof_passing/>
             </td>
@@ -341,17 +314,20 @@ fn BlockerRow(
 }
 
 #[component]
-pub fn DependencyList(dependencies: Vec<(String, &'static str)>) -> impl IntoView {
+pub fn DependencyList(dependencies: Vec<(String, DependencyState)>) -> impl IntoView {
     view! {
         <ul class="dependencies">
             {dependencies
                 .into_iter()
-                .map(|(name, state)| view! {
-                    <li class=format!("dependency dependency--{state}")>
-                        <code>{name}</code>
-                        " "
-                        <span class="dependency__state">{state}</span>
-                    </li>
+                .map(|(name, state)| {
+                    let state = state.as_str();
+                    view! {
+                        <li class=format!("dependency dependency--{state}")>
+                            <code>{name}</code>
+                            " "
+                            <span class="dependency__state">{state}</span>
+                        </li>
+                    }
                 })
                 .collect_view()}
         </ul>

@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 
 use app::clearance::{LiveState, ReadinessSnapshot};
 use app::domain::document::{ObservedReadiness, Staleness};
-use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Register};
+use app::domain::{
+    evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
+};
 
 use crate::proofs;
 use remote::RemoteSource;
@@ -220,7 +222,17 @@ impl ReadinessMonitor {
                     snapshots::points(&self.pool, &self.label, CHART_POINTS),
                     snapshots::changes(&self.pool, &self.label, LISTED_CHANGES),
                 ) {
-                    Ok((points, changes)) => {
+                    Ok((points, mut changes)) => {
+                        for entry in &mut changes {
+                            entry.title = match &entry.change {
+                                ReadinessChange::BlockerWentLive { blocker }
+                                | ReadinessChange::BlockerCleared { blocker } => self
+                                    .register
+                                    .blocker(blocker)
+                                    .map(|blocker| blocker.title.clone()),
+                                _ => None,
+                            };
+                        }
                         state.points = points;
                         state.changes = changes;
                     }

@@ -143,6 +143,7 @@ pub async fn changes(
             Some(HistoryEntry {
                 at: row.changed_at,
                 change,
+                title: None,
             })
         })
         .collect())
