@@ -114,6 +114,10 @@ test.describe('filters after hydration', () => {
     await page.keyboard.press('Enter');
     await expect(page).toHaveURL(/\?scope=paid-launch$/);
     expect(await titles(page)).toEqual(['Stripe self-serve billing']);
+    // The facets are rebuilt with the results; the keyboard user keeps their place.
+    await expect(facet(page, 'scope', 'paid-launch')).toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(facet(page, 'scope', 'enterprise')).toBeFocused();
 
     const search = page.getByRole('searchbox');
     await search.focus();
