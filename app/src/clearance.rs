@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
+use crate::domain::access::Viewer;
 use crate::domain::document::Staleness;
 use crate::domain::proof_run::ProofRun;
 use crate::domain::register::RegisterOutline;
@@ -113,6 +114,8 @@ impl LiveState {
 pub struct ClearanceView {
     pub outline: Arc<RegisterOutline>,
     pub live: Arc<LiveState>,
+    /// Who is asking: shown in the page header.
+    pub viewer: Viewer,
 }
 
 /// Errors the register's server functions can answer with. Messages are safe to show.
@@ -143,6 +146,7 @@ pub async fn get_clearance() -> Result<ClearanceView, ClearanceError> {
     Ok(ClearanceView {
         outline: Arc::clone(&live.outline),
         live: live.current(),
+        viewer: crate::live::current_viewer(),
     })
 }
 

@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("login") view=pages::SignInPage/>
                 <Route
                     path=(StaticSegment("motions"), ParamSegment("id"))
                     view=pages::MotionPage

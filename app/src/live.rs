@@ -104,3 +104,16 @@ pub trait HistoryStore: Send + Sync + 'static {
         blocker: &'a Blocker,
     ) -> StoreFuture<'a, BlockerHistory>;
 }
+
+/// The viewer the server's session middleware attached to this request; the
+/// public when there is none.
+pub fn current_viewer() -> crate::domain::access::Viewer {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::domain::access::Viewer>()
+                .cloned()
+        })
+        .unwrap_or_default()
+}

@@ -11,7 +11,11 @@ use app::domain::document::{verdict, ReadinessDocument, ReadinessMode};
 use app::domain::proof_run::{excerpt_of, ProofRunRequest};
 use app::domain::{evaluate, ReadinessInputs, Register};
 
-use crate::config::{CheckArgs, RecordArgs, RunStatus};
+use app::domain::access::Role;
+
+use crate::auth::accounts::{self, NewAccount};
+use crate::auth::audit::{self, Action, Event};
+use crate::config::{AccountCommand, CheckArgs, RecordArgs, RunStatus};
 use crate::proofs;
 use crate::readiness::{database_check, environment};
 
@@ -129,4 +133,90 @@ pub async fn record_proof(
         if stored.passed { "passed" } else { "failed" },
         stored.ran_at.format("%Y-%m-%d %H:%M:%S UTC")
     ))
+}
+
+/// The actor recorded for account changes made from the command line.
+const COMMAND_LINE: &str = "command line";
+
+/// `server account …`: creates the first operator (or any operator or commercial
+/// owner), lists and disables accounts. Answers what to print.
+pub async fn account(pool: &PgPool, command: &AccountCommand) -> anyhow::Result<String> {
+    match command {
+        AccountCommand::Create(args) => {
+            let role = Role::parse(&args.role).context("unknown role")?;
+            let password = match std::env::var("CLEARANCE_NEW_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("could not read the password from stdin")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let created = accounts::create(
+                pool,
+                &NewAccount {
+                    email: &args.email,
+                    name: &args.name,
+                    role,
+                    tenant_id: None,
+                    password: &password,
+                },
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("account not created: {error}"))?;
+            audit::record(
+                pool,
+                &Event {
+                    account_id: None,
+                    actor: COMMAND_LINE,
+                    action: Action::AccountCreated,
+                    subject: Some(&format!("{} ({})", created.email, created.role.as_str())),
+                    remote_addr: None,
+                },
+            )
+            .await;
+            Ok(format!(
+                "created {} account {} <{}>",
+                created.role, created.name, created.email
+            ))
+        }
+        AccountCommand::List => {
+            let rows = accounts::list(pool).await?;
+            if rows.is_empty() {
+                return Ok("no accounts".to_owned());
+            }
+            Ok(rows
+                .into_iter()
+                .map(|(account, disabled)| {
+                    format!(
+                        "{}\t{}\t{}{}",
+                        account.email,
+                        account.role.as_str(),
+                        account.name,
+                        if disabled { "\t(disabled)" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        AccountCommand::Disable { email } => {
+            if !accounts::disable(pool, email).await? {
+                anyhow::bail!("no enabled account with the e-mail address {email}");
+            }
+            audit::record(
+                pool,
+                &Event {
+                    account_id: None,
+                    actor: COMMAND_LINE,
+                    action: Action::AccountDisabled,
+                    subject: Some(email),
+                    remote_addr: None,
+                },
+            )
+            .await;
+            Ok(format!("disabled {email}"))
+        }
+    }
 }

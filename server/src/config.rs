@@ -54,6 +54,9 @@ pub enum Command {
     /// Print a synthetic register file (TOML) with many blockers, for load tests
     /// and benchmarks. Needs no database and reads no register file.
     GenerateRegister(GenerateArgs),
+    /// Accounts: create the first operator, list, disable.
+    #[command(subcommand)]
+    Account(AccountCommand),
 }
 
 #[derive(clap::Args)]
@@ -138,6 +141,44 @@ pub struct ServeArgs {
         value_name = "TOKEN"
     )]
     api_token: Option<String>,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "CLEARANCE_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    session_idle_minutes: u64,
+
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "CLEARANCE_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    session_max_hours: u64,
+
+    /// Mark the session cookie `Secure` (set when the site is served over TLS,
+    /// directly or behind a proxy).
+    #[arg(long, env = "CLEARANCE_SECURE_COOKIES", default_value_t = false)]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Create an operator or commercial-owner account. The password is read from
+    /// CLEARANCE_NEW_PASSWORD or, when unset, from the first line of stdin.
+    Create(CreateAccountArgs),
+    /// List every account.
+    List,
+    /// Disable an account: it can no longer sign in, and its sessions end.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CreateAccountArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// `operator` or `commercial-owner` (buyer sponsors join by invitation).
+    #[arg(long, value_parser = ["operator", "commercial-owner"])]
+    pub role: String,
 }
 
 impl Cli {
@@ -147,6 +188,14 @@ impl Cli {
 }
 
 impl ServeArgs {
+    pub fn session_settings(&self) -> crate::auth::session::SessionSettings {
+        crate::auth::session::SessionSettings {
+            idle: Duration::from_secs(self.session_idle_minutes * 60),
+            absolute: Duration::from_secs(self.session_max_hours * 3600),
+            secure_cookie: self.secure_cookies,
+        }
+    }
+
     /// The register's readiness settings with command-line overrides applied.
     pub fn readiness_settings(&self, register: &ReadinessSettings) -> ReadinessSettings {
         ReadinessSettings {

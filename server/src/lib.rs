@@ -6,11 +6,13 @@
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
 //! - [`proofs`]: proof runs in the database.
 //! - [`api`]: the JSON API and the live event stream.
+//! - [`auth`]: accounts, sessions, sign-in throttling, cross-site protection, access log.
 //! - [`commands`]: the command-line commands other than serving.
 //! - [`fixtures`]: synthetic register files for load tests and benchmarks.
 //! - [`routes`]: the HTTP application.
 
 pub mod api;
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod db;

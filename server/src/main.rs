@@ -15,6 +15,7 @@ use tracing_subscriber::EnvFilter;
 use app::domain::Register;
 use app::live::LiveClearance;
 use server::api::ApiToken;
+use server::auth::store::PgSessionStore;
 use server::config::{seconds, Cli, Command, GenerateArgs, ProofCommand};
 use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
@@ -79,6 +80,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::GenerateRegister(args)) => generate_register(args),
+        Some(Command::Account(command)) => {
+            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
+            println!("{}", commands::account(&pool, command).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Serve) | None => {
             serve(&cli, register).await?;
             Ok(ExitCode::SUCCESS)
@@ -149,9 +155,24 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         ),
         monitor_wake: monitor.waker(),
         api_token: cli.serve.api_token().map(ApiToken::new),
+        throttle: Default::default(),
+        sessions: cli.serve.session_settings(),
         shutdown: CancellationToken::new(),
     };
     let shutdown = app_state.shutdown.clone();
+    // Expired sessions are never loaded; this only keeps the table small.
+    tokio::spawn({
+        let store = PgSessionStore::new(pool.clone());
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(error) = store.delete_expired().await {
+                    tracing::warn!(%error, "could not delete expired sessions");
+                }
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
@@ -167,14 +188,17 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(app_state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        })
-        .await
-        .context("the HTTP server stopped")?;
+    axum::serve(
+        listener,
+        router(app_state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    })
+    .await
+    .context("the HTTP server stopped")?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::Router;
+use axum::routing::post;
+use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
@@ -16,6 +17,9 @@ use app::live::LiveClearance;
 use app::{shell, App};
 
 use crate::api::{self, ApiToken};
+use crate::auth::session::{self, SessionSettings};
+use crate::auth::throttle::SignInThrottle;
+use crate::auth::{handlers, same_origin};
 
 /// Application state shared by every handler.
 #[derive(Clone, FromRef)]
@@ -26,6 +30,8 @@ pub struct AppState {
     /// Wakes the readiness monitor after a local write.
     pub monitor_wake: Arc<Notify>,
     pub api_token: Option<ApiToken>,
+    pub throttle: SignInThrottle,
+    pub sessions: SessionSettings,
     /// Cancelled when the server shuts down, so endless event streams end and
     /// the graceful shutdown can finish.
     pub shutdown: CancellationToken,
@@ -43,8 +49,11 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let options = Arc::new(state.leptos_options.clone());
+    let sessions = session::layer(state.pool.clone(), state.sessions);
     Router::new()
         .merge(api::router())
+        .route("/auth/login", post(handlers::sign_in))
+        .route("/auth/logout", post(handlers::sign_out))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = Arc::clone(&options);
             move || shell((*options).clone())
@@ -53,6 +62,12 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::attach_viewer,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

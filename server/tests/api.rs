@@ -40,6 +40,8 @@ async fn app(pool: PgPool) -> TestApp {
         clearance: clearance.clone(),
         monitor_wake: monitor.waker(),
         api_token: Some(ApiToken::new(SecretString::from(TOKEN))),
+        throttle: Default::default(),
+        sessions: Default::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
     });
     TestApp {
@@ -210,6 +212,8 @@ async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
         clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
         monitor_wake: monitor.waker(),
         api_token: None,
+        throttle: Default::default(),
+        sessions: Default::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
     });
     let response = router

@@ -26,6 +26,8 @@ async fn app(pool: PgPool) -> axum::Router {
         clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
         monitor_wake: monitor.waker(),
         api_token: None,
+        throttle: Default::default(),
+        sessions: Default::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
     })
 }

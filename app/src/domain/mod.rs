@@ -1,6 +1,7 @@
 //! The pure domain: the register model and its evaluation. No I/O, no framework;
 //! compiled into both the server and the browser, tested without a database.
 
+pub mod access;
 pub mod document;
 pub mod evaluation;
 pub mod outlook;

@@ -10,7 +10,7 @@ use crate::clearance::{BlockerHistory, ClearanceError};
 use crate::domain::triage::BlockerFilter;
 use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::shared::{
-    format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge,
+    format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT,
 };
 use crate::pages::NotFound;
 use crate::views::{get_blocker, BlockerView};
@@ -23,7 +23,7 @@ pub fn BlockerPage() -> impl IntoView {
         move || (params.read().get("id").unwrap_or_default(), tick.get()),
         |(id, tick)| get_blocker(id, tick),
     );
-    with_clearance(tick, move |live| {
+    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
         view! {
             <Transition fallback=|| view! { <p class="loading">"Loading the blocker…"</p> }>
                 {move || Suspend::new(async move {
@@ -89,7 +89,7 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
 
     view! {
         <Title text=title/>
-        <main class="page">
+        <main class="page" id="content">
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {blocker.title.clone()}
             </nav>

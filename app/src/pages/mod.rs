@@ -4,6 +4,7 @@
 //! - `/`: [`RegisterPage`], the whole register with the blocker triage.
 //! - `/motions/{id}`: [`MotionPage`], one launch motion and what would move it.
 //! - `/blockers/{id}`: [`BlockerPage`], one blocker's proof path drilled down.
+//! - `/login`: [`SignInPage`].
 
 mod blocker_page;
 pub mod history;
@@ -11,11 +12,13 @@ pub mod live_updates;
 mod motion_page;
 mod register_page;
 pub mod shared;
+mod sign_in;
 mod triage;
 
 pub use blocker_page::BlockerPage;
 pub use motion_page::MotionPage;
 pub use register_page::RegisterPage;
+pub use sign_in::SignInPage;
 
 use leptos::prelude::*;
 

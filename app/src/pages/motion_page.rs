@@ -9,7 +9,7 @@ use crate::clearance::ClearanceError;
 use crate::domain::triage::BlockerFilter;
 use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::register_page::GateCard;
-use crate::pages::shared::{with_clearance, LivePage, SectionError, StatusBadge};
+use crate::pages::shared::{with_clearance, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT};
 use crate::pages::NotFound;
 use crate::views::{get_motion, MotionView};
 
@@ -21,7 +21,7 @@ pub fn MotionPage() -> impl IntoView {
         move || (params.read().get("id").unwrap_or_default(), tick.get()),
         |(id, tick)| get_motion(id, tick),
     );
-    with_clearance(tick, move |live| {
+    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
         view! {
             <Transition fallback=|| view! { <p class="loading">"Loading the motion…"</p> }>
                 {move || Suspend::new(async move {
@@ -54,7 +54,7 @@ fn MotionBody(live: LivePage, view: MotionView) -> impl IntoView {
     .href();
     view! {
         <Title text=title/>
-        <main class="page">
+        <main class="page" id="content">
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {motion.name.clone()}
             </nav>

@@ -10,7 +10,9 @@ use crate::clearance::{ClearanceError, LiveState};
 use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
 use crate::pages::history::History;
 use crate::pages::live_updates::ConnectionIndicator;
-use crate::pages::shared::{format_time, with_clearance, LivePage, SectionError, StatusBadge};
+use crate::pages::shared::{
+    format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
+};
 use crate::pages::triage::{BlockerTriage, TriageResource};
 use crate::views::{get_overview, get_triage, MotionSummary, Overview};
 
@@ -26,10 +28,13 @@ pub fn RegisterPage() -> impl IntoView {
         move || (query.read().to_query_string(), tick.get()),
         |(query, tick)| get_triage(query, tick),
     );
-    with_clearance(
-        tick,
-        move |live| view! { <RegisterView live overview triage/> },
-    )
+    let skip = SkipLink {
+        href: "#blockers-heading",
+        label: "Skip to the blockers",
+    };
+    with_clearance(tick, skip, move |live| {
+        view! { <RegisterView live overview triage/> }
+    })
 }
 
 /// Renders `section` with the overview once it is loaded, keeping the previous
@@ -66,7 +71,6 @@ fn RegisterView(
 
     view! {
         <Title text=title/>
-        <a class="skip-link" href="#blockers-heading">"Skip to the blockers"</a>
         <header class="masthead">
             <p class="masthead__org">{outline.organisation.clone()}</p>
             <h1>{page.title}</h1>

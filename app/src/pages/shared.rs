@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::clearance::{get_clearance, ClearanceError, LiveState};
+use crate::domain::access::Viewer;
 use crate::domain::register::{CommandPart, RegisterOutline};
 use crate::pages::live_updates::{subscribe, Connection};
 
@@ -16,6 +17,7 @@ use crate::pages::live_updates::{subscribe, Connection};
 #[derive(Clone, Copy)]
 pub struct LivePage {
     pub outline: StoredValue<Arc<RegisterOutline>>,
+    pub viewer: StoredValue<Viewer>,
     pub live: RwSignal<Arc<LiveState>>,
     pub connection: RwSignal<Connection>,
     pub tick: RwSignal<u64>,
@@ -32,6 +34,7 @@ impl LivePage {
 /// Create `tick` at the top of the page component, with the page's resources.
 pub fn with_clearance<V: IntoView + 'static>(
     tick: RwSignal<u64>,
+    skip: SkipLink,
     page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
     let clearance = Resource::new(|| (), |()| get_clearance());
@@ -43,17 +46,58 @@ pub fn with_clearance<V: IntoView + 'static>(
                     match clearance.await {
                         Ok(clearance) => {
                             let outline = StoredValue::new(Arc::clone(&clearance.outline));
+                            let viewer = StoredValue::new(clearance.viewer.clone());
                             let live = RwSignal::new(Arc::clone(&clearance.live));
                             let connection = RwSignal::new(Connection::Static);
                             // Effects run only in the browser: once hydrated, follow pushes.
                             Effect::new(move |_| subscribe(live, connection, tick));
-                            page(LivePage { outline, live, connection, tick }).into_any()
+                            view! {
+                                <a class="skip-link" href=skip.href>{skip.label}</a>
+                                <AccountBar viewer=clearance.viewer/>
+                                {page(LivePage { outline, viewer, live, connection, tick })}
+                            }
+                            .into_any()
                         }
                         Err(error) => view! { <Unavailable error/> }.into_any(),
                     }
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The first control on every page: a link past the header to what matters.
+#[derive(Clone, Copy)]
+pub struct SkipLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// Skips to the page's `<main id="content">`.
+pub const SKIP_TO_CONTENT: SkipLink = SkipLink {
+    href: "#content",
+    label: "Skip to the content",
+};
+
+/// Who is signed in, and the way in or out. Sign-out is a form post, so it works
+/// without the WASM and cannot be triggered by a link from another site.
+#[component]
+pub fn AccountBar(viewer: Viewer) -> impl IntoView {
+    view! {
+        <nav class="account-bar" aria-label="Account" data-testid="account-bar">
+            {match viewer {
+                Viewer::Public => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                Viewer::Account(account) => view! {
+                    <span>
+                        "Signed in as " <strong>{account.name}</strong> " (" {account.role.label()} ")"
+                    </span>
+                    <form method="post" action="/auth/logout" class="account-bar__out">
+                        <button type="submit" class="button button--secondary">"Sign out"</button>
+                    </form>
+                }
+                .into_any(),
+            }}
+        </nav>
     }
 }
 

@@ -16,6 +16,8 @@ pub enum ApiError {
     #[error("the API is disabled: CLEARANCE_API_TOKEN is not configured")]
     TokenNotConfigured,
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
@@ -32,6 +34,7 @@ impl ApiError {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::TokenNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::ProofRun(ProofRunError::UnknownProof(_)) => {
                 StatusCode::NOT_FOUND
             }

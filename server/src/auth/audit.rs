@@ -1,0 +1,86 @@
+//! The access log: sign-ins (successful, failed, refused), sign-outs and account
+//! changes, with who, what, when (UTC) and from where. Rows are never changed.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    SignInSucceeded,
+    SignInFailed,
+    SignInRefused,
+    SignedOut,
+    AccountCreated,
+    AccountDisabled,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignInSucceeded => "sign_in_succeeded",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignInRefused => "sign_in_refused",
+            Self::SignedOut => "signed_out",
+            Self::AccountCreated => "account_created",
+            Self::AccountDisabled => "account_disabled",
+        }
+    }
+}
+
+/// One event to record.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    pub account_id: Option<i64>,
+    /// Who: an e-mail address, `command line` or `anonymous`.
+    pub actor: &'a str,
+    pub action: Action,
+    pub subject: Option<&'a str>,
+    pub remote_addr: Option<&'a str>,
+}
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Records an event. A failure is logged, not raised: losing an audit row must
+/// not lock people out, and the log says it happened.
+pub async fn record(pool: &PgPool, event: &Event<'_>) {
+    let result = sqlx::query!(
+        r#"INSERT INTO access_events (account_id, actor, action, subject, remote_addr)
+           VALUES ($1, $2, $3, $4, $5)"#,
+        event.account_id,
+        clip(event.actor, 300),
+        event.action.as_str(),
+        event.subject.map(|subject| clip(subject, 300)),
+        event.remote_addr.map(|addr| clip(addr, 100)),
+    )
+    .execute(pool)
+    .await;
+    if let Err(error) = result {
+        tracing::error!(%error, action = event.action.as_str(), "could not record an access event");
+    }
+}
+
+/// A recorded event, as operators see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub remote_addr: Option<String>,
+}
+
+/// The newest `limit` events.
+pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
+    sqlx::query_as!(
+        Recorded,
+        r#"SELECT at, actor, action, subject, remote_addr FROM access_events
+           ORDER BY id DESC LIMIT $1"#,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,160 @@
+//! Sign-in and sign-out: plain HTML form posts answered with redirects, so they
+//! work with or without the WASM.
+
+use axum::extract::State;
+use axum::response::Redirect;
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
+
+use super::audit::{self, Action, Event};
+use super::throttle::FAILURE_DELAY;
+use super::{accounts, session, ClientAddr};
+use crate::routes::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where to go after signing in: a local path only, never another site.
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/",
+    }
+}
+
+fn back_to_sign_in(error: &str, email: &str, next: Option<&str>) -> Redirect {
+    back_with_retry(error, email, next, None)
+}
+
+fn back_with_retry(error: &str, email: &str, next: Option<&str>, retry: Option<u64>) -> Redirect {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", error);
+    if let Some(seconds) = retry {
+        query.append_pair("retry", &seconds.to_string());
+    }
+    if !email.is_empty() {
+        query.append_pair("email", email);
+    }
+    if let Some(next) = next {
+        query.append_pair("next", local_path(Some(next)));
+    }
+    Redirect::to(&format!("/login?{}", query.finish()))
+}
+
+/// `POST /auth/login`: checks the throttle, then the password; on success starts a
+/// new session. Every outcome is recorded in the access log.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    session: Session,
+    Form(form): Form<SignInForm>,
+) -> Redirect {
+    let next = form.next.as_deref();
+    let Ok(email) = normalize_email(&form.email) else {
+        return back_to_sign_in("invalid", "", next);
+    };
+    if let Err(wait) = state.throttle.attempt(&email, &address) {
+        audit::record(
+            &state.pool,
+            &Event {
+                account_id: None,
+                actor: &email,
+                action: Action::SignInRefused,
+                subject: Some("too many attempts"),
+                remote_addr: Some(&address),
+            },
+        )
+        .await;
+        return back_with_retry("throttled", &email, next, Some(wait.as_secs().max(1)));
+    }
+
+    let account = match accounts::find_by_email(&state.pool, &email).await {
+        Ok(account) => account,
+        Err(error) => {
+            tracing::error!(%error, "sign-in could not read the account");
+            return back_to_sign_in("unavailable", &email, next);
+        }
+    };
+    let password = form.password;
+    let (hash, usable) = match &account {
+        Some(account) if !account.disabled => (account.password_hash.clone(), true),
+        _ => (accounts::decoy_hash().to_owned(), false),
+    };
+    // Verified either way, so timing does not tell whether the address exists.
+    let matches = password.len() <= MAX_PASSWORD_BYTES
+        && tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+
+    match account.filter(|_| usable && matches) {
+        Some(account) => {
+            if let Err(error) = session::sign_in(&session, account.summary.id).await {
+                tracing::error!(%error, "could not start a session");
+                return back_to_sign_in("unavailable", &email, next);
+            }
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(account.summary.id),
+                    actor: &email,
+                    action: Action::SignInSucceeded,
+                    subject: None,
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            Redirect::to(local_path(next))
+        }
+        None => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: None,
+                    actor: &email,
+                    action: Action::SignInFailed,
+                    subject: None,
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            tokio::time::sleep(FAILURE_DELAY).await;
+            back_to_sign_in("invalid", &email, next)
+        }
+    }
+}
+
+/// `POST /auth/logout`: ends the session.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    viewer: axum::Extension<Viewer>,
+    session: Session,
+) -> Redirect {
+    if let Viewer::Account(account) = &viewer.0 {
+        audit::record(
+            &state.pool,
+            &Event {
+                account_id: Some(account.id),
+                actor: &account.email,
+                action: Action::SignedOut,
+                subject: None,
+                remote_addr: Some(&address),
+            },
+        )
+        .await;
+    }
+    if let Err(error) = session::sign_out(&session).await {
+        tracing::warn!(%error, "could not end a session");
+    }
+    Redirect::to("/")
+}

@@ -1,0 +1,41 @@
+//! Accounts, sessions and the access rules around every request.
+//!
+//! - [`accounts`]: accounts in PostgreSQL, Argon2id password hashes.
+//! - [`audit`]: the append-only log of access events.
+//! - [`session`]: the session layer (idle and absolute expiry) and
+//!   the middleware that tells every handler and page who is asking.
+//! - [`store`]: where tower-sessions keeps sessions: PostgreSQL.
+//! - [`throttle`]: slowing and refusing repeated failed sign-ins.
+//! - [`same_origin`]: refusing state-changing requests from other sites.
+//! - [`handlers`]: sign-in and sign-out.
+
+pub mod accounts;
+pub mod audit;
+pub mod handlers;
+pub mod same_origin;
+pub mod session;
+pub mod store;
+pub mod throttle;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use http::request::Parts;
+
+/// The client's address as the socket saw it (proxies are not trusted), or
+/// `unknown` when the server runs without connection info (tests).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string()),
+        ))
+    }
+}

@@ -1,0 +1,122 @@
+//! Sessions: stored in PostgreSQL by tower-sessions, identified by an `HttpOnly`,
+//! `SameSite=Lax` cookie (`Secure` when configured), ending after an idle period
+//! and, whatever the activity, after an absolute lifetime.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tower_sessions::cookie::time;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use app::domain::access::Viewer;
+
+use super::accounts;
+use super::store::PgSessionStore;
+use crate::routes::AppState;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "clearance_session";
+const ACCOUNT_KEY: &str = "account";
+
+/// Session lifetimes and cookie security, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionSettings {
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub secure_cookie: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(8 * 3600),
+            absolute: Duration::from_secs(7 * 24 * 3600),
+            secure_cookie: false,
+        }
+    }
+}
+
+/// What a session remembers: who signed in, and when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SignedIn {
+    account_id: i64,
+    at: DateTime<Utc>,
+}
+
+/// The session layer over the PostgreSQL store.
+pub fn layer(pool: PgPool, settings: SessionSettings) -> SessionManagerLayer<PgSessionStore> {
+    let idle = time::Duration::seconds(i64::try_from(settings.idle.as_secs()).unwrap_or(i64::MAX));
+    SessionManagerLayer::new(PgSessionStore::new(pool))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookie)
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Starts a signed-in session under a new id (no session fixation).
+pub async fn sign_in(
+    session: &Session,
+    account_id: i64,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session
+        .insert(
+            ACCOUNT_KEY,
+            SignedIn {
+                account_id,
+                at: Utc::now(),
+            },
+        )
+        .await
+}
+
+/// Ends the session: its row is deleted and the cookie cleared.
+pub async fn sign_out(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
+/// Who the session belongs to: an enabled account within the absolute lifetime.
+/// A session past it, or of a disabled account, is ended.
+async fn viewer(session: &Session, pool: &PgPool, settings: SessionSettings) -> Viewer {
+    let Ok(Some(signed_in)) = session.get::<SignedIn>(ACCOUNT_KEY).await else {
+        return Viewer::Public;
+    };
+    let lifetime = chrono::Duration::from_std(settings.absolute).unwrap_or(chrono::Duration::MAX);
+    if Utc::now() - signed_in.at > lifetime {
+        let _ = session.flush().await;
+        return Viewer::Public;
+    }
+    match accounts::find_enabled(pool, signed_in.account_id).await {
+        Ok(Some(account)) => Viewer::Account(account),
+        Ok(None) => {
+            let _ = session.flush().await;
+            Viewer::Public
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not load a session's account; treating as public");
+            Viewer::Public
+        }
+    }
+}
+
+/// Middleware: puts the request's [`Viewer`] in its extensions, where handlers,
+/// server functions and pages read it.
+pub async fn attach_viewer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let viewer = match request.extensions().get::<Session>() {
+        Some(session) => viewer(session, &state.pool, state.sessions).await,
+        None => Viewer::Public,
+    };
+    request.extensions_mut().insert(viewer);
+    next.run(request).await
+}
