@@ -4,51 +4,21 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::live::LiveClearance;
-use server::api::ApiToken;
-use server::readiness::history::PgHistory;
-use server::readiness::{ReadinessMonitor, Source};
-use server::routes::{router, AppState};
+use common::TestApp;
+use server::auth::session::SessionSettings;
+
+mod common;
 
 const TOKEN: &str = "test-token-0123456789";
 
-struct TestApp {
-    router: axum::Router,
-    monitor: Arc<ReadinessMonitor>,
-    clearance: LiveClearance,
-}
-
 async fn app(pool: PgPool) -> TestApp {
-    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    let clearance = LiveClearance::new(register, state, PgHistory::shared(pool.clone()));
-    let router = router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
-        pool,
-        clearance: clearance.clone(),
-        monitor_wake: monitor.waker(),
-        api_token: Some(ApiToken::new(SecretString::from(TOKEN))),
-        throttle: Default::default(),
-        sessions: Default::default(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
-    });
-    TestApp {
-        router,
-        monitor,
-        clearance,
-    }
+    common::test_app(&pool, Some(TOKEN), SessionSettings::default()).await
 }
 
 async fn send(app: &TestApp, request: http::Request<Body>) -> (http::StatusCode, Value) {
@@ -203,19 +173,9 @@ async fn every_refused_proof_run_gets_a_clear_4xx_and_stores_nothing(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
-    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    let router = router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
-        pool: pool.clone(),
-        clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
-        monitor_wake: monitor.waker(),
-        api_token: None,
-        throttle: Default::default(),
-        sessions: Default::default(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
-    });
+    let router = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
     let response = router
         .oneshot(post_run(
             "support-status-notification",

@@ -3,41 +3,24 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
 use app::domain::access::Role;
-use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::live::LiveClearance;
 use server::auth::accounts::{self, CreateError, NewAccount};
 use server::auth::session::SessionSettings;
-use server::readiness::history::PgHistory;
-use server::readiness::{ReadinessMonitor, Source};
-use server::routes::{router, AppState};
+
+mod common;
 
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn app_with(pool: &PgPool, sessions: SessionSettings) -> axum::Router {
-    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
-        pool: pool.clone(),
-        clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
-        monitor_wake: monitor.waker(),
-        api_token: None,
-        throttle: Default::default(),
-        sessions,
-        shutdown: tokio_util::sync::CancellationToken::new(),
-    })
+    common::test_app(pool, None, sessions).await.router
 }
 
 async fn app(pool: &PgPool) -> axum::Router {

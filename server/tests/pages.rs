@@ -2,34 +2,19 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::live::LiveClearance;
-use server::readiness::history::PgHistory;
-use server::readiness::{ReadinessMonitor, Source};
-use server::routes::{router, AppState};
+use server::auth::session::SessionSettings;
+
+mod common;
 
 async fn app(pool: PgPool) -> axum::Router {
-    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap());
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
-        pool: pool.clone(),
-        clearance: LiveClearance::new(register, state, PgHistory::shared(pool.clone())),
-        monitor_wake: monitor.waker(),
-        api_token: None,
-        throttle: Default::default(),
-        sessions: Default::default(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
-    })
+    common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router
 }
 
 async fn get(app: axum::Router, uri: &str) -> (http::StatusCode, String) {
