@@ -9,6 +9,7 @@
 //! - [`auth`]: accounts, sessions, sign-in throttling, cross-site protection, access log.
 //! - [`commands`]: the command-line commands other than serving.
 //! - [`fixtures`]: synthetic register files for load tests and benchmarks.
+//! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
 //! - [`routes`]: the HTTP application.
 
 pub mod api;
@@ -21,3 +22,5 @@ pub mod proofs;
 pub mod readiness;
 pub mod register_source;
 pub mod routes;
+pub mod tenancy;
+pub mod tenants;

@@ -9,6 +9,7 @@ pub mod proof_run;
 pub mod register;
 #[cfg(feature = "ssr")]
 pub mod register_file;
+pub mod tenant;
 pub mod triage;
 
 #[cfg(test)]

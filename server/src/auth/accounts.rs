@@ -3,7 +3,7 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use app::domain::access::{
     check_name, check_password, normalize_email, AccountSummary, FieldError, Role,
@@ -69,6 +69,15 @@ pub fn decoy_hash() -> &'static str {
 
 /// Validates and stores a new account.
 pub async fn create(pool: &PgPool, new: &NewAccount<'_>) -> Result<AccountSummary, CreateError> {
+    let mut conn = pool.acquire().await?;
+    create_in(&mut conn, new).await
+}
+
+/// [`create`] on a connection, so it can join a transaction (invitations).
+pub async fn create_in(
+    conn: &mut PgConnection,
+    new: &NewAccount<'_>,
+) -> Result<AccountSummary, CreateError> {
     let email = normalize_email(new.email)?;
     let name = check_name(new.name)?;
     check_password(new.password)?;
@@ -91,7 +100,7 @@ pub async fn create(pool: &PgPool, new: &NewAccount<'_>) -> Result<AccountSummar
         new.tenant_id,
         hash,
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(CreateError::Exists)?;
     Ok(AccountSummary {

@@ -1,6 +1,7 @@
 //! Accounts, sessions and the access rules around every request.
 //!
 //! - [`accounts`]: accounts in PostgreSQL, Argon2id password hashes.
+//! - [`invitations`]: single-use links that bring buyer sponsors in.
 //! - [`audit`]: the append-only log of access events.
 //! - [`session`]: the session layer (idle and absolute expiry) and
 //!   the middleware that tells every handler and page who is asking.
@@ -12,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod handlers;
+pub mod invitations;
 pub mod same_origin;
 pub mod session;
 pub mod store;

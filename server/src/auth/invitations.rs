@@ -1,0 +1,191 @@
+//! Invitations: an operator invites a buyer sponsor to one tenant with a single-use
+//! link that expires. Only the SHA-256 of the link's token is stored; the link is
+//! shown once, to the operator who made it.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use app::domain::access::{normalize_email, AccountSummary, FieldError, Role, Viewer};
+use app::domain::tenant::{invitation_expiry, Invitation, InvitationState};
+
+use super::accounts::{self, CreateError, NewAccount};
+use crate::tenancy::{self, Acting};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvitationError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("only operators manage invitations")]
+    Forbidden,
+    #[error("tenant: no such tenant")]
+    UnknownTenant,
+    #[error("this invitation link is not valid: it is unknown, already used, revoked or expired")]
+    NotUsable,
+    #[error(transparent)]
+    Account(CreateError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A token's stored form.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new invitation and its token, which exists only in this value.
+pub struct Created {
+    pub invitation: Invitation,
+    pub token: String,
+}
+
+/// Invites `email` to `tenant` for `days` days.
+pub async fn create(
+    pool: &PgPool,
+    viewer: &Viewer,
+    tenant: i64,
+    email: &str,
+    days: i64,
+) -> Result<Created, InvitationError> {
+    let Viewer::Account(operator) = viewer else {
+        return Err(InvitationError::Forbidden);
+    };
+    if operator.role != Role::Operator {
+        return Err(InvitationError::Forbidden);
+    }
+    let email = normalize_email(email)?;
+    let now = Utc::now();
+    let expires_at = invitation_expiry(now, days)?;
+    let mut bytes = [0_u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let tenant_name = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", tenant)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(InvitationError::UnknownTenant)?;
+    let row = sqlx::query!(
+        r#"INSERT INTO invitations (tenant_id, email, token_hash, created_by, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"#,
+        tenant,
+        email,
+        token_hash(&token),
+        operator.id,
+        now,
+        expires_at,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Created {
+        invitation: Invitation {
+            id: row.id,
+            tenant_id: tenant,
+            tenant_name,
+            email,
+            created_at: now,
+            expires_at,
+            used_at: None,
+            revoked_at: None,
+        },
+        token,
+    })
+}
+
+/// Every invitation the viewer may see, newest first.
+pub async fn list(pool: &PgPool, viewer: &Viewer) -> Result<Vec<Invitation>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let rows = sqlx::query_as!(
+        Invitation,
+        r#"SELECT i.id, i.tenant_id, t.name AS tenant_name, i.email, i.created_at, i.expires_at,
+                  i.used_at, i.revoked_at
+           FROM invitations i JOIN tenants t ON t.id = i.tenant_id
+           ORDER BY i.id DESC"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Revokes a pending invitation; answers its e-mail address.
+pub async fn revoke(pool: &PgPool, viewer: &Viewer, id: i64) -> Result<String, InvitationError> {
+    if !viewer.is_operator() {
+        return Err(InvitationError::Forbidden);
+    }
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let email = sqlx::query_scalar!(
+        r#"UPDATE invitations SET revoked_at = now()
+           WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+           RETURNING email"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(InvitationError::NotUsable)?;
+    tx.commit().await?;
+    Ok(email)
+}
+
+/// The pending invitation a token opens, if any.
+pub async fn find_pending(pool: &PgPool, token: &str) -> Result<Option<Invitation>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::System).await?;
+    let found = sqlx::query_as!(
+        Invitation,
+        r#"SELECT i.id, i.tenant_id, t.name AS tenant_name, i.email, i.created_at, i.expires_at,
+                  i.used_at, i.revoked_at
+           FROM invitations i JOIN tenants t ON t.id = i.tenant_id
+           WHERE i.token_hash = $1"#,
+        token_hash(token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(found.filter(|invitation| invitation.state(Utc::now()) == InvitationState::Pending))
+}
+
+/// Uses a token once: creates the buyer sponsor's account for the invitation's
+/// tenant and marks the invitation used, in one transaction. A second use of the
+/// same token, concurrent or later, finds it used.
+pub async fn accept(
+    pool: &PgPool,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> Result<AccountSummary, InvitationError> {
+    let mut tx = tenancy::begin(pool, Acting::System).await?;
+    let invitation = sqlx::query!(
+        r#"SELECT id, tenant_id, email FROM invitations
+           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+           FOR UPDATE"#,
+        token_hash(token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(InvitationError::NotUsable)?;
+    let account = accounts::create_in(
+        &mut tx,
+        &NewAccount {
+            email: &invitation.email,
+            name,
+            role: Role::BuyerSponsor,
+            tenant_id: Some(invitation.tenant_id),
+            password,
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        CreateError::Database(error) => InvitationError::Database(error),
+        other => InvitationError::Account(other),
+    })?;
+    sqlx::query!(
+        "UPDATE invitations SET used_at = now(), used_by = $2 WHERE id = $1",
+        invitation.id,
+        account.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
