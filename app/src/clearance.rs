@@ -123,8 +123,14 @@ pub struct ClearanceView {
 pub enum ClearanceError {
     #[error("the readiness service is not running")]
     Unavailable,
-    #[error("no such blocker in this register")]
+    #[error("not found")]
     NotFound,
+    #[error("sign in to see this page")]
+    SignInRequired,
+    #[error("your account may not see this page")]
+    Forbidden,
+    #[error("too many attempts: try again in {0} seconds")]
+    Throttled(u64),
     #[error("the history is unavailable: the database cannot be reached")]
     HistoryUnavailable,
     #[error("request failed: {0}")]

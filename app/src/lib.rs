@@ -1,12 +1,14 @@
 //! Clearance: the launch clearance register as a Leptos app.
 //!
 //! - [`domain`]: the register model and its pure evaluation.
+//! - [`admin`]: the administration and invitation pages' data.
 //! - [`clearance`]: what the page shows, and the server function that serves it.
 //! - [`views`]: what each page fetches, evaluated on the server, and the server
 //!   functions that serve it.
 //! - [`pages`]: the views, rendered on the server and hydrated in the browser.
 //! - `live` (server only): the handle through which the server publishes readiness.
 
+pub mod admin;
 pub mod clearance;
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -61,6 +63,12 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("login") view=pages::SignInPage/>
+                <Route path=StaticSegment("admin") view=pages::AdminPage ssr=SsrMode::Async/>
+                <Route
+                    path=(StaticSegment("invite"), ParamSegment("token"))
+                    view=pages::InvitePage
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=(StaticSegment("motions"), ParamSegment("id"))
                     view=pages::MotionPage

@@ -5,6 +5,7 @@
 //! - [`db`]: the PostgreSQL pool and migrations.
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
 //! - [`proofs`]: proof runs in the database.
+//! - [`admin`]: the administration page's data and form posts.
 //! - [`api`]: the JSON API and the live event stream.
 //! - [`auth`]: accounts, sessions, sign-in throttling, cross-site protection, access log.
 //! - [`commands`]: the command-line commands other than serving.
@@ -12,6 +13,7 @@
 //! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
 //! - [`routes`]: the HTTP application.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod commands;

@@ -13,9 +13,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 
+use app::admin::SharedAccessStore;
 use app::live::LiveClearance;
 use app::{shell, App};
 
+use crate::admin::{self, PgAccessStore};
 use crate::api::{self, ApiToken};
 use crate::auth::session::{self, SessionSettings};
 use crate::auth::throttle::SignInThrottle;
@@ -42,10 +44,13 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let clearance = state.clearance.clone();
-        let pool = state.pool.clone();
+        let access: SharedAccessStore = Arc::new(PgAccessStore {
+            pool: state.pool.clone(),
+            throttle: state.throttle.clone(),
+        });
         move || {
             provide_context(clearance.clone());
-            provide_context(pool.clone());
+            provide_context(Arc::clone(&access));
         }
     };
     let options = Arc::new(state.leptos_options.clone());
@@ -54,6 +59,18 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .route("/auth/login", post(handlers::sign_in))
         .route("/auth/logout", post(handlers::sign_out))
+        .route(
+            "/auth/invitations/accept",
+            post(handlers::accept_invitation),
+        )
+        .route("/admin/accounts", post(admin::create_account))
+        .route("/admin/accounts/disable", post(admin::disable_account))
+        .route("/admin/tenants", post(admin::create_tenant))
+        .route("/admin/invitations", post(admin::create_invitation))
+        .route(
+            "/admin/invitations/{id}/revoke",
+            post(admin::revoke_invitation),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = Arc::clone(&options);
             move || shell((*options).clone())

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
 use sqlx::PgPool;
-use tower::ServiceExt;
 
 use app::domain::access::Role;
 use server::auth::accounts::{self, CreateError, NewAccount};
@@ -42,67 +40,7 @@ async fn operator(pool: &PgPool) {
     .unwrap();
 }
 
-struct Answer {
-    status: StatusCode,
-    location: String,
-    cookie: Option<String>,
-    body: String,
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .map(|value| value.to_str().unwrap().to_owned());
-    let body = String::from_utf8(
-        response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
-    Answer {
-        status,
-        location,
-        cookie,
-        body,
-    }
-}
-
-fn sign_in_request(email: &str, password: &str, next: &str) -> Request<Body> {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("email", email)
-        .append_pair("password", password)
-        .append_pair("next", next)
-        .finish();
-    Request::post("/auth/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body))
-        .unwrap()
-}
-
-/// The `name=value` part of a Set-Cookie header.
-fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
-fn get_with(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
+use common::{cookie_pair, get_with, send, sign_in_request};
 
 async fn events(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as::<_, (String, String, Option<String>)>(

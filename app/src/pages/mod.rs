@@ -4,10 +4,13 @@
 //! - `/`: [`RegisterPage`], the whole register with the blocker triage.
 //! - `/motions/{id}`: [`MotionPage`], one launch motion and what would move it.
 //! - `/blockers/{id}`: [`BlockerPage`], one blocker's proof path drilled down.
-//! - `/login`: [`SignInPage`].
+//! - `/login`: [`SignInPage`]; `/invite/{token}`: [`InvitePage`].
+//! - `/admin`: [`AdminPage`], accounts, tenants, invitations, the access log.
 
+mod admin_page;
 mod blocker_page;
 pub mod history;
+mod invite_page;
 pub mod live_updates;
 mod motion_page;
 mod register_page;
@@ -15,7 +18,9 @@ pub mod shared;
 mod sign_in;
 mod triage;
 
+pub use admin_page::AdminPage;
 pub use blocker_page::BlockerPage;
+pub use invite_page::InvitePage;
 pub use motion_page::MotionPage;
 pub use register_page::RegisterPage;
 pub use sign_in::SignInPage;

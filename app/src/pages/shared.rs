@@ -127,8 +127,8 @@ pub fn format_time(time: DateTime<Utc>) -> String {
 #[component]
 pub fn StatusBadge(status: &'static str) -> impl IntoView {
     let symbol = match status {
-        "clear" | "ready" | "cleared" | "met" | "passed" | "configured" => "✓",
-        "conditional" | "degraded" | "outstanding" => "◐",
+        "clear" | "ready" | "cleared" | "met" | "passed" | "configured" | "enabled" | "used" => "✓",
+        "conditional" | "degraded" | "outstanding" | "pending" => "◐",
         _ => "✕",
     };
     view! {

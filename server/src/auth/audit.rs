@@ -14,6 +14,10 @@ pub enum Action {
     SignedOut,
     AccountCreated,
     AccountDisabled,
+    InvitationCreated,
+    InvitationUsed,
+    InvitationRevoked,
+    AccessDenied,
 }
 
 impl Action {
@@ -25,6 +29,10 @@ impl Action {
             Self::SignedOut => "signed_out",
             Self::AccountCreated => "account_created",
             Self::AccountDisabled => "account_disabled",
+            Self::InvitationCreated => "invitation_created",
+            Self::InvitationUsed => "invitation_used",
+            Self::InvitationRevoked => "invitation_revoked",
+            Self::AccessDenied => "access_denied",
         }
     }
 }

@@ -11,7 +11,7 @@ use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
 
 use super::audit::{self, Action, Event};
 use super::throttle::FAILURE_DELAY;
-use super::{accounts, session, ClientAddr};
+use super::{accounts, invitations, session, ClientAddr};
 use crate::routes::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -157,4 +157,71 @@ pub async fn sign_out(
         tracing::warn!(%error, "could not end a session");
     }
     Redirect::to("/")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    token: String,
+    name: String,
+    password: String,
+}
+
+fn back_to_invitation(token: &str, message: &str) -> Redirect {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", message)
+        .finish();
+    // Tokens are hex; anything else cannot name an invitation anyway.
+    let token: String = token
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(64)
+        .collect();
+    Redirect::to(&format!("/invite/{token}?{query}"))
+}
+
+/// `POST /auth/invitations/accept`: uses an invitation once, creating the buyer
+/// sponsor's account, and signs them in.
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    session: Session,
+    Form(form): Form<AcceptForm>,
+) -> Redirect {
+    if let Err(wait) = state.throttle.address_attempt(&address) {
+        return back_to_invitation(
+            &form.token,
+            &format!(
+                "Too many attempts. Try again in {} seconds.",
+                wait.as_secs().max(1)
+            ),
+        );
+    }
+    match invitations::accept(&state.pool, &form.token, &form.name, &form.password).await {
+        Ok(account) => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(account.id),
+                    actor: &account.email,
+                    action: Action::InvitationUsed,
+                    subject: None,
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            if let Err(error) = session::sign_in(&session, account.id).await {
+                tracing::error!(%error, "could not start a session after an invitation");
+                return Redirect::to("/login");
+            }
+            Redirect::to("/")
+        }
+        Err(invitations::InvitationError::Database(error)) => {
+            tracing::error!(%error, "could not use an invitation");
+            back_to_invitation(
+                &form.token,
+                "The database cannot be reached. Try again shortly.",
+            )
+        }
+        Err(error) => back_to_invitation(&form.token, &error.to_string()),
+    }
 }

@@ -44,6 +44,13 @@ impl Default for SignInThrottle {
 }
 
 impl SignInThrottle {
+    /// Counts an attempt from `address` alone (invitation links).
+    pub fn address_attempt(&self, address: &str) -> Result<(), Duration> {
+        self.addresses
+            .check_key(&address.to_owned())
+            .map_err(|wait| wait.wait_time_from(DefaultClock::default().now()))
+    }
+
     /// Counts an attempt for `account` from `address`; `Err` with the wait when
     /// either has made too many.
     pub fn attempt(&self, account: &str, address: &str) -> Result<(), Duration> {

@@ -4,6 +4,11 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
 use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -49,4 +54,84 @@ pub async fn test_app(
         monitor,
         clearance,
     }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: String,
+    pub cookie: Option<String>,
+    pub body: String,
+}
+
+pub async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.expect("test request");
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|value| value.to_str().expect("test request").to_owned())
+        .unwrap_or_default();
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|value| value.to_str().expect("test request").to_owned());
+    let body = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("test request")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("test request");
+    Answer {
+        status,
+        location,
+        cookie,
+        body,
+    }
+}
+
+pub fn sign_in_request(email: &str, password: &str, next: &str) -> Request<Body> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", email)
+        .append_pair("password", password)
+        .append_pair("next", next)
+        .finish();
+    Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .expect("test request")
+}
+
+/// The `name=value` part of a Set-Cookie header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .expect("test request")
+        .to_owned()
+}
+
+pub fn get_with(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("test request")
+}
+
+/// A same-origin form post, with the session cookie when given.
+pub fn post_form(uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut request = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body)).expect("test request")
 }

@@ -1,0 +1,420 @@
+//! Administration: the data behind `/admin` and `/invite/{token}`, and the form
+//! posts that change accounts, tenants and invitations. Handlers are thin: the
+//! rules live in `auth`, `tenants` and the domain; every change and every denial
+//! goes to the access log.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::Utc;
+use http::request::Parts;
+use http::HeaderMap;
+use serde::Deserialize;
+use sqlx::PgPool;
+use tower_sessions::Session;
+
+use app::admin::{
+    AccessEvent, AccessStore, AccountRow, AdminView, InvitationPreview, InvitationRow,
+};
+use app::clearance::ClearanceError;
+use app::domain::access::{Role, Viewer};
+use app::live::{StoreError, StoreFuture};
+
+use crate::api::ApiError;
+use crate::auth::accounts::{self, NewAccount};
+use crate::auth::audit::{self, Action, Event};
+use crate::auth::throttle::SignInThrottle;
+use crate::auth::{invitations, ClientAddr};
+use crate::routes::AppState;
+use crate::tenants;
+
+/// Session key of the invitation link shown once on the next `/admin` render.
+const NEW_LINK: &str = "new_invitation_link";
+/// How many access-log entries the page lists.
+const EVENTS: i64 = 100;
+
+/// [`AccessStore`] over PostgreSQL.
+#[derive(Clone)]
+pub struct PgAccessStore {
+    pub pool: PgPool,
+    pub throttle: SignInThrottle,
+}
+
+fn address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+}
+
+async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, address: &str) {
+    let actor = match viewer {
+        Viewer::Public => "anonymous",
+        Viewer::Account(account) => account.email.as_str(),
+    };
+    audit::record(
+        pool,
+        &Event {
+            account_id: match viewer {
+                Viewer::Public => None,
+                Viewer::Account(account) => Some(account.id),
+            },
+            actor,
+            action: Action::AccessDenied,
+            subject: Some(what),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
+}
+
+impl PgAccessStore {
+    async fn admin(
+        &self,
+        parts: &Parts,
+        viewer: &Viewer,
+    ) -> Result<Result<AdminView, ClearanceError>, sqlx::Error> {
+        if !viewer.reads_everything() {
+            denied(&self.pool, viewer, "/admin", &address(parts)).await;
+            return Ok(Err(match viewer {
+                Viewer::Public => ClearanceError::SignInRequired,
+                Viewer::Account(_) => ClearanceError::Forbidden,
+            }));
+        }
+        let tenants = tenants::visible(&self.pool, viewer).await?;
+        let tenant_name = |id: Option<i64>| {
+            id.and_then(|id| tenants.iter().find(|tenant| tenant.id == id))
+                .map(|tenant| tenant.name.clone())
+        };
+        let accounts = accounts::list(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(account, disabled)| AccountRow {
+                tenant_name: tenant_name(account.tenant_id),
+                account,
+                disabled,
+            })
+            .collect();
+        let now = Utc::now();
+        let invitations = invitations::list(&self.pool, viewer)
+            .await?
+            .into_iter()
+            .map(|invitation| InvitationRow {
+                state: invitation.state(now),
+                invitation,
+            })
+            .collect();
+        let events = audit::recent(&self.pool, EVENTS)
+            .await?
+            .into_iter()
+            .map(|event| AccessEvent {
+                at: event.at,
+                actor: event.actor,
+                action: event.action,
+                subject: event.subject,
+                remote_addr: event.remote_addr,
+            })
+            .collect();
+        let new_link = match parts.extensions.get::<Session>() {
+            Some(session) if viewer.is_operator() => {
+                session.remove::<String>(NEW_LINK).await.ok().flatten()
+            }
+            _ => None,
+        };
+        Ok(Ok(AdminView {
+            can_change: viewer.is_operator(),
+            accounts,
+            tenants,
+            invitations,
+            events,
+            new_link,
+        }))
+    }
+}
+
+impl AccessStore for PgAccessStore {
+    fn admin_view<'a>(
+        &'a self,
+        parts: &'a Parts,
+        viewer: &'a Viewer,
+    ) -> StoreFuture<'a, Result<AdminView, ClearanceError>> {
+        Box::pin(async move {
+            self.admin(parts, viewer)
+                .await
+                .map_err(|error| StoreError(error.to_string()))
+        })
+    }
+
+    fn invitation<'a>(
+        &'a self,
+        parts: &'a Parts,
+        token: &'a str,
+    ) -> StoreFuture<'a, Result<Option<InvitationPreview>, ClearanceError>> {
+        Box::pin(async move {
+            if let Err(wait) = self.throttle.address_attempt(&address(parts)) {
+                return Ok(Err(ClearanceError::Throttled(wait.as_secs().max(1))));
+            }
+            let found = invitations::find_pending(&self.pool, token)
+                .await
+                .map_err(|error| StoreError(error.to_string()))?;
+            Ok(Ok(found.map(|invitation| InvitationPreview {
+                tenant_name: invitation.tenant_name,
+                email: invitation.email,
+                expires_at: invitation.expires_at,
+            })))
+        })
+    }
+}
+
+/// Back to the administration page with a message (or an error naming its field).
+fn back(message: &str, error: bool) -> Redirect {
+    let key = if error { "error" } else { "done" };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, message)
+        .finish();
+    Redirect::to(&format!("/admin?{query}"))
+}
+
+/// The operator making a change, or a 403 recorded in the access log.
+async fn operator(
+    state: &AppState,
+    viewer: &Viewer,
+    what: &str,
+    address: &str,
+) -> Result<i64, Response> {
+    match viewer {
+        Viewer::Account(account) if account.role == Role::Operator => Ok(account.id),
+        _ => {
+            denied(&state.pool, viewer, what, address).await;
+            Err(ApiError::Forbidden("only operators may change this".to_owned()).into_response())
+        }
+    }
+}
+
+fn actor(viewer: &Viewer) -> &str {
+    match viewer {
+        Viewer::Public => "anonymous",
+        Viewer::Account(account) => &account.email,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewAccountForm {
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+/// `POST /admin/accounts`: an operator creates an operator or commercial owner.
+pub async fn create_account(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NewAccountForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "create account", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let role = match Role::parse(&form.role) {
+        Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
+        _ => return back("role: choose operator or commercial owner", true).into_response(),
+    };
+    let created = accounts::create(
+        &state.pool,
+        &NewAccount {
+            email: &form.email,
+            name: &form.name,
+            role,
+            tenant_id: None,
+            password: &form.password,
+        },
+    )
+    .await;
+    match created {
+        Ok(account) => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(operator_id),
+                    actor: actor(&viewer),
+                    action: Action::AccountCreated,
+                    subject: Some(&format!("{} ({})", account.email, account.role.as_str())),
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            back(
+                &format!("Created {} account {}.", account.role, account.email),
+                false,
+            )
+            .into_response()
+        }
+        Err(accounts::CreateError::Database(error)) => ApiError::Database(error).into_response(),
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// `POST /admin/accounts/disable`.
+pub async fn disable_account(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "disable account", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    if actor(&viewer) == form.email.trim().to_lowercase() {
+        return back("email: you cannot disable your own account", true).into_response();
+    }
+    match accounts::disable(&state.pool, &form.email).await {
+        Ok(true) => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(operator_id),
+                    actor: actor(&viewer),
+                    action: Action::AccountDisabled,
+                    subject: Some(&form.email),
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            back(&format!("Disabled {}.", form.email), false).into_response()
+        }
+        Ok(false) => back("email: no enabled account with that address", true).into_response(),
+        Err(error) => ApiError::Database(error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewTenantForm {
+    name: String,
+    slug: String,
+}
+
+/// `POST /admin/tenants`.
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NewTenantForm>,
+) -> Response {
+    if let Err(response) = operator(&state, &viewer, "create tenant", &address).await {
+        return response;
+    }
+    match tenants::create(&state.pool, &viewer, &form.name, &form.slug).await {
+        Ok(tenant) => back(
+            &format!("Created tenant {} ({}).", tenant.name, tenant.slug),
+            false,
+        )
+        .into_response(),
+        Err(tenants::TenantError::Database(error)) => ApiError::Database(error).into_response(),
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewInvitationForm {
+    tenant: i64,
+    email: String,
+    #[serde(default = "default_days")]
+    days: i64,
+}
+
+fn default_days() -> i64 {
+    app::domain::tenant::INVITATION_DAYS
+}
+
+/// `POST /admin/invitations`: the link goes into the operator's session, to be
+/// shown once on the page, never into a URL or a log.
+pub async fn create_invitation(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<NewInvitationForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "create invitation", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match invitations::create(&state.pool, &viewer, form.tenant, &form.email, form.days).await {
+        Ok(created) => {
+            let host = headers
+                .get(http::header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if state.sessions.secure_cookie {
+                "https"
+            } else {
+                "http"
+            };
+            let link = format!("{scheme}://{host}/invite/{}", created.token);
+            if let Err(error) = session.insert(NEW_LINK, link).await {
+                tracing::error!(%error, "could not keep the new invitation link for display");
+            }
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(operator_id),
+                    actor: actor(&viewer),
+                    action: Action::InvitationCreated,
+                    subject: Some(&format!(
+                        "{} to {}",
+                        created.invitation.email, created.invitation.tenant_name
+                    )),
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            Redirect::to("/admin#new-invitation").into_response()
+        }
+        Err(invitations::InvitationError::Database(error)) => {
+            ApiError::Database(error).into_response()
+        }
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}
+
+/// `POST /admin/invitations/{id}/revoke`.
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "revoke invitation", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match invitations::revoke(&state.pool, &viewer, id).await {
+        Ok(email) => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(operator_id),
+                    actor: actor(&viewer),
+                    action: Action::InvitationRevoked,
+                    subject: Some(&email),
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            back(&format!("Revoked the invitation for {email}."), false).into_response()
+        }
+        Err(invitations::InvitationError::Database(error)) => {
+            ApiError::Database(error).into_response()
+        }
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}

@@ -1,0 +1,301 @@
+//! The administration page and invitations over HTTP: each role against each kind
+//! of endpoint, and a sponsor's way in from invitation link to signed-in session.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+use axum::body::Body;
+use http::{Request, StatusCode};
+use sqlx::PgPool;
+
+use app::domain::access::Role;
+use server::auth::accounts::{self, NewAccount};
+use server::auth::session::SessionSettings;
+
+mod common;
+
+use common::{cookie_pair, get_with, post_form, send, sign_in_request};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn signed_in(app: &axum::Router, pool: &PgPool, email: &str, role: Role) -> String {
+    accounts::create(
+        pool,
+        &NewAccount {
+            email,
+            name: "Someone",
+            role,
+            tenant_id: None,
+            password: PASSWORD,
+        },
+    )
+    .await
+    .unwrap();
+    let answer = send(app, sign_in_request(email, PASSWORD, "/")).await;
+    cookie_pair(&answer.cookie.unwrap())
+}
+
+async fn denials(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM access_events WHERE action = 'access_denied'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
+    let owner = signed_in(&app, &pool, "owner@example.com", Role::CommercialOwner).await;
+
+    let public = send(&app, Request::get("/admin").body(Body::empty()).unwrap()).await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+    assert!(public.body.contains("sign in to see this page"));
+    assert!(!public.body.contains("ops@example.com"));
+
+    let page = send(&app, get_with("/admin", &operator)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"action="/admin/tenants""#),
+        "operators get the forms"
+    );
+    assert!(page.body.contains("owner@example.com"));
+
+    let page = send(&app, get_with("/admin", &owner)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Read-only"));
+    assert!(
+        !page.body.contains(r#"action="/admin/tenants""#),
+        "owners change nothing"
+    );
+    assert!(
+        page.body.contains("sign in succeeded"),
+        "the access log is listed"
+    );
+
+    // Writes: the public and owners are refused, and each refusal is logged.
+    let before = denials(&pool).await;
+    for cookie in [None, Some(owner.as_str())] {
+        let answer = send(
+            &app,
+            post_form(
+                "/admin/tenants",
+                cookie,
+                &[("name", "Acme"), ("slug", "acme")],
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(denials(&pool).await, before + 2);
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(tenants, 0);
+
+    // Operators' changes say what happened; bad input names its field.
+    let answer = send(
+        &app,
+        post_form(
+            "/admin/tenants",
+            Some(&operator),
+            &[("name", "Acme Ltd"), ("slug", "Not a slug")],
+        ),
+    )
+    .await;
+    assert!(
+        answer.location.starts_with("/admin?error=slug"),
+        "{}",
+        answer.location
+    );
+    let answer = send(
+        &app,
+        post_form(
+            "/admin/tenants",
+            Some(&operator),
+            &[("name", "Acme Ltd"), ("slug", "acme")],
+        ),
+    )
+    .await;
+    assert!(
+        answer
+            .location
+            .starts_with("/admin?done=Created+tenant+Acme+Ltd"),
+        "{}",
+        answer.location
+    );
+    let answer = send(
+        &app,
+        post_form(
+            "/admin/accounts",
+            Some(&operator),
+            &[
+                ("name", "Nina"),
+                ("email", "nina@example.com"),
+                ("role", "buyer_sponsor"),
+                ("password", PASSWORD),
+            ],
+        ),
+    )
+    .await;
+    assert!(
+        answer.location.starts_with("/admin?error=role"),
+        "sponsors come by invitation only"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
+    for (name, slug) in [("Acme Ltd", "acme"), ("Borealis plc", "borealis")] {
+        send(
+            &app,
+            post_form(
+                "/admin/tenants",
+                Some(&operator),
+                &[("name", name), ("slug", slug)],
+            ),
+        )
+        .await;
+    }
+    let acme: i64 = {
+        let mut tx = server::tenancy::begin(&pool, server::tenancy::Acting::System)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'acme'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let answer = send(
+        &app,
+        post_form(
+            "/admin/invitations",
+            Some(&operator),
+            &[
+                ("tenant", &acme.to_string()),
+                ("email", "Sam@Acme.example"),
+                ("days", "7"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(answer.location, "/admin#new-invitation");
+    assert!(
+        !answer.location.contains("invite/"),
+        "the link never travels in a URL"
+    );
+
+    let page = send(&app, get_with("/admin", &operator)).await;
+    let link = page
+        .body
+        .split(r#"data-testid="invitation-link">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    let again = send(&app, get_with("/admin", &operator)).await;
+    assert!(!again.body.contains(&token), "shown once");
+
+    let invite = send(
+        &app,
+        Request::get(format!("/invite/{token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(invite
+        .body
+        .contains("buyer sponsor of <strong>Acme Ltd</strong>"));
+    assert!(invite.body.contains("sam@acme.example"));
+
+    let weak = send(
+        &app,
+        post_form(
+            "/auth/invitations/accept",
+            None,
+            &[("token", &token), ("name", "Sam"), ("password", "short")],
+        ),
+    )
+    .await;
+    assert!(
+        weak.location
+            .starts_with(&format!("/invite/{token}?error=password")),
+        "{}",
+        weak.location
+    );
+
+    let accepted = send(
+        &app,
+        post_form(
+            "/auth/invitations/accept",
+            None,
+            &[
+                ("token", &token),
+                ("name", "Sam Sponsor"),
+                ("password", PASSWORD),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(accepted.location, "/");
+    let sponsor = cookie_pair(&accepted.cookie.unwrap());
+    let home = send(&app, get_with("/", &sponsor)).await;
+    let signed_in_as = home.body.split("Signed in as").nth(1).unwrap_or_default();
+    assert!(
+        signed_in_as.starts_with(" <strong>Sam Sponsor</strong>"),
+        "{}",
+        &signed_in_as[..signed_in_as.len().min(200)]
+    );
+
+    // The sponsor reaches their tenant only, and no administration.
+    let tenants = server::tenants::visible(
+        &pool,
+        &app::domain::access::Viewer::Account(
+            server::auth::accounts::find_by_email(&pool, "sam@acme.example")
+                .await
+                .unwrap()
+                .unwrap()
+                .summary,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        tenants
+            .iter()
+            .map(|tenant| tenant.slug.as_str())
+            .collect::<Vec<_>>(),
+        ["acme"]
+    );
+    assert_eq!(
+        send(&app, get_with("/admin", &sponsor)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Used once: the link is dead.
+    let reuse = send(
+        &app,
+        Request::get(format!("/invite/{token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(reuse.body.contains("This invitation link is not valid"));
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM access_events ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(actions.contains(&"invitation_created".to_owned()));
+    assert!(actions.contains(&"invitation_used".to_owned()));
+    assert!(actions.contains(&"access_denied".to_owned()));
+}
