@@ -261,7 +261,7 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
     let tenants = server::tenants::visible(
         &pool,
         &app::domain::access::Viewer::Account(
-            server::auth::accounts::find_by_email(&pool, "sam@acme.example")
+            accounts::find_by_email(&pool, "sam@acme.example")
                 .await
                 .unwrap()
                 .unwrap()
