@@ -63,3 +63,63 @@ test('the sign-in page has no serious or critical axe violations', async ({ page
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
   expect(serious).toEqual([]);
 });
+
+test('an operator invites a buyer sponsor, who joins through the link and reaches no administration', async ({
+  page,
+  browser,
+}) => {
+  const slug = `acme-${Date.now()}`;
+  await page.goto('/login?next=%2Fadmin');
+  await page.getByLabel('E-mail address').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Administration');
+
+  const tenant = page.getByTestId('new-tenant');
+  await tenant.getByLabel('Name').fill('Acme E2E Ltd');
+  await tenant.getByLabel('Slug').fill(slug);
+  await tenant.getByRole('button', { name: 'Create tenant' }).click();
+  await expect(page.getByTestId('admin-done')).toHaveText(`Created tenant Acme E2E Ltd (${slug}).`);
+
+  const invite = page.getByTestId('new-invitation-form');
+  await invite.getByLabel('Tenant').selectOption({ label: 'Acme E2E Ltd' });
+  await invite.getByLabel("Sponsor's e-mail address").fill(`sponsor@${slug}.example`);
+  await invite.getByRole('button', { name: 'Create invitation link' }).click();
+  const link = (await page.getByTestId('invitation-link').textContent()) ?? '';
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:3100\/invite\/[0-9a-f]{64}$/);
+  await expect(page.getByTestId('invitations')).toContainText(`sponsor@${slug}.example`);
+  await expect(page.getByTestId('invitations')).toContainText('pending');
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual(
+    [],
+  );
+  // Shown once.
+  await page.reload();
+  await expect(page.getByTestId('invitation-link')).toHaveCount(0);
+
+  const sponsorContext = await browser.newContext();
+  const sponsor = await sponsorContext.newPage();
+  await sponsor.goto(link);
+  await expect(sponsor.getByTestId('invitation-for')).toContainText('buyer sponsor of Acme E2E Ltd');
+  await sponsor.getByLabel('Your name').fill('Sam <b>Sponsor</b>');
+  await sponsor.getByLabel(/Choose a password/).fill('sponsor password, long enough');
+  await sponsor.getByRole('button', { name: 'Create my account' }).click();
+  await expect(sponsor).toHaveURL(/\/$/);
+  // The name is text, never markup.
+  await expect(sponsor.getByTestId('account-bar')).toContainText('Signed in as Sam <b>Sponsor</b> (buyer sponsor)');
+
+  const denied = await sponsor.goto('/admin');
+  expect(denied?.status()).toBe(403);
+  await expect(sponsor.getByText('your account may not see this page')).toBeVisible();
+
+  const reused = await sponsorContext.newPage();
+  await reused.goto(link);
+  await expect(reused.getByTestId('invitation-unusable')).toBeVisible();
+  await sponsorContext.close();
+
+  await page.reload();
+  await expect(page.getByTestId('invitations')).toContainText('used');
+  await expect(page.getByTestId('access-log')).toContainText('invitation used');
+  await expect(page.getByTestId('access-log')).toContainText('access denied');
+});

@@ -153,6 +153,7 @@ test('a server with one dependency configured shows six blockers once its proof 
   // The cleared blocker is one facet away, with its configured dependency.
   await page.locator('a[data-facet="state"][data-value="cleared"]').click();
   await expect(page.getByRole('heading', { name: 'Cleared blockers' })).toBeVisible();
+  await expect(page.getByTestId('live-blockers')).toHaveAttribute('data-query', 'state=cleared');
   expect(await rowTitles(page)).toEqual(['Support email']);
   await expect(rows(page).locator('.blocker__state')).toHaveText(/cleared/);
   await expect(rows(page).locator('.dependency--configured')).toContainText('RESEND_API_KEY');

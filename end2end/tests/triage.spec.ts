@@ -20,6 +20,7 @@ test.describe('filters after hydration', () => {
     // Motion: the blockers standing between managed private beta and clear.
     await facet(page, 'motion', 'managed-private-beta').click();
     await expect(page).toHaveURL(/\?motion=managed-private-beta$/);
+    await expect(table(page)).toHaveAttribute('data-query', 'motion=managed-private-beta');
     expect(await titles(page)).toEqual(['Authenticated smoke fixture records', 'Support email']);
     await expect(facet(page, 'motion', 'managed-private-beta')).toHaveAttribute('aria-current', 'true');
     // Scope counts now count within the motion's blockers.
@@ -113,6 +114,7 @@ test.describe('filters after hydration', () => {
     await facet(page, 'scope', 'paid-launch').focus();
     await page.keyboard.press('Enter');
     await expect(page).toHaveURL(/\?scope=paid-launch$/);
+    await expect(table(page)).toHaveAttribute('data-query', 'scope=paid-launch');
     expect(await titles(page)).toEqual(['Stripe self-serve billing']);
     // The facets are rebuilt with the results; the keyboard user keeps their place.
     await expect(facet(page, 'scope', 'paid-launch')).toBeFocused();

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::admin::{get_admin, AdminView};
+use crate::admin::{get_admin, AccessEvent, AccountRow, AdminView, InvitationRow};
 use crate::clearance::ClearanceError;
 use crate::domain::access::Role;
-use crate::domain::tenant::InvitationState;
+use crate::domain::tenant::{InvitationState, Tenant};
 use crate::pages::shared::{format_time, SectionError, StatusBadge};
 
 #[component]
@@ -89,142 +89,175 @@ where
                 </section>
             })}
 
-            <section aria-labelledby="accounts-heading">
-                <h2 id="accounts-heading">"Accounts"</h2>
-                <div class="table-wrap">
-                    <table data-testid="accounts">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"E-mail"</th><th scope="col">"Role"</th><th scope="col">"Tenant"</th><th scope="col">"State"</th></tr></thead>
-                        <tbody>
-                            {accounts.into_iter().map(|row| {
-                                let email = row.account.email.clone();
-                                view! {
-                                    <tr>
-                                        <th scope="row">{row.account.name}</th>
-                                        <td>{row.account.email}</td>
-                                        <td>{row.account.role.label()}</td>
-                                        <td>{row.tenant_name.unwrap_or_default()}</td>
-                                        <td>
-                                            <StatusBadge status=if row.disabled { "disabled" } else { "enabled" }/>
-                                            {(can_change && !row.disabled).then(|| view! {
-                                                <form method="post" action="/admin/accounts/disable" class="inline-form">
-                                                    <input type="hidden" name="email" value=email.clone()/>
-                                                    <button type="submit" class="button button--secondary" aria-label=format!("Disable {email}")>"Disable"</button>
-                                                </form>
-                                            })}
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                {can_change.then(|| view! {
-                    <form method="post" action="/admin/accounts" class="form" data-testid="new-account">
-                        <h3>"New account"</h3>
-                        <label for="account-name">"Name"</label>
-                        <input id="account-name" name="name" required maxlength="200"/>
-                        <label for="account-email">"E-mail address"</label>
-                        <input id="account-email" name="email" type="email" required/>
-                        <label for="account-role">"Role"</label>
-                        <select id="account-role" name="role">
-                            <option value=Role::Operator.as_str()>"operator"</option>
-                            <option value=Role::CommercialOwner.as_str() selected=true>"commercial owner"</option>
-                        </select>
-                        <label for="account-password">"Initial password (at least 12 characters)"</label>
-                        <input id="account-password" name="password" type="password" required minlength="12" autocomplete="new-password"/>
-                        <button type="submit" class="button">"Create account"</button>
-                    </form>
-                })}
-            </section>
-
-            <section aria-labelledby="tenants-heading">
-                <h2 id="tenants-heading">"Tenants"</h2>
-                {if tenants.is_empty() {
-                    view! { <p>"No tenant yet."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul data-testid="tenants">
-                            {tenants.into_iter().map(|tenant| view! { <li>{tenant.name} " (" <code>{tenant.slug}</code> ")"</li> }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }}
-                {can_change.then(|| view! {
-                    <form method="post" action="/admin/tenants" class="form" data-testid="new-tenant">
-                        <h3>"New tenant"</h3>
-                        <label for="tenant-name">"Name"</label>
-                        <input id="tenant-name" name="name" required maxlength="200"/>
-                        <label for="tenant-slug">"Slug (lower-case letters, digits, hyphens)"</label>
-                        <input id="tenant-slug" name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9-]*"/>
-                        <button type="submit" class="button">"Create tenant"</button>
-                    </form>
-                })}
-            </section>
-
-            <section aria-labelledby="invitations-heading">
-                <h2 id="invitations-heading">"Invitations"</h2>
-                <div class="table-wrap">
-                    <table data-testid="invitations">
-                        <thead><tr><th scope="col">"Sponsor"</th><th scope="col">"Tenant"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col">"State"</th></tr></thead>
-                        <tbody>
-                            {invitations.into_iter().map(|row| {
-                                let id = row.invitation.id;
-                                let pending = row.state == InvitationState::Pending;
-                                view! {
-                                    <tr>
-                                        <th scope="row">{row.invitation.email}</th>
-                                        <td>{row.invitation.tenant_name}</td>
-                                        <td>{format_time(row.invitation.created_at)}</td>
-                                        <td>{format_time(row.invitation.expires_at)}</td>
-                                        <td>
-                                            <StatusBadge status=row.state.as_str()/>
-                                            {(can_change && pending).then(|| view! {
-                                                <form method="post" action=format!("/admin/invitations/{id}/revoke") class="inline-form">
-                                                    <button type="submit" class="button button--secondary">"Revoke"</button>
-                                                </form>
-                                            })}
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                {(can_change && !tenant_options.is_empty()).then(|| view! {
-                    <form method="post" action="/admin/invitations" class="form" data-testid="new-invitation-form">
-                        <h3>"Invite a buyer sponsor"</h3>
-                        <label for="invite-tenant">"Tenant"</label>
-                        <select id="invite-tenant" name="tenant">
-                            {tenant_options.into_iter().map(|tenant| view! { <option value=tenant.id.to_string()>{tenant.name}</option> }).collect_view()}
-                        </select>
-                        <label for="invite-email">"Sponsor's e-mail address"</label>
-                        <input id="invite-email" name="email" type="email" required/>
-                        <label for="invite-days">"Valid for (days)"</label>
-                        <input id="invite-days" name="days" type="number" min="1" max="30" value="7" required/>
-                        <button type="submit" class="button">"Create invitation link"</button>
-                    </form>
-                })}
-            </section>
-
-            <section aria-labelledby="log-heading">
-                <h2 id="log-heading">"Access log"</h2>
-                <div class="table-wrap">
-                    <table data-testid="access-log">
-                        <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Subject"</th><th scope="col">"From"</th></tr></thead>
-                        <tbody>
-                            {events.into_iter().map(|event| view! {
-                                <tr>
-                                    <td><time datetime=event.at.to_rfc3339()>{format_time(event.at)}</time></td>
-                                    <td>{event.actor}</td>
-                                    <td>{event.action.replace('_', " ")}</td>
-                                    <td>{event.subject.unwrap_or_default()}</td>
-                                    <td>{event.remote_addr.unwrap_or_default()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            </section>
+            <AccountsSection accounts can_change/>
+            <TenantsSection tenants can_change/>
+            <InvitationsSection invitations tenants=tenant_options can_change/>
+            <LogSection events/>
         </main>
+    }
+    .into_any()
+}
+
+#[component]
+fn AccountsSection(accounts: Vec<AccountRow>, can_change: bool) -> impl IntoView {
+    view! {
+    <section aria-labelledby="accounts-heading">
+        <h2 id="accounts-heading">"Accounts"</h2>
+        <div class="table-wrap">
+            <table data-testid="accounts">
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"E-mail"</th><th scope="col">"Role"</th><th scope="col">"Tenant"</th><th scope="col">"State"</th></tr></thead>
+                <tbody>
+                    {accounts.into_iter().map(|row| {
+                        let email = row.account.email.clone();
+                        view! {
+                            <tr>
+                                <th scope="row">{row.account.name}</th>
+                                <td>{row.account.email}</td>
+                                <td>{row.account.role.label()}</td>
+                                <td>{row.tenant_name.unwrap_or_default()}</td>
+                                <td>
+                                    <StatusBadge status=if row.disabled { "disabled" } else { "enabled" }/>
+                                    {(can_change && !row.disabled).then(|| view! {
+                                        <form method="post" action="/admin/accounts/disable" class="inline-form">
+                                            <input type="hidden" name="email" value=email.clone()/>
+                                            <button type="submit" class="button button--secondary" aria-label=format!("Disable {email}")>"Disable"</button>
+                                        </form>
+                                    }.into_any())}
+                                </td>
+                            </tr>
+                        }.into_any()
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {can_change.then(|| view! {
+            <form method="post" action="/admin/accounts" class="form" data-testid="new-account">
+                <h3>"New account"</h3>
+                <label for="account-name">"Name"</label>
+                <input id="account-name" name="name" required maxlength="200"/>
+                <label for="account-email">"E-mail address"</label>
+                <input id="account-email" name="email" type="email" required/>
+                <label for="account-role">"Role"</label>
+                <select id="account-role" name="role">
+                    <option value=Role::Operator.as_str()>"operator"</option>
+                    <option value=Role::CommercialOwner.as_str() selected=true>"commercial owner"</option>
+                </select>
+                <label for="account-password">"Initial password (at least 12 characters)"</label>
+                <input id="account-password" name="password" type="password" required minlength="12" autocomplete="new-password"/>
+                <button type="submit" class="button">"Create account"</button>
+            </form>
+        }.into_any())}
+    </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn TenantsSection(tenants: Vec<Tenant>, can_change: bool) -> impl IntoView {
+    view! {
+    <section aria-labelledby="tenants-heading">
+        <h2 id="tenants-heading">"Tenants"</h2>
+        {if tenants.is_empty() {
+            view! { <p>"No tenant yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul data-testid="tenants">
+                    {tenants.into_iter().map(|tenant| view! { <li>{tenant.name} " (" <code>{tenant.slug}</code> ")"</li> }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        {can_change.then(|| view! {
+            <form method="post" action="/admin/tenants" class="form" data-testid="new-tenant">
+                <h3>"New tenant"</h3>
+                <label for="tenant-name">"Name"</label>
+                <input id="tenant-name" name="name" required maxlength="200"/>
+                <label for="tenant-slug">"Slug (lower-case letters, digits, hyphens)"</label>
+                <input id="tenant-slug" name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9-]*"/>
+                <button type="submit" class="button">"Create tenant"</button>
+            </form>
+        }.into_any())}
+    </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn InvitationsSection(
+    invitations: Vec<InvitationRow>,
+    tenants: Vec<Tenant>,
+    can_change: bool,
+) -> impl IntoView {
+    view! {
+    <section aria-labelledby="invitations-heading">
+        <h2 id="invitations-heading">"Invitations"</h2>
+        <div class="table-wrap">
+            <table data-testid="invitations">
+                <thead><tr><th scope="col">"Sponsor"</th><th scope="col">"Tenant"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col">"State"</th></tr></thead>
+                <tbody>
+                    {invitations.into_iter().map(|row| {
+                        let id = row.invitation.id;
+                        let pending = row.state == InvitationState::Pending;
+                        view! {
+                            <tr>
+                                <th scope="row">{row.invitation.email}</th>
+                                <td>{row.invitation.tenant_name}</td>
+                                <td>{format_time(row.invitation.created_at)}</td>
+                                <td>{format_time(row.invitation.expires_at)}</td>
+                                <td>
+                                    <StatusBadge status=row.state.as_str()/>
+                                    {(can_change && pending).then(|| view! {
+                                        <form method="post" action=format!("/admin/invitations/{id}/revoke") class="inline-form">
+                                            <button type="submit" class="button button--secondary">"Revoke"</button>
+                                        </form>
+                                    }.into_any())}
+                                </td>
+                            </tr>
+                        }.into_any()
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(can_change && !tenants.is_empty()).then(|| view! {
+            <form method="post" action="/admin/invitations" class="form" data-testid="new-invitation-form">
+                <h3>"Invite a buyer sponsor"</h3>
+                <label for="invite-tenant">"Tenant"</label>
+                <select id="invite-tenant" name="tenant">
+                    {tenants.into_iter().map(|tenant| view! { <option value=tenant.id.to_string()>{tenant.name}</option> }).collect_view()}
+                </select>
+                <label for="invite-email">"Sponsor's e-mail address"</label>
+                <input id="invite-email" name="email" type="email" required/>
+                <label for="invite-days">"Valid for (days)"</label>
+                <input id="invite-days" name="days" type="number" min="1" max="30" value="7" required/>
+                <button type="submit" class="button">"Create invitation link"</button>
+            </form>
+        }.into_any())}
+    </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn LogSection(events: Vec<AccessEvent>) -> impl IntoView {
+    view! {
+    <section aria-labelledby="log-heading">
+        <h2 id="log-heading">"Access log"</h2>
+        <div class="table-wrap">
+            <table data-testid="access-log">
+                <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Subject"</th><th scope="col">"From"</th></tr></thead>
+                <tbody>
+                    {events.into_iter().map(|event| view! {
+                        <tr>
+                            <td><time datetime=event.at.to_rfc3339()>{format_time(event.at)}</time></td>
+                            <td>{event.actor}</td>
+                            <td>{event.action.replace('_', " ")}</td>
+                            <td>{event.subject.unwrap_or_default()}</td>
+                            <td>{event.remote_addr.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    </section>
     }
     .into_any()
 }
