@@ -22,5 +22,22 @@ pub async fn connect_and_migrate(
         .run(&pool)
         .await
         .context("could not apply the database migrations")?;
+    warn_if_bypassing_row_security(&pool).await;
     Ok(pool)
+}
+
+/// Row-level security keeps tenants apart only for roles it applies to: say so
+/// loudly when the configured role is exempt.
+async fn warn_if_bypassing_row_security(pool: &PgPool) {
+    let exempt = sqlx::query_scalar!(
+        r#"SELECT (rolsuper OR rolbypassrls) AS "exempt!" FROM pg_roles WHERE rolname = current_user"#
+    )
+    .fetch_optional(pool)
+    .await;
+    if let Ok(Some(true)) = exempt {
+        tracing::warn!(
+            "the database role in DATABASE_URL is a superuser or has BYPASSRLS: \
+             row-level security will not isolate tenants; use an ordinary role"
+        );
+    }
 }
