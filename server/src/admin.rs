@@ -296,6 +296,60 @@ pub async fn disable_account(
 }
 
 #[derive(Deserialize)]
+pub struct RoleForm {
+    email: String,
+    role: String,
+}
+
+/// `POST /admin/accounts/role`: between operator and commercial owner. Operators
+/// cannot change their own role, so the last operator cannot lock everyone out.
+pub async fn change_role(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "change role", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let role = match Role::parse(&form.role) {
+        Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
+        _ => return back("role: choose operator or commercial owner", true).into_response(),
+    };
+    if actor(&viewer) == form.email.trim().to_lowercase() {
+        return back("email: you cannot change your own role", true).into_response();
+    }
+    match accounts::change_role(&state.pool, &form.email, role).await {
+        Ok(Some(previous)) => {
+            audit::record(
+                &state.pool,
+                &Event {
+                    account_id: Some(operator_id),
+                    actor: actor(&viewer),
+                    action: Action::RoleChanged,
+                    subject: Some(&format!(
+                        "{}: {} → {}",
+                        form.email.trim().to_lowercase(),
+                        previous.as_str(),
+                        role.as_str()
+                    )),
+                    remote_addr: Some(&address),
+                },
+            )
+            .await;
+            back(&format!("{} is now a {role}.", form.email.trim()), false).into_response()
+        }
+        Ok(None) => back(
+            "email: no enabled operator or commercial owner with that address",
+            true,
+        )
+        .into_response(),
+        Err(error) => ApiError::Database(error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct NewTenantForm {
     name: String,
     slug: String,

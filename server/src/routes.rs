@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/accounts", post(admin::create_account))
         .route("/admin/accounts/disable", post(admin::disable_account))
+        .route("/admin/accounts/role", post(admin::change_role))
         .route("/admin/tenants", post(admin::create_tenant))
         .route("/admin/invitations", post(admin::create_invitation))
         .route(

@@ -299,3 +299,79 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
     assert!(actions.contains(&"invitation_used".to_owned()));
     assert!(actions.contains(&"access_denied".to_owned()));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn operators_switch_roles_between_operator_and_owner_and_it_is_logged(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
+    let owner = signed_in(&app, &pool, "owner@example.com", Role::CommercialOwner).await;
+
+    let refused = send(
+        &app,
+        post_form(
+            "/admin/accounts/role",
+            Some(&owner),
+            &[("email", "owner@example.com"), ("role", "operator")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "owners change nothing, not even themselves"
+    );
+    let own = send(
+        &app,
+        post_form(
+            "/admin/accounts/role",
+            Some(&operator),
+            &[("email", "ops@example.com"), ("role", "commercial_owner")],
+        ),
+    )
+    .await;
+    assert!(
+        own.location.starts_with("/admin?error=email"),
+        "{}",
+        own.location
+    );
+    let sponsor = send(
+        &app,
+        post_form(
+            "/admin/accounts/role",
+            Some(&operator),
+            &[("email", "owner@example.com"), ("role", "buyer_sponsor")],
+        ),
+    )
+    .await;
+    assert!(
+        sponsor.location.starts_with("/admin?error=role"),
+        "{}",
+        sponsor.location
+    );
+
+    let changed = send(
+        &app,
+        post_form(
+            "/admin/accounts/role",
+            Some(&operator),
+            &[("email", "owner@example.com"), ("role", "operator")],
+        ),
+    )
+    .await;
+    assert!(
+        changed.location.starts_with("/admin?done="),
+        "{}",
+        changed.location
+    );
+    // The session follows the new role at once.
+    let page = send(&app, get_with("/admin", &owner)).await;
+    assert!(page.body.contains(r#"action="/admin/tenants""#));
+    let subject: String =
+        sqlx::query_scalar("SELECT subject FROM access_events WHERE action = 'role_changed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(subject, "owner@example.com: commercial_owner → operator");
+}

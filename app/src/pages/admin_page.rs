@@ -113,7 +113,7 @@ fn AccountsSection(accounts: Vec<AccountRow>, can_change: bool) -> impl IntoView
                             <tr>
                                 <th scope="row">{row.account.name}</th>
                                 <td>{row.account.email}</td>
-                                <td>{row.account.role.label()}</td>
+                                <td><RoleCell email=email.clone() role=row.account.role can_change=can_change && !row.disabled/></td>
                                 <td>{row.tenant_name.unwrap_or_default()}</td>
                                 <td>
                                     <StatusBadge status=if row.disabled { "disabled" } else { "enabled" }/>
@@ -258,6 +258,30 @@ fn LogSection(events: Vec<AccessEvent>) -> impl IntoView {
             </table>
         </div>
     </section>
+    }
+    .into_any()
+}
+
+/// The role, and for operators and commercial owners a form to switch between the
+/// two (buyer sponsors belong to a tenant and keep their role).
+#[component]
+fn RoleCell(email: String, role: Role, can_change: bool) -> impl IntoView {
+    let other = match role {
+        Role::Operator => Some(Role::CommercialOwner),
+        Role::CommercialOwner => Some(Role::Operator),
+        Role::BuyerSponsor => None,
+    };
+    view! {
+        {role.label()}
+        {other.filter(|_| can_change).map(|other| view! {
+            <form method="post" action="/admin/accounts/role" class="inline-form">
+                <input type="hidden" name="email" value=email.clone()/>
+                <input type="hidden" name="role" value=other.as_str()/>
+                <button type="submit" class="button button--secondary" aria-label=format!("Make {email} a {other}")>
+                    {format!("Make {other}")}
+                </button>
+            </form>
+        }.into_any())}
     }
     .into_any()
 }

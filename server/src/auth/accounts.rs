@@ -200,6 +200,31 @@ pub async fn list(pool: &PgPool) -> Result<Vec<(AccountSummary, bool)>, sqlx::Er
         .collect())
 }
 
+/// Changes an enabled operator's or commercial owner's role to the other; answers
+/// the previous role, or `None` when no such account exists. Buyer sponsors keep
+/// their role: they belong to a tenant.
+pub async fn change_role(
+    pool: &PgPool,
+    email: &str,
+    role: Role,
+) -> Result<Option<Role>, sqlx::Error> {
+    if role == Role::BuyerSponsor {
+        return Ok(None);
+    }
+    let previous = sqlx::query_scalar!(
+        r#"UPDATE accounts AS a SET role = $2
+           FROM (SELECT id, role AS old FROM accounts WHERE email = $1 FOR UPDATE) AS o
+           WHERE a.id = o.id AND a.disabled_at IS NULL
+             AND o.old IN ('operator', 'commercial_owner')
+           RETURNING o.old"#,
+        email.trim().to_lowercase(),
+        role.as_str()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(previous.as_deref().and_then(Role::parse))
+}
+
 /// Disables an account; its sessions end at their next request. Answers whether an
 /// enabled account was disabled.
 pub async fn disable(pool: &PgPool, email: &str) -> Result<bool, sqlx::Error> {
