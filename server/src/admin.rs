@@ -191,6 +191,28 @@ async fn operator(
     }
 }
 
+/// Records an operator's change in the access log.
+async fn log_change(
+    state: &AppState,
+    viewer: &Viewer,
+    operator_id: i64,
+    action: Action,
+    subject: &str,
+    address: &str,
+) {
+    audit::record(
+        &state.pool,
+        &Event {
+            account_id: Some(operator_id),
+            actor: actor(viewer),
+            action,
+            subject: Some(subject),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
+}
+
 fn actor(viewer: &Viewer) -> &str {
     match viewer {
         Viewer::Public => "anonymous",
@@ -234,15 +256,13 @@ pub async fn create_account(
     .await;
     match created {
         Ok(account) => {
-            audit::record(
-                &state.pool,
-                &Event {
-                    account_id: Some(operator_id),
-                    actor: actor(&viewer),
-                    action: Action::AccountCreated,
-                    subject: Some(&format!("{} ({})", account.email, account.role.as_str())),
-                    remote_addr: Some(&address),
-                },
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::AccountCreated,
+                &format!("{} ({})", account.email, account.role.as_str()),
+                &address,
             )
             .await;
             back(
@@ -277,15 +297,13 @@ pub async fn disable_account(
     }
     match accounts::disable(&state.pool, &form.email).await {
         Ok(true) => {
-            audit::record(
-                &state.pool,
-                &Event {
-                    account_id: Some(operator_id),
-                    actor: actor(&viewer),
-                    action: Action::AccountDisabled,
-                    subject: Some(&form.email),
-                    remote_addr: Some(&address),
-                },
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::AccountDisabled,
+                &form.email,
+                &address,
             )
             .await;
             back(&format!("Disabled {}.", form.email), false).into_response()
@@ -322,20 +340,18 @@ pub async fn change_role(
     }
     match accounts::change_role(&state.pool, &form.email, role).await {
         Ok(Some(previous)) => {
-            audit::record(
-                &state.pool,
-                &Event {
-                    account_id: Some(operator_id),
-                    actor: actor(&viewer),
-                    action: Action::RoleChanged,
-                    subject: Some(&format!(
-                        "{}: {} → {}",
-                        form.email.trim().to_lowercase(),
-                        previous.as_str(),
-                        role.as_str()
-                    )),
-                    remote_addr: Some(&address),
-                },
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::RoleChanged,
+                &format!(
+                    "{}: {} → {}",
+                    form.email.trim().to_lowercase(),
+                    previous.as_str(),
+                    role.as_str()
+                ),
+                &address,
             )
             .await;
             back(&format!("{} is now a {role}.", form.email.trim()), false).into_response()
@@ -417,18 +433,16 @@ pub async fn create_invitation(
             if let Err(error) = session.insert(NEW_LINK, link).await {
                 tracing::error!(%error, "could not keep the new invitation link for display");
             }
-            audit::record(
-                &state.pool,
-                &Event {
-                    account_id: Some(operator_id),
-                    actor: actor(&viewer),
-                    action: Action::InvitationCreated,
-                    subject: Some(&format!(
-                        "{} to {}",
-                        created.invitation.email, created.invitation.tenant_name
-                    )),
-                    remote_addr: Some(&address),
-                },
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::InvitationCreated,
+                &format!(
+                    "{} to {}",
+                    created.invitation.email, created.invitation.tenant_name
+                ),
+                &address,
             )
             .await;
             Redirect::to("/admin#new-invitation").into_response()
@@ -453,15 +467,13 @@ pub async fn revoke_invitation(
     };
     match invitations::revoke(&state.pool, &viewer, id).await {
         Ok(email) => {
-            audit::record(
-                &state.pool,
-                &Event {
-                    account_id: Some(operator_id),
-                    actor: actor(&viewer),
-                    action: Action::InvitationRevoked,
-                    subject: Some(&email),
-                    remote_addr: Some(&address),
-                },
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::InvitationRevoked,
+                &email,
+                &address,
             )
             .await;
             back(&format!("Revoked the invitation for {email}."), false).into_response()
