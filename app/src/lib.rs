@@ -3,6 +3,7 @@
 //! - [`domain`]: the register model and its pure evaluation.
 //! - [`admin`]: the administration and invitation pages' data.
 //! - [`clearance`]: what the page shows, and the server function that serves it.
+//! - [`rooms`]: the launch-room pages' data.
 //! - [`views`]: what each page fetches, evaluated on the server, and the server
 //!   functions that serve it.
 //! - [`pages`]: the views, rendered on the server and hydrated in the browser.
@@ -14,6 +15,7 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod live;
 pub mod pages;
+pub mod rooms;
 pub mod views;
 
 use leptos::prelude::*;
@@ -64,6 +66,17 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("login") view=pages::SignInPage/>
                 <Route path=StaticSegment("admin") view=pages::AdminPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("rooms") view=pages::RoomsPage ssr=SsrMode::Async/>
+                <Route
+                    path=(StaticSegment("rooms"), ParamSegment("slug"))
+                    view=pages::RoomPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("rooms"), ParamSegment("slug"), StaticSegment("review"))
+                    view=pages::ReviewPage
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=(StaticSegment("invite"), ParamSegment("token"))
                     view=pages::InvitePage

@@ -365,30 +365,46 @@ pub async fn change_role(
     }
 }
 
-#[derive(Deserialize)]
-pub struct NewTenantForm {
-    name: String,
-    slug: String,
-}
-
-/// `POST /admin/tenants`.
+/// `POST /admin/tenants`: then on to the new tenant's launch room.
 pub async fn create_tenant(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<NewTenantForm>,
+    Form(form): Form<tenants::TenantForm>,
 ) -> Response {
-    if let Err(response) = operator(&state, &viewer, "create tenant", &address).await {
-        return response;
-    }
-    match tenants::create(&state.pool, &viewer, &form.name, &form.slug).await {
-        Ok(tenant) => back(
-            &format!("Created tenant {} ({}).", tenant.name, tenant.slug),
-            false,
-        )
-        .into_response(),
+    let operator_id = match operator(&state, &viewer, "create tenant", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match tenants::create(&state.pool, &state.clearance.register, &viewer, &form).await {
+        Ok(tenant) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::TenantCreated,
+                &format!(
+                    "{} ({}): {}, {}",
+                    tenant.name, tenant.slug, tenant.motion, tenant.billing_route
+                ),
+                &address,
+            )
+            .await;
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair(
+                    "done",
+                    &format!("Created tenant {} ({}).", tenant.name, tenant.slug),
+                )
+                .finish();
+            Redirect::to(&format!("/rooms/{}?{query}", tenant.slug)).into_response()
+        }
         Err(tenants::TenantError::Database(error)) => ApiError::Database(error).into_response(),
-        Err(error) => back(&error.to_string(), true).into_response(),
+        Err(error) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("error", &error.to_string())
+                .finish();
+            Redirect::to(&format!("/rooms?{query}#messages")).into_response()
+        }
     }
 }
 

@@ -15,9 +15,11 @@ use app::domain::access::Role;
 
 use crate::auth::accounts::{self, NewAccount};
 use crate::auth::audit::{self, Action, Event};
-use crate::config::{AccountCommand, CheckArgs, RecordArgs, RunStatus};
+use crate::auth::tokens;
+use crate::config::{AccountCommand, CheckArgs, RecordArgs, RunStatus, TokenCommand};
 use crate::proofs;
 use crate::readiness::{database_check, environment};
+use crate::rooms::verify;
 
 /// The outcome of `check`: ready or not, with the reasons printed.
 pub struct CheckOutcome {
@@ -217,6 +219,95 @@ pub async fn account(pool: &PgPool, command: &AccountCommand) -> anyhow::Result<
             )
             .await;
             Ok(format!("disabled {email}"))
+        }
+    }
+}
+
+/// `server audit verify`: every chain's state, and whether all are intact.
+pub async fn audit_verify(pool: &PgPool) -> anyhow::Result<(String, bool)> {
+    let reports = verify::verify_all(pool).await?;
+    let intact = reports.iter().all(|report| report.result.is_ok());
+    let mut out: String = reports.iter().map(|report| format!("{report}\n")).collect();
+    out.push_str(&if reports.is_empty() {
+        "no tenants: nothing to verify\n".to_owned()
+    } else if intact {
+        format!("all {} chains intact\n", reports.len())
+    } else {
+        let broken = reports
+            .iter()
+            .filter(|report| report.result.is_err())
+            .count();
+        format!("{broken} of {} chains BROKEN\n", reports.len())
+    });
+    Ok((out, intact))
+}
+
+/// `server token …`: per-account API tokens.
+pub async fn token(pool: &PgPool, command: &TokenCommand) -> anyhow::Result<String> {
+    match command {
+        TokenCommand::Create { email, label } => {
+            let (id, token) = tokens::create(pool, email, label)
+                .await
+                .map_err(|error| anyhow::anyhow!("token not created: {error}"))?;
+            audit::record(
+                pool,
+                &Event {
+                    account_id: None,
+                    actor: COMMAND_LINE,
+                    action: Action::TokenCreated,
+                    subject: Some(&format!(
+                        "token {id} ({label}) for {}",
+                        email.trim().to_lowercase()
+                    )),
+                    remote_addr: None,
+                },
+            )
+            .await;
+            Ok(format!(
+                "token {id} for {}; shown once, only its hash is kept:\n{token}",
+                email.trim().to_lowercase()
+            ))
+        }
+        TokenCommand::Revoke { id } => {
+            tokens::revoke(pool, *id)
+                .await
+                .map_err(|error| anyhow::anyhow!("token not revoked: {error}"))?;
+            audit::record(
+                pool,
+                &Event {
+                    account_id: None,
+                    actor: COMMAND_LINE,
+                    action: Action::TokenRevoked,
+                    subject: Some(&format!("token {id}")),
+                    remote_addr: None,
+                },
+            )
+            .await;
+            Ok(format!("revoked token {id}"))
+        }
+        TokenCommand::List => {
+            let rows = tokens::list(pool).await?;
+            if rows.is_empty() {
+                return Ok("no tokens".to_owned());
+            }
+            Ok(rows
+                .iter()
+                .map(|row| {
+                    format!(
+                        "{}\t{}\t{}\t{}{}",
+                        row.id,
+                        row.email,
+                        row.label,
+                        row.created_at.format("%Y-%m-%d %H:%M UTC"),
+                        if row.revoked_at.is_some() {
+                            "\trevoked"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
     }
 }

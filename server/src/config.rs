@@ -57,6 +57,39 @@ pub enum Command {
     /// Accounts: create the first operator, list, disable.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The tamper-evident launch-room ledgers.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Per-account bearer tokens for the JSON API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's evidence and acceptance hash chains; print each
+    /// chain's state and exit 1 at the first broken link of any.
+    Verify,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token for an account and print it (once: only its hash is
+    /// stored). It acts with the account's role.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. `ci`.
+        #[arg(long)]
+        label: String,
+    },
+    /// Revoke a token by its id (see `list`).
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+    /// List tokens (never their values).
+    List,
 }
 
 #[derive(clap::Args)]

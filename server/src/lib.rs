@@ -11,6 +11,7 @@
 //! - [`commands`]: the command-line commands other than serving.
 //! - [`fixtures`]: synthetic register files for load tests and benchmarks.
 //! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
+//! - [`rooms`]: launch rooms: evidence, signed acceptance, their hash chains.
 //! - [`routes`]: the HTTP application.
 
 pub mod admin;
@@ -23,6 +24,7 @@ pub mod fixtures;
 pub mod proofs;
 pub mod readiness;
 pub mod register_source;
+pub mod rooms;
 pub mod routes;
 pub mod tenancy;
 pub mod tenants;

@@ -16,7 +16,7 @@ use app::domain::Register;
 use app::live::LiveClearance;
 use server::api::ApiToken;
 use server::auth::store::PgSessionStore;
-use server::config::{seconds, Cli, Command, GenerateArgs, ProofCommand};
+use server::config::{seconds, AuditCommand, Cli, Command, GenerateArgs, ProofCommand};
 use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
 use server::readiness::{ReadinessMonitor, Source};
@@ -83,6 +83,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Account(command)) => {
             let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
             println!("{}", commands::account(&pool, command).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
+            let (report, intact) = commands::audit_verify(&pool).await?;
+            print!("{report}");
+            Ok(if intact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Token(command)) => {
+            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
+            println!("{}", commands::token(&pool, command).await?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve) | None => {

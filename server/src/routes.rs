@@ -15,6 +15,7 @@ use tower_http::compression::CompressionLayer;
 
 use app::admin::SharedAccessStore;
 use app::live::LiveClearance;
+use app::rooms::SharedRoomStore;
 use app::{shell, App};
 
 use crate::admin::{self, PgAccessStore};
@@ -22,6 +23,8 @@ use crate::api::{self, ApiToken};
 use crate::auth::session::{self, SessionSettings};
 use crate::auth::throttle::SignInThrottle;
 use crate::auth::{handlers, same_origin};
+use crate::rooms::handlers as room_forms;
+use crate::rooms::store::PgRoomStore;
 
 /// Application state shared by every handler.
 #[derive(Clone, FromRef)]
@@ -48,9 +51,14 @@ pub fn router(state: AppState) -> Router {
             pool: state.pool.clone(),
             throttle: state.throttle.clone(),
         });
+        let rooms: SharedRoomStore = Arc::new(PgRoomStore {
+            pool: state.pool.clone(),
+            clearance: state.clearance.clone(),
+        });
         move || {
             provide_context(clearance.clone());
             provide_context(Arc::clone(&access));
+            provide_context(Arc::clone(&rooms));
         }
     };
     let options = Arc::new(state.leptos_options.clone());
@@ -72,6 +80,11 @@ pub fn router(state: AppState) -> Router {
             "/admin/invitations/{id}/revoke",
             post(admin::revoke_invitation),
         )
+        .route("/rooms/{slug}/profile", post(room_forms::update_profile))
+        .route("/rooms/{slug}/evidence", post(room_forms::change))
+        .route("/rooms/{slug}/draft", post(room_forms::review))
+        .route("/rooms/{slug}/acceptance", post(room_forms::sign))
+        .route("/rooms/{slug}/revocation", post(room_forms::revoke))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = Arc::clone(&options);
             move || shell((*options).clone())

@@ -4,7 +4,9 @@
 use sqlx::PgPool;
 
 use app::domain::access::{check_name, FieldError, Viewer};
+use app::domain::launch_room::{check_motion, BillingRoute};
 use app::domain::tenant::{check_slug, Tenant};
+use app::domain::Register;
 
 use crate::tenancy::{self, Acting};
 
@@ -14,50 +16,138 @@ pub enum TenantError {
     Invalid(#[from] FieldError),
     #[error("slug: a tenant with this slug exists")]
     Exists,
-    #[error("only operators create tenants")]
+    #[error("billing_route: choose invoice-only or Stripe-ready")]
+    BillingRoute,
+    #[error("slug: no such tenant")]
+    NotFound,
+    #[error("only operators create and change tenants")]
     Forbidden,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// Creates a tenant; only an operator may.
+/// What an operator enters for a tenant.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct TenantForm {
+    pub name: String,
+    pub slug: String,
+    pub motion: String,
+    pub billing_route: String,
+}
+
+struct Checked {
+    name: String,
+    slug: String,
+    motion: String,
+    billing_route: BillingRoute,
+}
+
+fn check(register: &Register, form: &TenantForm) -> Result<Checked, TenantError> {
+    Ok(Checked {
+        name: check_name(&form.name)?,
+        slug: check_slug(&form.slug)?,
+        motion: check_motion(register, &form.motion)?.id.clone(),
+        billing_route: BillingRoute::parse(&form.billing_route).ok_or(TenantError::BillingRoute)?,
+    })
+}
+
+fn tenant(row: TenantRow) -> Tenant {
+    Tenant {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        motion: row.motion,
+        billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+        created_at: row.created_at,
+    }
+}
+
+struct TenantRow {
+    id: i64,
+    slug: String,
+    name: String,
+    motion: String,
+    billing_route: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Creates a tenant pursuing one of the register's motions; only an operator may.
 pub async fn create(
     pool: &PgPool,
+    register: &Register,
     viewer: &Viewer,
-    name: &str,
-    slug: &str,
+    form: &TenantForm,
 ) -> Result<Tenant, TenantError> {
     if !viewer.is_operator() {
         return Err(TenantError::Forbidden);
     }
-    let name = check_name(name)?;
-    let slug = check_slug(slug)?;
+    let checked = check(register, form)?;
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let tenant = sqlx::query_as!(
-        Tenant,
-        r#"INSERT INTO tenants (slug, name) VALUES ($1, $2)
+    let row = sqlx::query_as!(
+        TenantRow,
+        r#"INSERT INTO tenants (slug, name, motion, billing_route) VALUES ($1, $2, $3, $4)
            ON CONFLICT (slug) DO NOTHING
-           RETURNING id, slug, name, created_at"#,
-        slug,
-        name
+           RETURNING id, slug, name, motion, billing_route, created_at"#,
+        checked.slug,
+        checked.name,
+        checked.motion,
+        checked.billing_route.as_str()
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(TenantError::Exists)?;
     tx.commit().await?;
-    Ok(tenant)
+    Ok(tenant(row))
+}
+
+/// Changes a tenant's name, motion and billing route (its slug stays); only an
+/// operator may. Answers the tenant before and after.
+pub async fn update(
+    pool: &PgPool,
+    register: &Register,
+    viewer: &Viewer,
+    form: &TenantForm,
+) -> Result<(Tenant, Tenant), TenantError> {
+    if !viewer.is_operator() {
+        return Err(TenantError::Forbidden);
+    }
+    let checked = check(register, form)?;
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let before = sqlx::query_as!(
+        TenantRow,
+        r#"SELECT id, slug, name, motion, billing_route, created_at
+           FROM tenants WHERE slug = $1 FOR UPDATE"#,
+        checked.slug
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(TenantError::NotFound)?;
+    let after = sqlx::query_as!(
+        TenantRow,
+        r#"UPDATE tenants SET name = $2, motion = $3, billing_route = $4 WHERE id = $1
+           RETURNING id, slug, name, motion, billing_route, created_at"#,
+        before.id,
+        checked.name,
+        checked.motion,
+        checked.billing_route.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((tenant(before), tenant(after)))
 }
 
 /// The tenants `viewer` may see, by name. No tenant filter here: the database's
 /// policies decide.
 pub async fn visible(pool: &PgPool, viewer: &Viewer) -> Result<Vec<Tenant>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let tenants = sqlx::query_as!(
-        Tenant,
-        "SELECT id, slug, name, created_at FROM tenants ORDER BY name, id"
+    let rows = sqlx::query_as!(
+        TenantRow,
+        r#"SELECT id, slug, name, motion, billing_route, created_at
+           FROM tenants ORDER BY name, id"#
     )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(tenants)
+    Ok(rows.into_iter().map(tenant).collect())
 }

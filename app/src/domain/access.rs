@@ -89,6 +89,13 @@ impl Viewer {
         self.role() == Some(Role::Operator)
     }
 
+    /// Whether this viewer signs (and revokes) `tenant`'s launch acceptance: its
+    /// own buyer sponsor only.
+    pub fn signs_for(&self, tenant: i64) -> bool {
+        matches!(self, Self::Account(account)
+            if account.role == Role::BuyerSponsor && account.tenant_id == Some(tenant))
+    }
+
     /// Whether this viewer may read `tenant`'s records.
     pub fn reads_tenant(&self, tenant: i64) -> bool {
         match self {

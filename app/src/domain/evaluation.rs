@@ -140,6 +140,9 @@ pub enum Reason {
         missing: Vec<String>,
         /// The proof's name, when it has no passing run.
         unproven: Option<String>,
+        /// The tenant's acceptance scoped it out, which this motion does not allow.
+        #[serde(default)]
+        excluded: bool,
     },
     ScopedBlockerLive {
         blocker: String,
@@ -180,10 +183,17 @@ impl fmt::Display for Reason {
                 title,
                 missing,
                 unproven,
+                excluded,
                 ..
             } => {
                 write!(f, "Required blocker live: {title}")?;
-                write_why_live(f, missing, unproven.as_deref())
+                write_why_live(f, missing, unproven.as_deref())?;
+                if *excluded {
+                    f.write_str(
+                        " — scoped out by the acceptance, but this motion requires it cleared",
+                    )?;
+                }
+                Ok(())
             }
             Self::ScopedBlockerLive {
                 title,
@@ -406,6 +416,7 @@ pub fn evaluate_motion(
                     title: blocker.title.clone(),
                     missing: state.missing.clone(),
                     unproven: unproven(register, blocker, state),
+                    excluded: context.excluded_blockers.contains(&blocker.id),
                 });
             }
         }

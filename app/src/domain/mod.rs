@@ -4,6 +4,8 @@
 pub mod access;
 pub mod document;
 pub mod evaluation;
+pub mod launch_room;
+pub mod ledger;
 pub mod outlook;
 pub mod proof_run;
 pub mod register;

@@ -142,6 +142,10 @@ pub struct EvidenceGate {
     pub owner: String,
     pub items: Vec<String>,
     pub if_missing: String,
+    /// Satisfied by the tenant's current signed launch acceptance rather than by
+    /// attached evidence items (`satisfied_by = "acceptance"` in the file).
+    #[serde(default)]
+    pub satisfied_by_acceptance: bool,
 }
 
 /// The evidence packs section.
@@ -206,6 +210,10 @@ impl Register {
 
     pub fn blocker(&self, id: &str) -> Option<&Blocker> {
         self.blockers.iter().find(|blocker| blocker.id == id)
+    }
+
+    pub fn motion(&self, id: &str) -> Option<&LaunchMotion> {
+        self.motions.iter().find(|motion| motion.id == id)
     }
 
     pub fn gate(&self, id: &str) -> Option<&EvidenceGate> {

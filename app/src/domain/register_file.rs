@@ -193,6 +193,8 @@ struct RawGate {
     owner: Text,
     items: Spanned<Vec<Text>>,
     if_missing: Text,
+    #[serde(default)]
+    satisfied_by: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -537,6 +539,17 @@ impl Checker<'_> {
                 .map(|item| self.text(item, "evidence item"))
                 .collect(),
             if_missing: self.text(raw.if_missing, "evidence gate if_missing"),
+            satisfied_by_acceptance: raw.satisfied_by.is_some_and(|by| {
+                let accepted = by.get_ref() == "acceptance";
+                if !accepted {
+                    self.problem(
+                        &by.span(),
+                        "satisfied_by accepts only \"acceptance\" (the signed launch acceptance)"
+                            .to_owned(),
+                    );
+                }
+                accepted
+            }),
         }
     }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::access::FieldError;
+use super::launch_room::BillingRoute;
 
 /// How long an invitation link stays valid unless the operator says otherwise.
 pub const INVITATION_DAYS: i64 = 7;
@@ -14,6 +15,9 @@ pub struct Tenant {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    /// The launch motion (id) the tenant pursues; empty until chosen.
+    pub motion: String,
+    pub billing_route: BillingRoute,
     pub created_at: DateTime<Utc>,
 }
 

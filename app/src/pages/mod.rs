@@ -6,6 +6,8 @@
 //! - `/blockers/{id}`: [`BlockerPage`], one blocker's proof path drilled down.
 //! - `/login`: [`SignInPage`]; `/invite/{token}`: [`InvitePage`].
 //! - `/admin`: [`AdminPage`], accounts, tenants, invitations, the access log.
+//! - `/rooms`: [`RoomsPage`]; `/rooms/{slug}`: [`RoomPage`], a tenant's launch room;
+//!   `/rooms/{slug}/review`: [`ReviewPage`], the step before signing.
 
 mod admin_page;
 mod blocker_page;
@@ -14,6 +16,9 @@ mod invite_page;
 pub mod live_updates;
 mod motion_page;
 mod register_page;
+mod review_page;
+mod room_page;
+mod rooms_page;
 pub mod shared;
 mod sign_in;
 mod triage;
@@ -23,6 +28,9 @@ pub use blocker_page::BlockerPage;
 pub use invite_page::InvitePage;
 pub use motion_page::MotionPage;
 pub use register_page::RegisterPage;
+pub use review_page::ReviewPage;
+pub use room_page::RoomPage;
+pub use rooms_page::RoomsPage;
 pub use sign_in::SignInPage;
 
 use leptos::prelude::*;

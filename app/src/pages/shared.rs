@@ -127,8 +127,15 @@ pub fn format_time(time: DateTime<Utc>) -> String {
 #[component]
 pub fn StatusBadge(status: &'static str) -> impl IntoView {
     let symbol = match status {
-        "clear" | "ready" | "cleared" | "met" | "passed" | "configured" | "enabled" | "used" => "✓",
-        "conditional" | "degraded" | "outstanding" | "pending" => "◐",
+        "clear" | "ready" | "cleared" | "met" | "passed" | "configured" | "enabled" | "used"
+        | "accepted" => "✓",
+        "conditional"
+        | "degraded"
+        | "outstanding"
+        | "pending"
+        | "setup"
+        | "ready_for_acceptance"
+        | "stale" => "◐",
         _ => "✕",
     };
     view! {

@@ -19,6 +19,14 @@ pub enum Action {
     InvitationUsed,
     InvitationRevoked,
     AccessDenied,
+    TokenCreated,
+    TokenRevoked,
+    TenantCreated,
+    TenantChanged,
+    EvidenceAttached,
+    EvidenceDetached,
+    AcceptanceSigned,
+    AcceptanceRevoked,
 }
 
 impl Action {
@@ -35,6 +43,14 @@ impl Action {
             Self::InvitationUsed => "invitation_used",
             Self::InvitationRevoked => "invitation_revoked",
             Self::AccessDenied => "access_denied",
+            Self::TokenCreated => "token_created",
+            Self::TokenRevoked => "token_revoked",
+            Self::TenantCreated => "tenant_created",
+            Self::TenantChanged => "tenant_changed",
+            Self::EvidenceAttached => "evidence_attached",
+            Self::EvidenceDetached => "evidence_detached",
+            Self::AcceptanceSigned => "acceptance_signed",
+            Self::AcceptanceRevoked => "acceptance_revoked",
         }
     }
 }

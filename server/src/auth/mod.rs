@@ -8,6 +8,7 @@
 //! - [`store`]: where tower-sessions keeps sessions: PostgreSQL.
 //! - [`throttle`]: slowing and refusing repeated failed sign-ins.
 //! - [`same_origin`]: refusing state-changing requests from other sites.
+//! - [`tokens`]: per-account bearer tokens for the JSON API.
 //! - [`handlers`]: sign-in and sign-out.
 
 pub mod accounts;
@@ -18,6 +19,7 @@ pub mod same_origin;
 pub mod session;
 pub mod store;
 pub mod throttle;
+pub mod tokens;
 
 use std::net::SocketAddr;
 

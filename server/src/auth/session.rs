@@ -16,8 +16,8 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use app::domain::access::Viewer;
 
-use super::accounts;
 use super::store::PgSessionStore;
+use super::{accounts, tokens};
 use crate::routes::AppState;
 
 /// The session cookie's name.
@@ -113,9 +113,24 @@ pub async fn attach_viewer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let viewer = match request.extensions().get::<Session>() {
-        Some(session) => viewer(session, &state.pool, state.sessions).await,
-        None => Viewer::Public,
+    let bearer = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned());
+    let viewer = match (bearer, request.extensions().get::<Session>()) {
+        // A bearer token stands instead of the session cookie, never beside it.
+        (Some(token), _) => match tokens::account(&state.pool, &token).await {
+            Ok(Some(account)) => Viewer::Account(account),
+            Ok(None) => Viewer::Public,
+            Err(error) => {
+                tracing::warn!(%error, "could not check a bearer token; treating as public");
+                Viewer::Public
+            }
+        },
+        (None, Some(session)) => viewer(session, &state.pool, state.sessions).await,
+        (None, None) => Viewer::Public,
     };
     request.extensions_mut().insert(viewer);
     next.run(request).await

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::register_file::{parse_register, RegisterFileError, DEFAULT_REGISTER};
 use super::*;
 
+mod launch_room;
 mod outlook;
 mod triage;
 
@@ -176,6 +177,7 @@ fn one_missing_stripe_key_blocks_self_serve_with_that_reason() {
         title: "Stripe self-serve billing".to_owned(),
         missing: vec!["STRIPE_PRICE_MONITORING".to_owned()],
         unproven: None,
+        excluded: false,
     }));
     let text: Vec<String> = self_serve.reasons.iter().map(ToString::to_string).collect();
     assert!(text.contains(

@@ -1,0 +1,488 @@
+//! `/rooms/{slug}`: a tenant's launch room — its state, the motion's status for
+//! this tenant, the evidence gates with each item attached or outstanding, the
+//! launch acceptance (and the sponsor's form to sign it), and every change.
+//!
+//! Every form is a plain post that works before the WASM loads; once hydrated,
+//! the acceptance form checks each field as it is typed.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::domain::access::FieldError;
+use crate::domain::launch_room::{
+    check_acceptance_fields, AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_TEXT_CHARS,
+};
+use crate::domain::ledger::{AcceptanceKind, EvidenceAction};
+use crate::domain::register::EvidenceGate;
+use crate::pages::live_updates::ConnectionIndicator;
+use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
+use crate::pages::shared::{format_time, with_clearance, LivePage, StatusBadge, SKIP_TO_CONTENT};
+use crate::rooms::{get_room, AcceptanceEntry, RoomView};
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let tick = RwSignal::new(0_u64);
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let room = Resource::new(
+        move || (slug(), tick.get()),
+        |(slug, tick)| get_room(slug, tick),
+    );
+    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
+        view! {
+            <Transition fallback=|| view! { <p class="loading">"Loading the launch room…"</p> }>
+                {move || Suspend::new(async move {
+                    match room.await {
+                        Ok(view) => view! { <RoomBody live view/> }.into_any(),
+                        Err(error) => view! { <RoomDenied error next=format!("/rooms/{}", slug())/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }
+    })
+}
+
+#[component]
+fn RoomBody(live: LivePage, view: RoomView) -> impl IntoView {
+    let title = format!("{} launch room · Clearance", view.tenant.name);
+    let view = StoredValue::new(view);
+    let tenant = view.with_value(|view| view.tenant.clone());
+    view! {
+        <Title text=title/>
+        <main class="page" id="content">
+            <nav class="breadcrumb" aria-label="Breadcrumb">
+                <a href="/">"Launch clearance"</a> " › " <a href="/rooms">"Launch rooms"</a> " › " {tenant.name.clone()}
+            </nav>
+            <ConnectionIndicator connection=live.connection/>
+            <h1>{tenant.name.clone()} " launch room"</h1>
+            <div id="messages"><FormMessage/></div>
+            <RoomSummaryBlock view/>
+            <GatesSection view/>
+            <AcceptanceSection view/>
+            <HistorySection view/>
+            {view.with_value(|view| view.can_change).then(|| view! { <ProfileForm view/> })}
+        </main>
+    }
+}
+
+#[component]
+fn RoomSummaryBlock(view: StoredValue<RoomView>) -> impl IntoView {
+    let view = view.get_value();
+    let status = view.status.clone();
+    let motion_link = view.motion_name.clone().map(|name| {
+        view! { <a href=format!("/motions/{}", view.tenant.motion)>{name}</a> }
+    });
+    view! {
+        <section aria-labelledby="summary-heading" class="room-summary">
+            <h2 id="summary-heading" class="visually-hidden">"Summary"</h2>
+            <dl class="facts">
+                <div><dt>"Room"</dt><dd data-testid="room-state" data-state=status.state.as_str()><StatusBadge status=status.state.as_str()/> " " {status.state.label()}</dd></div>
+                <div><dt>"Motion pursued"</dt><dd data-testid="room-motion">{motion_link.map_or_else(|| "not chosen yet".into_any(), IntoAny::into_any)}</dd></div>
+                <div><dt>"Billing route"</dt><dd data-testid="room-billing">{view.tenant.billing_route.label()}</dd></div>
+                <div><dt>"Live"</dt><dd data-testid="room-live">{if status.is_live() { "✓ live" } else { "not live" }}</dd></div>
+            </dl>
+            {status.motion.clone().map(|motion| view! {
+                <div class="room-status">
+                    <p data-testid="tenant-status">"Status for this tenant: " <StatusBadge status=motion.status.as_str()/></p>
+                    {(!motion.reasons.is_empty()).then(|| view! {
+                        <ul class="reasons" data-testid="tenant-reasons">
+                            {motion.reasons.iter().map(|reason| {
+                                let class = if reason.is_hard() { "reason reason--hard" } else { "reason" };
+                                view! { <li class=class>{reason.to_string()}</li> }
+                            }).collect_view()}
+                        </ul>
+                    })}
+                </div>
+            })}
+            {(status.state == RoomState::Stale).then(|| view! {
+                <div class="notice notice--warning" role="status" data-testid="changed-since">
+                    <p><strong>"Changed since acceptance."</strong> " Readiness is no longer what was signed, so the tenant does not count as live until the acceptance is signed again. What changed:"</p>
+                    <ul>
+                        {status.changed_since_acceptance.iter().map(|change| view! { <li>{change.to_string()}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            {(!status.outstanding.is_empty()).then(|| view! {
+                <div class="outstanding" data-testid="outstanding">
+                    <p>"Before launch acceptance can be signed:"</p>
+                    <ul>{status.outstanding.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}</ul>
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn GatesSection(view: StoredValue<RoomView>) -> impl IntoView {
+    let (gates, statuses, can_change, slug) = view.with_value(|view| {
+        (
+            view.gates.clone(),
+            view.status.gates.clone(),
+            view.can_change,
+            view.tenant.slug.clone(),
+        )
+    });
+    view! {
+        <section aria-labelledby="gates-heading">
+            <h2 id="gates-heading">"Customer evidence gates"</h2>
+            <div class="gates">
+                {gates.into_iter().zip(statuses).map(|(gate, status)| {
+                    view! { <RoomGate gate status can_change slug=slug.clone()/> }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn RoomGate(
+    gate: EvidenceGate,
+    status: GateStatus,
+    can_change: bool,
+    slug: String,
+) -> impl IntoView {
+    let state = if status.satisfied {
+        "met"
+    } else {
+        "outstanding"
+    };
+    let action = format!("/rooms/{slug}/evidence");
+    view! {
+        <article class="gate card" id=format!("gate-{}", gate.id) data-testid="room-gate" data-gate=gate.id.clone() data-satisfied=status.satisfied.to_string()>
+            <h3>{gate.name.clone()}</h3>
+            <p class="gate__meta">
+                <StatusBadge status=state/>
+                {if status.required { " · required for this motion" } else { " · not required for this motion" }}
+                " · Owner: " {gate.owner.clone()}
+            </p>
+            {if status.by_acceptance {
+                view! { <p class="hint">"Satisfied by the tenant’s signed launch acceptance, while it matches readiness."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="evidence-items">
+                        {status.items.into_iter().map(|item| {
+                            let gate_id = gate.id.clone();
+                            let action = action.clone();
+                            view! { <EvidenceItem gate_id item can_change action/> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!status.satisfied).then(|| view! { <p class="gate__consequence"><span class="label">"If missing: "</span>{gate.if_missing.clone()}</p> })}
+        </article>
+    }
+}
+
+#[component]
+fn EvidenceItem(
+    gate_id: String,
+    item: crate::domain::launch_room::ItemStatus,
+    can_change: bool,
+    action: String,
+) -> impl IntoView {
+    let name = item.item.clone();
+    match item.attached {
+        Some(attached) => {
+            let reference = if attached.reference.starts_with("https://")
+                || attached.reference.starts_with("http://")
+            {
+                view! { <a href=attached.reference.clone() rel="noopener noreferrer">{attached.reference.clone()}</a> }.into_any()
+            } else {
+                view! { <code>{attached.reference.clone()}</code> }.into_any()
+            };
+            view! {
+                <li class="evidence-item evidence-item--attached" data-testid="evidence-item" data-attached="true">
+                    <StatusBadge status="met"/> " " <strong>{name.clone()}</strong>
+                    <p>{reference} {(!attached.note.is_empty()).then(|| view! { <span class="evidence-note">" — " {attached.note.clone()}</span> })}</p>
+                    <p class="hint">"Attached by " {attached.actor.clone()} " at " {format_time(attached.at)}</p>
+                    {can_change.then(|| view! {
+                        <form method="post" action=action.clone() class="inline-form">
+                            <input type="hidden" name="action" value="detach"/>
+                            <input type="hidden" name="gate_id" value=gate_id.clone()/>
+                            <input type="hidden" name="item" value=name.clone()/>
+                            <button type="submit" class="button button--secondary">"Detach"</button>
+                        </form>
+                    })}
+                </li>
+            }.into_any()
+        }
+        None => {
+            let id = format!("ref-{gate_id}-{}", name.len());
+            view! {
+                <li class="evidence-item" data-testid="evidence-item" data-attached="false">
+                    <StatusBadge status="outstanding"/> " " <strong>{name.clone()}</strong>
+                    {can_change.then(|| view! {
+                        <form method="post" action=action.clone() class="form form--inline" data-testid="attach-form">
+                            <input type="hidden" name="action" value="attach"/>
+                            <input type="hidden" name="gate_id" value=gate_id.clone()/>
+                            <input type="hidden" name="item" value=name.clone()/>
+                            <label for=id.clone()>"Reference or link"</label>
+                            <input id=id.clone() name="reference" required maxlength="500"/>
+                            <label for=format!("{id}-note")>"Note"</label>
+                            <input id=format!("{id}-note") name="note" maxlength="2000"/>
+                            <button type="submit" class="button">"Attach"</button>
+                        </form>
+                    })}
+                </li>
+            }.into_any()
+        }
+    }
+}
+
+#[component]
+fn AcceptanceSection(view: StoredValue<RoomView>) -> impl IntoView {
+    let view = view.get_value();
+    let current = view.acceptances.first().cloned();
+    let standing = matches!(view.status.state, RoomState::Accepted | RoomState::Stale);
+    view! {
+        <section aria-labelledby="acceptance-heading" id="acceptance">
+            <h2 id="acceptance-heading">"Launch acceptance"</h2>
+            {match current {
+                Some(record) => view! { <CurrentAcceptance record/> }.into_any(),
+                None => view! { <p data-testid="no-acceptance">"Not signed yet."</p> }.into_any(),
+            }}
+            {view.can_sign.then(|| {
+                let form = if view.status.accepts_signature() {
+                    view! { <AcceptanceFormView view=view.clone()/> }.into_any()
+                } else {
+                    view! { <p class="hint">"The form opens once everything above is in place."</p> }.into_any()
+                };
+                view! {
+                    {form}
+                    {standing.then(|| view! { <RevocationFormView slug=view.tenant.slug.clone()/> })}
+                }
+            })}
+            {(!view.can_sign).then(|| view! {
+                <p class="hint">"Only the tenant’s buyer sponsor signs or revokes its launch acceptance."</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn CurrentAcceptance(record: AcceptanceEntry) -> impl IntoView {
+    let revoked = record.kind == AcceptanceKind::Revoked;
+    view! {
+        <div class="card" data-testid="current-acceptance" data-kind=record.kind.as_str()>
+            {if revoked {
+                view! { <p><strong>"Revoked"</strong> " by " {record.signer_name.clone()} " (" {record.signer_role.clone()} ") at " {format_time(record.signed_at)} ": " {record.residual_risks.clone()}</p> }.into_any()
+            } else {
+                view! {
+                    <dl class="facts">
+                        <div><dt>"Signed by"</dt><dd data-testid="signer">{record.signer_name.clone()} " (" {record.signer_role.clone()} ")"</dd></div>
+                        <div><dt>"Approval reference"</dt><dd>{record.approval_reference.clone()}</dd></div>
+                        <div><dt>"Signed at"</dt><dd>{format_time(record.signed_at)}</dd></div>
+                        <div><dt>"Scoped exclusions"</dt><dd data-testid="exclusions">{if record.exclusions.is_empty() { "none".to_owned() } else { record.exclusions.join(", ") }}</dd></div>
+                        <div><dt>"Residual risks"</dt><dd>{if record.residual_risks.is_empty() { "none stated".to_owned() } else { record.residual_risks.clone() }}</dd></div>
+                        <div><dt>"Readiness accepted"</dt><dd><code class="digest">{record.readiness_digest.clone()}</code></dd></div>
+                    </dl>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// The sponsor's acceptance form: a plain post to the review step; after
+/// hydration each field is checked as it is typed.
+#[component]
+fn AcceptanceFormView(view: RoomView) -> impl IntoView {
+    let draft = view.draft.clone().unwrap_or_default();
+    let server_error = {
+        let draft = draft.clone();
+        move |field: &str| draft.error(field)
+    };
+    let form = RwSignal::new(draft.form.clone());
+    let touched = RwSignal::new(Vec::<&'static str>::new());
+    let inline = move |field: &'static str| {
+        move || {
+            if !touched.read().contains(&field) {
+                return None;
+            }
+            check_acceptance_fields(&form.read())
+                .into_iter()
+                .find(|error: &FieldError| error.field == field)
+                .map(|error| error.message)
+        }
+    };
+    let room_error = server_error("room").or_else(|| server_error("readiness_digest"));
+    let action = format!("/rooms/{}/draft", view.tenant.slug);
+    let selected = draft.form.exclusions.clone();
+    view! {
+        <form method="post" action=action class="form acceptance-form" data-testid="acceptance-form" novalidate>
+            <h3>"Sign launch acceptance"</h3>
+            <p class="hint">"You will see exactly what you are accepting before you sign."</p>
+            {room_error.map(|error| view! { <p class="notice notice--error" role="alert">{error}</p> })}
+            <AcceptanceField field="signer_name" label="Signer name" value=draft.form.signer_name.clone()
+                server=server_error("signer_name") inline=inline("signer_name")
+                on_input=move |value| { form.update(|form| form.signer_name = value); touch(touched, "signer_name"); }/>
+            <AcceptanceField field="signer_role" label="Signer role" value=draft.form.signer_role.clone()
+                server=server_error("signer_role") inline=inline("signer_role")
+                on_input=move |value| { form.update(|form| form.signer_role = value); touch(touched, "signer_role"); }/>
+            <AcceptanceField field="approval_reference" label="Approval reference" value=draft.form.approval_reference.clone()
+                server=server_error("approval_reference") inline=inline("approval_reference")
+                on_input=move |value| { form.update(|form| form.approval_reference = value); touch(touched, "approval_reference"); }/>
+            <fieldset class="exclusions" aria-describedby="exclusions-hint">
+                <legend>"Scoped exclusions"</legend>
+                <p class="hint" id="exclusions-hint">"Live blockers this motion allows you to scope out of the order form. An excluded blocker no longer holds this tenant’s motion at conditional."</p>
+                {if view.status.scopable.is_empty() {
+                    view! { <p>"None: no live blocker can be scoped out."</p> }.into_any()
+                } else {
+                    view.status.scopable.iter().map(|id| {
+                        let checked = selected.contains(id);
+                        let label_for = format!("exclude-{id}");
+                        let input_id = label_for.clone();
+                        view! {
+                            <label class="checkbox" for=label_for>
+                                <input type="checkbox" id=input_id name="exclusions" value=id.clone() checked=checked/>
+                                {view.blocker_title(id)}
+                            </label>
+                        }
+                    }).collect_view().into_any()
+                }}
+                {server_error("exclusions").map(|error| view! { <p class="field-error" role="alert">{error}</p> })}
+            </fieldset>
+            <label for="residual_risks">"Residual risks"</label>
+            <textarea id="residual_risks" name="residual_risks" maxlength=MAX_TEXT_CHARS.to_string() rows="4"
+                on:input=move |event| { form.update(|form| form.residual_risks = event_target_value(&event)); touch(touched, "residual_risks"); }
+            >{draft.form.residual_risks.clone()}</textarea>
+            {move || inline("residual_risks")().or_else(|| server_error("residual_risks")).map(|error| view! { <p class="field-error" role="alert">{error}</p> })}
+            <button type="submit" class="button">"Review acceptance"</button>
+        </form>
+    }
+}
+
+fn touch(touched: RwSignal<Vec<&'static str>>, field: &'static str) {
+    if !touched.read_untracked().contains(&field) {
+        touched.update(|touched| touched.push(field));
+    }
+}
+
+#[component]
+fn AcceptanceField<I, F>(
+    field: &'static str,
+    label: &'static str,
+    value: String,
+    server: Option<String>,
+    inline: I,
+    on_input: F,
+) -> impl IntoView
+where
+    I: Fn() -> Option<String> + Send + Sync + 'static,
+    F: Fn(String) + 'static,
+{
+    let message_id = format!("{field}-error");
+    let server = StoredValue::new(server);
+    let message = Memo::new(move |_| inline().or_else(|| server.get_value()));
+    let invalid = move || message.read().is_some().to_string();
+    view! {
+        <label for=field>{label}</label>
+        <input id=field name=field value=value required maxlength=MAX_FIELD_CHARS.to_string()
+            aria-invalid=invalid aria-describedby=message_id.clone()
+            on:input=move |event| on_input(event_target_value(&event))/>
+        <p class="field-error" id=message_id role="alert" data-testid=format!("{field}-error")>{message}</p>
+    }
+}
+
+#[component]
+fn RevocationFormView(slug: String) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/rooms/{slug}/revocation") class="form" data-testid="revocation-form">
+            <h3>"Revoke launch acceptance"</h3>
+            <label for="revoke-name">"Signer name"</label>
+            <input id="revoke-name" name="signer_name" required maxlength=MAX_FIELD_CHARS.to_string()/>
+            <label for="revoke-role">"Signer role"</label>
+            <input id="revoke-role" name="signer_role" required maxlength=MAX_FIELD_CHARS.to_string()/>
+            <label for="revoke-reason">"Reason"</label>
+            <textarea id="revoke-reason" name="reason" required maxlength=MAX_TEXT_CHARS.to_string() rows="3"></textarea>
+            <button type="submit" class="button button--secondary">"Revoke acceptance"</button>
+        </form>
+    }
+}
+
+#[component]
+fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
+    let (acceptances, evidence) =
+        view.with_value(|view| (view.acceptances.clone(), view.evidence_log.clone()));
+    view! {
+        <section aria-labelledby="records-heading">
+            <h2 id="records-heading">"Records"</h2>
+            <p class="hint">"Append-only and hash-chained: nothing here is ever changed or deleted."</p>
+            <h3>"Acceptance records"</h3>
+            {if acceptances.is_empty() {
+                view! { <p>"None yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="acceptance-records">
+                        <thead><tr><th scope="col">"#"</th><th scope="col">"Record"</th><th scope="col">"Signer"</th><th scope="col">"When"</th><th scope="col">"Digest"</th></tr></thead>
+                        <tbody>
+                            {acceptances.into_iter().map(|record| view! {
+                                <tr>
+                                    <td>{record.seq}</td>
+                                    <td>{record.kind.as_str()}</td>
+                                    <td>{record.signer_name} " (" {record.signer_role} ")"</td>
+                                    <td>{format_time(record.signed_at)}</td>
+                                    <td><code class="digest" title=record.digest.clone()>{record.digest.chars().take(12).collect::<String>()}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <h3>"Evidence changes"</h3>
+            {if evidence.is_empty() {
+                view! { <p>"None yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="evidence-log">
+                        <thead><tr><th scope="col">"#"</th><th scope="col">"Change"</th><th scope="col">"Item"</th><th scope="col">"Reference"</th><th scope="col">"Who"</th><th scope="col">"When"</th></tr></thead>
+                        <tbody>
+                            {evidence.into_iter().map(|change| view! {
+                                <tr>
+                                    <td>{change.seq}</td>
+                                    <td>{match change.action { EvidenceAction::Attached => "attached", EvidenceAction::Detached => "detached" }}</td>
+                                    <td>{change.item}</td>
+                                    <td>{change.reference}</td>
+                                    <td>{change.actor}</td>
+                                    <td>{format_time(change.at)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ProfileForm(view: StoredValue<RoomView>) -> impl IntoView {
+    let (tenant, motions) = view.with_value(|view| (view.tenant.clone(), view.motions.clone()));
+    view! {
+        <section aria-labelledby="profile-heading" id="profile">
+            <h2 id="profile-heading">"Tenant profile"</h2>
+            <form method="post" action=format!("/rooms/{}/profile", tenant.slug) class="form" data-testid="profile-form">
+                <label for="profile-name">"Name"</label>
+                <input id="profile-name" name="name" required maxlength="200" value=tenant.name.clone()/>
+                <TenantChoices motions motion=tenant.motion.clone() billing_route=tenant.billing_route prefix="profile"/>
+                <button type="submit" class="button">"Save profile"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Form values the review step carries into the signature, as hidden inputs.
+pub fn hidden_fields(form: &AcceptanceForm) -> impl IntoView {
+    let mut pairs = vec![
+        ("signer_name", form.signer_name.clone()),
+        ("signer_role", form.signer_role.clone()),
+        ("approval_reference", form.approval_reference.clone()),
+        ("residual_risks", form.residual_risks.clone()),
+        ("readiness_digest", form.readiness_digest.clone()),
+    ];
+    pairs.extend(form.exclusions.iter().map(|id| ("exclusions", id.clone())));
+    pairs
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view()
+}

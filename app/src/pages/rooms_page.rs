@@ -1,0 +1,179 @@
+//! `/rooms`: the launch rooms a viewer may open, each tenant's state and whether
+//! it counts as live; operators create tenants here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::clearance::ClearanceError;
+use crate::domain::launch_room::BillingRoute;
+use crate::pages::shared::{with_clearance, SectionError, StatusBadge, SKIP_TO_CONTENT};
+use crate::rooms::{get_rooms, RoomSummary, RoomsView};
+
+/// A 401 or 403 page for the room pages, with the status set on the server.
+#[component]
+pub fn RoomDenied(error: ClearanceError, next: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(match error {
+            ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
+            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
+            ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
+            _ => http::StatusCode::SERVICE_UNAVAILABLE,
+        });
+    }
+    let sign_in = matches!(error, ClearanceError::SignInRequired);
+    let href = format!("/login?next={}", encode_component(&next));
+    view! {
+        <main class="page page--narrow" id="content">
+            <h1>"Launch rooms"</h1>
+            <SectionError error/>
+            {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
+        </main>
+    }
+}
+
+/// Percent-encodes a local path for a query string.
+fn encode_component(path: &str) -> String {
+    path.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The done/error message a form post redirected back with.
+#[component]
+pub fn FormMessage() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let query = query.read();
+        if let Some(error) = query.get("error") {
+            Some(view! { <p class="notice notice--error" role="alert" data-testid="form-error">{error}</p> }.into_any())
+        } else {
+            query.get("done").map(|done| {
+                view! { <p class="notice" role="status" data-testid="form-done">{done}</p> }
+                    .into_any()
+            })
+        }
+    }
+}
+
+#[component]
+pub fn RoomsPage() -> impl IntoView {
+    let tick = RwSignal::new(0_u64);
+    let rooms = Resource::new(move || tick.get(), get_rooms);
+    with_clearance(tick, SKIP_TO_CONTENT, move |_live| {
+        view! {
+            <Title text="Launch rooms · Clearance"/>
+            <Transition fallback=|| view! { <p class="loading">"Loading the launch rooms…"</p> }>
+                {move || Suspend::new(async move {
+                    match rooms.await {
+                        Ok(view) => view! { <RoomsBody view/> }.into_any(),
+                        Err(error) => view! { <RoomDenied error next="/rooms".to_owned()/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }
+    })
+}
+
+#[component]
+fn RoomsBody(view: RoomsView) -> impl IntoView {
+    let RoomsView {
+        rooms,
+        can_create,
+        motions,
+    } = view;
+    let live = rooms.iter().filter(|room| room.live).count();
+    let total = rooms.len();
+    view! {
+        <main class="page" id="content">
+            <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Launch rooms"</nav>
+            <h1>"Launch rooms"</h1>
+            <div id="messages"><FormMessage/></div>
+            <p data-testid="live-tenants">
+                {format!("{live} of {total} tenant{} live (signed launch acceptance matching readiness now).", if total == 1 { "" } else { "s" })}
+            </p>
+            {if rooms.is_empty() {
+                view! { <p>"No tenant yet."</p> }.into_any()
+            } else {
+                view! { <RoomsTable rooms/> }.into_any()
+            }}
+            {can_create.then(|| view! { <NewTenantForm motions/> })}
+        </main>
+    }
+}
+
+#[component]
+fn RoomsTable(rooms: Vec<RoomSummary>) -> impl IntoView {
+    view! {
+        <table class="table" data-testid="rooms">
+            <thead>
+                <tr>
+                    <th scope="col">"Tenant"</th>
+                    <th scope="col">"Motion"</th>
+                    <th scope="col">"Billing route"</th>
+                    <th scope="col">"Room"</th>
+                    <th scope="col">"Status for the tenant"</th>
+                    <th scope="col">"Live"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rooms.into_iter().map(|room| view! {
+                    <tr data-testid="room-row" data-slug=room.slug.clone()>
+                        <td><a href=format!("/rooms/{}", room.slug)>{room.name}</a></td>
+                        <td>{room.motion_name.unwrap_or_else(|| "not chosen".to_owned())}</td>
+                        <td>{room.billing_route.label()}</td>
+                        <td><StatusBadge status=room.state.as_str()/></td>
+                        <td>{room.motion_status.map(|status| view! { <StatusBadge status=status.as_str()/> })}</td>
+                        <td>{if room.live { "✓ live" } else { "not live" }}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The motion and billing-route choices, shared by the new-tenant and profile forms.
+#[component]
+pub fn TenantChoices(
+    motions: Vec<(String, String)>,
+    motion: String,
+    billing_route: BillingRoute,
+    prefix: &'static str,
+) -> impl IntoView {
+    view! {
+        <label for=format!("{prefix}-motion")>"Launch motion"</label>
+        <select id=format!("{prefix}-motion") name="motion" required>
+            {motions.into_iter().map(|(id, name)| {
+                let selected = id == motion;
+                view! { <option value=id selected=selected>{name}</option> }
+            }).collect_view()}
+        </select>
+        <label for=format!("{prefix}-billing")>"Billing route"</label>
+        <select id=format!("{prefix}-billing") name="billing_route">
+            {BillingRoute::ALL.into_iter().map(|route| view! {
+                <option value=route.as_str() selected=route == billing_route>{route.label()}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn NewTenantForm(motions: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <form method="post" action="/admin/tenants" class="form" data-testid="new-tenant">
+            <h2>"New tenant"</h2>
+            <label for="tenant-name">"Name"</label>
+            <input id="tenant-name" name="name" required maxlength="200"/>
+            <label for="tenant-slug">"Slug (lower-case letters, digits, hyphens)"</label>
+            <input id="tenant-slug" name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9-]*"/>
+            <TenantChoices motions motion=String::new() billing_route=BillingRoute::InvoiceOnly prefix="tenant"/>
+            <button type="submit" class="button">"Create tenant"</button>
+        </form>
+    }
+}

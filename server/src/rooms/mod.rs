@@ -1,0 +1,453 @@
+//! Launch rooms in PostgreSQL: a tenant's evidence changes and acceptance records,
+//! appended to their hash chains under a lock on the chain's head, and read back
+//! under row-level security as the asking viewer.
+//!
+//! The rules (what may be signed, what an attachment needs, what the room's state
+//! is) live in `app::domain::launch_room`; this module loads what they need,
+//! applies them inside the transaction that appends, and stores the result.
+
+pub mod handlers;
+pub mod store;
+pub mod verify;
+
+use chrono::Utc;
+use sqlx::types::Json;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use app::domain::access::{FieldError, Viewer};
+use app::domain::launch_room::{
+    check_acceptance, check_evidence, check_revocation, current_evidence, room_status,
+    AcceptanceForm, BillingRoute, EvidenceForm, RevocationForm, RoomInputs, RoomStatus,
+};
+use app::domain::ledger::{
+    storable_time, AcceptanceKind, AcceptanceRecord, ChainHead, EvidenceAction, EvidenceChange,
+    Ledger, GENESIS_DIGEST,
+};
+use app::domain::tenant::Tenant;
+use app::domain::{ReadinessInputs, Register};
+
+use crate::tenancy::{self, Acting};
+
+/// A tenant with everything its launch room is made of.
+#[derive(Clone, Debug)]
+pub struct RoomRecords {
+    pub tenant: Tenant,
+    /// In chain order.
+    pub evidence: Vec<EvidenceChange>,
+    /// In chain order.
+    pub acceptances: Vec<AcceptanceRecord>,
+}
+
+impl RoomRecords {
+    /// The room worked out against `inputs`.
+    pub fn status(&self, register: &Register, inputs: &ReadinessInputs) -> RoomStatus {
+        let evidence = current_evidence(&self.evidence);
+        room_status(&RoomInputs {
+            register,
+            inputs,
+            motion: &self.tenant.motion,
+            evidence: &evidence,
+            latest: self.acceptances.last(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    /// No such tenant, or one the viewer may not see: the same answer for both.
+    #[error("no such launch room")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl RoomError {
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            Self::Invalid(errors) => errors,
+            _ => &[],
+        }
+    }
+}
+
+/// Who is writing: the account and how the ledger names it.
+fn writer(viewer: &Viewer) -> Option<(i64, &str)> {
+    match viewer {
+        Viewer::Account(account) => Some((account.id, account.email.as_str())),
+        Viewer::Public => None,
+    }
+}
+
+async fn tenant_by_slug(
+    tx: &mut Transaction<'_, Postgres>,
+    slug: &str,
+) -> Result<Option<Tenant>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, slug, name, motion, billing_route, created_at
+           FROM tenants WHERE slug = $1"#,
+        slug
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|row| Tenant {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        motion: row.motion,
+        billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+        created_at: row.created_at,
+    }))
+}
+
+async fn evidence_of(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+) -> Result<Vec<EvidenceChange>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT id, tenant_id, seq, action, gate_id, item, reference, note, actor, at,
+                  prev_digest, digest
+           FROM evidence_changes WHERE tenant_id = $1 ORDER BY seq"#,
+        tenant_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| EvidenceChange {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            // The column's CHECK allows only the two; anything else fails the chain.
+            action: EvidenceAction::parse(&row.action).unwrap_or(EvidenceAction::Detached),
+            gate_id: row.gate_id,
+            item: row.item,
+            reference: row.reference,
+            note: row.note,
+            actor: row.actor,
+            at: row.at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        })
+        .collect())
+}
+
+async fn acceptances_of(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+) -> Result<Vec<AcceptanceRecord>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
+                  approval_reference, exclusions, residual_risks, readiness_digest,
+                  readiness_inputs AS "readiness_inputs: Json<ReadinessInputs>",
+                  open_blockers, actor, signed_at, prev_digest, digest
+           FROM acceptance_records WHERE tenant_id = $1 ORDER BY seq"#,
+        tenant_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| AcceptanceRecord {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            kind: AcceptanceKind::parse(&row.kind).unwrap_or(AcceptanceKind::Revoked),
+            motion: row.motion,
+            signer_name: row.signer_name,
+            signer_role: row.signer_role,
+            approval_reference: row.approval_reference,
+            exclusions: row.exclusions,
+            residual_risks: row.residual_risks,
+            readiness_digest: row.readiness_digest,
+            readiness_inputs: row.readiness_inputs.0,
+            open_blockers: row.open_blockers,
+            actor: row.actor,
+            signed_at: row.signed_at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        })
+        .collect())
+}
+
+async fn records(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Tenant,
+) -> Result<RoomRecords, sqlx::Error> {
+    let evidence = evidence_of(tx, tenant.id).await?;
+    let acceptances = acceptances_of(tx, tenant.id).await?;
+    Ok(RoomRecords {
+        tenant,
+        evidence,
+        acceptances,
+    })
+}
+
+/// The room `slug` as `viewer` may see it: `None` when the tenant does not exist
+/// or belongs to someone else (row-level security hides it).
+pub async fn load(
+    pool: &PgPool,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<Option<RoomRecords>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+        return Ok(None);
+    };
+    let room = records(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(Some(room))
+}
+
+/// Every room `viewer` may see, by tenant name.
+pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomRecords>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let slugs = sqlx::query_scalar!("SELECT slug FROM tenants ORDER BY name, id")
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut rooms = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        if let Some(tenant) = tenant_by_slug(&mut tx, &slug).await? {
+            rooms.push(records(&mut tx, tenant).await?);
+        }
+    }
+    tx.commit().await?;
+    Ok(rooms)
+}
+
+/// Locks a chain's head for the rest of the transaction and returns it: the
+/// next record follows it. Concurrent appends to one chain queue here.
+async fn lock_head(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+    ledger: Ledger,
+) -> Result<ChainHead, sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO ledger_heads (tenant_id, ledger, seq, digest) VALUES ($1, $2, 0, $3)
+           ON CONFLICT (tenant_id, ledger) DO NOTHING"#,
+        tenant_id,
+        ledger.as_str(),
+        GENESIS_DIGEST
+    )
+    .execute(&mut **tx)
+    .await?;
+    let head = sqlx::query!(
+        r#"SELECT seq, digest FROM ledger_heads
+           WHERE tenant_id = $1 AND ledger = $2 FOR UPDATE"#,
+        tenant_id,
+        ledger.as_str()
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(ChainHead {
+        seq: head.seq,
+        digest: head.digest,
+    })
+}
+
+async fn advance_head(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+    ledger: Ledger,
+    head: &ChainHead,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE ledger_heads SET seq = $3, digest = $4 WHERE tenant_id = $1 AND ledger = $2",
+        tenant_id,
+        ledger.as_str(),
+        head.seq,
+        head.digest
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Attaches evidence to an item or detaches it. Operators only.
+pub async fn change_evidence(
+    pool: &PgPool,
+    register: &Register,
+    viewer: &Viewer,
+    slug: &str,
+    action: EvidenceAction,
+    form: &EvidenceForm,
+) -> Result<(Tenant, EvidenceChange), RoomError> {
+    let Some((account_id, actor)) = writer(viewer).filter(|_| viewer.is_operator()) else {
+        return Err(RoomError::Forbidden(
+            "only operators attach and detach evidence",
+        ));
+    };
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let tenant = tenant_by_slug(&mut tx, slug)
+        .await?
+        .ok_or(RoomError::NotFound)?;
+    let head = lock_head(&mut tx, tenant.id, Ledger::Evidence).await?;
+    let evidence = current_evidence(&evidence_of(&mut tx, tenant.id).await?);
+    let checked = check_evidence(register, action, form, &evidence).map_err(RoomError::Invalid)?;
+    let mut change = EvidenceChange {
+        id: 0,
+        tenant_id: tenant.id,
+        seq: head.seq + 1,
+        action,
+        gate_id: checked.gate_id,
+        item: checked.item,
+        reference: checked.reference,
+        note: checked.note,
+        actor: actor.to_owned(),
+        at: storable_time(Utc::now()),
+        prev_digest: head.digest,
+        digest: String::new(),
+    };
+    change.digest = change.computed_digest();
+    change.id = sqlx::query_scalar!(
+        r#"INSERT INTO evidence_changes (tenant_id, seq, action, gate_id, item, reference, note,
+                                         account_id, actor, at, prev_digest, digest)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"#,
+        change.tenant_id,
+        change.seq,
+        change.action.as_str(),
+        change.gate_id,
+        change.item,
+        change.reference,
+        change.note,
+        account_id,
+        change.actor,
+        change.at,
+        change.prev_digest,
+        change.digest
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    advance_head(
+        &mut tx,
+        tenant.id,
+        Ledger::Evidence,
+        &ChainHead {
+            seq: change.seq,
+            digest: change.digest.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((tenant, change))
+}
+
+/// What a sponsor submits: a signature or a revocation.
+#[derive(Clone, Debug)]
+pub enum Submission<'a> {
+    Accept(&'a AcceptanceForm),
+    Revoke(&'a RevocationForm),
+}
+
+/// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
+/// sponsor may. The room is checked and the record chained inside one
+/// transaction that holds the chain's head, so what was checked is what is
+/// appended to, and concurrent signatures queue instead of forking the chain.
+/// `slug` of `None` means the sponsor's own tenant.
+pub async fn submit(
+    pool: &PgPool,
+    register: &Register,
+    inputs: &ReadinessInputs,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let (account_id, actor, own_tenant) = match viewer {
+        Viewer::Account(account) => match account.tenant_id {
+            Some(tenant) if account.role == app::domain::access::Role::BuyerSponsor => {
+                (account.id, account.email.clone(), tenant)
+            }
+            _ => {
+                return Err(RoomError::Forbidden(
+                    "only the tenant's buyer sponsor signs or revokes its launch acceptance",
+                ))
+            }
+        },
+        Viewer::Public => return Err(RoomError::Forbidden("sign in to sign launch acceptance")),
+    };
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let tenant = match slug {
+        Some(slug) => tenant_by_slug(&mut tx, slug).await?,
+        None => {
+            let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", own_tenant)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match slug {
+                Some(slug) => tenant_by_slug(&mut tx, &slug).await?,
+                None => None,
+            }
+        }
+    }
+    .filter(|tenant| tenant.id == own_tenant)
+    .ok_or(RoomError::NotFound)?;
+    let head = lock_head(&mut tx, tenant.id, Ledger::Acceptance).await?;
+    let room = records(&mut tx, tenant).await?;
+    let status = room.status(register, inputs);
+    let checked = match submission {
+        Submission::Accept(form) => check_acceptance(form, &status),
+        Submission::Revoke(form) => check_revocation(form, &status),
+    }
+    .map_err(RoomError::Invalid)?;
+    let mut record = AcceptanceRecord {
+        id: 0,
+        tenant_id: room.tenant.id,
+        seq: head.seq + 1,
+        kind: checked.kind,
+        motion: room.tenant.motion.clone(),
+        signer_name: checked.signer_name,
+        signer_role: checked.signer_role,
+        approval_reference: checked.approval_reference,
+        exclusions: checked.exclusions,
+        residual_risks: checked.residual_risks,
+        readiness_digest: status.readiness_digest.clone(),
+        readiness_inputs: inputs.clone(),
+        open_blockers: status.open_blockers.clone(),
+        actor,
+        signed_at: storable_time(Utc::now()),
+        prev_digest: head.digest,
+        digest: String::new(),
+    };
+    record.digest = record.computed_digest();
+    record.id = sqlx::query_scalar!(
+        r#"INSERT INTO acceptance_records
+               (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
+                exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
+                account_id, actor, signed_at, prev_digest, digest)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+           RETURNING id"#,
+        record.tenant_id,
+        record.seq,
+        record.kind.as_str(),
+        record.motion,
+        record.signer_name,
+        record.signer_role,
+        record.approval_reference,
+        &record.exclusions,
+        record.residual_risks,
+        record.readiness_digest,
+        Json(&record.readiness_inputs) as _,
+        &record.open_blockers,
+        account_id,
+        record.actor,
+        record.signed_at,
+        record.prev_digest,
+        record.digest
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    advance_head(
+        &mut tx,
+        record.tenant_id,
+        Ledger::Acceptance,
+        &ChainHead {
+            seq: record.seq,
+            digest: record.digest.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((room.tenant, record))
+}

@@ -1,0 +1,182 @@
+//! [`RoomStore`] over PostgreSQL: the launch-room pages' data, for their viewer.
+
+use std::collections::BTreeMap;
+
+use http::request::Parts;
+use sqlx::PgPool;
+use tower_sessions::Session;
+
+use app::clearance::ClearanceError;
+use app::domain::access::Viewer;
+use app::domain::Register;
+use app::live::{LiveClearance, StoreError, StoreFuture};
+use app::rooms::{
+    AcceptanceDraft, AcceptanceEntry, RoomStore, RoomSummary, RoomView, RoomsView, DRAFT_KEY,
+};
+
+use super::{load, load_all, RoomRecords};
+use crate::auth::audit::{self, Action, Event};
+
+#[derive(Clone)]
+pub struct PgRoomStore {
+    pub pool: PgPool,
+    pub clearance: LiveClearance,
+}
+
+fn motions(register: &Register) -> Vec<(String, String)> {
+    register
+        .motions
+        .iter()
+        .map(|motion| (motion.id.clone(), motion.name.clone()))
+        .collect()
+}
+
+fn motion_name(register: &Register, id: &str) -> Option<String> {
+    register.motion(id).map(|motion| motion.name.clone())
+}
+
+async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, parts: &Parts) {
+    let address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+    let (account_id, actor) = match viewer {
+        Viewer::Account(account) => (Some(account.id), account.email.as_str()),
+        Viewer::Public => (None, "anonymous"),
+    };
+    audit::record(
+        pool,
+        &Event {
+            account_id,
+            actor,
+            action: Action::AccessDenied,
+            subject: Some(what),
+            remote_addr: Some(&address),
+        },
+    )
+    .await;
+}
+
+impl PgRoomStore {
+    fn view(&self, room: RoomRecords, viewer: &Viewer, draft: Option<AcceptanceDraft>) -> RoomView {
+        let register = &self.clearance.register;
+        let live = self.clearance.current();
+        let status = room.status(register, &live.readiness.inputs);
+        let mut blocker_titles = BTreeMap::new();
+        let named = status.scopable.iter().chain(&status.open_blockers).chain(
+            room.acceptances
+                .iter()
+                .flat_map(|record| record.exclusions.iter().chain(&record.open_blockers)),
+        );
+        for id in named {
+            if let Some(blocker) = register.blocker(id) {
+                blocker_titles.insert(id.clone(), blocker.title.clone());
+            }
+        }
+        let can_sign = viewer.signs_for(room.tenant.id);
+        RoomView {
+            motion_name: motion_name(register, &room.tenant.motion),
+            status,
+            gates: register.customer_evidence.gates.clone(),
+            motions: motions(register),
+            blocker_titles,
+            evidence_log: room.evidence.into_iter().rev().collect(),
+            acceptances: room
+                .acceptances
+                .iter()
+                .rev()
+                .map(AcceptanceEntry::from)
+                .collect(),
+            can_change: viewer.is_operator(),
+            can_sign,
+            draft: draft.filter(|draft| can_sign && draft.slug == room.tenant.slug),
+            tenant: room.tenant,
+        }
+    }
+
+    async fn all(
+        &self,
+        parts: &Parts,
+        viewer: &Viewer,
+    ) -> Result<Result<RoomsView, ClearanceError>, sqlx::Error> {
+        if matches!(viewer, Viewer::Public) {
+            denied(&self.pool, viewer, "/rooms", parts).await;
+            return Ok(Err(ClearanceError::SignInRequired));
+        }
+        let register = &self.clearance.register;
+        let live = self.clearance.current();
+        let rooms = load_all(&self.pool, viewer)
+            .await?
+            .into_iter()
+            .map(|room| {
+                let status = room.status(register, &live.readiness.inputs);
+                RoomSummary {
+                    motion_name: motion_name(register, &room.tenant.motion),
+                    slug: room.tenant.slug,
+                    name: room.tenant.name,
+                    billing_route: room.tenant.billing_route,
+                    state: status.state,
+                    motion_status: status.motion.as_ref().map(|motion| motion.status),
+                    live: status.is_live(),
+                }
+            })
+            .collect();
+        Ok(Ok(RoomsView {
+            rooms,
+            can_create: viewer.is_operator(),
+            motions: motions(register),
+        }))
+    }
+
+    async fn one(
+        &self,
+        parts: &Parts,
+        viewer: &Viewer,
+        slug: &str,
+    ) -> Result<Result<RoomView, ClearanceError>, sqlx::Error> {
+        if matches!(viewer, Viewer::Public) {
+            denied(&self.pool, viewer, &format!("/rooms/{slug}"), parts).await;
+            return Ok(Err(ClearanceError::SignInRequired));
+        }
+        let Some(room) = load(&self.pool, viewer, slug).await? else {
+            denied(&self.pool, viewer, &format!("/rooms/{slug}"), parts).await;
+            return Ok(Err(ClearanceError::NotFound));
+        };
+        let draft = match parts.extensions.get::<Session>() {
+            Some(session) => session
+                .get::<AcceptanceDraft>(DRAFT_KEY)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        Ok(Ok(self.view(room, viewer, draft)))
+    }
+}
+
+impl RoomStore for PgRoomStore {
+    fn rooms<'a>(
+        &'a self,
+        parts: &'a Parts,
+        viewer: &'a Viewer,
+    ) -> StoreFuture<'a, Result<RoomsView, ClearanceError>> {
+        Box::pin(async move {
+            self.all(parts, viewer)
+                .await
+                .map_err(|error| StoreError(error.to_string()))
+        })
+    }
+
+    fn room<'a>(
+        &'a self,
+        parts: &'a Parts,
+        viewer: &'a Viewer,
+        slug: &'a str,
+    ) -> StoreFuture<'a, Result<RoomView, ClearanceError>> {
+        Box::pin(async move {
+            self.one(parts, viewer, slug)
+                .await
+                .map_err(|error| StoreError(error.to_string()))
+        })
+    }
+}
