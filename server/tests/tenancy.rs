@@ -5,74 +5,14 @@
 
 use sqlx::PgPool;
 
-use app::domain::access::{AccountSummary, Role, Viewer};
-use server::auth::accounts::{self, NewAccount};
+mod common;
+
+use common::{tenant_form, world, PASSWORD};
+
+use app::domain::access::Viewer;
 use server::auth::invitations::{self, InvitationError};
 use server::tenancy::{self, Acting};
 use server::tenants::{self, TenantError};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn account(pool: &PgPool, email: &str, role: Role, tenant_id: Option<i64>) -> Viewer {
-    let summary: AccountSummary = accounts::create(
-        pool,
-        &NewAccount {
-            email,
-            name: "Someone",
-            role,
-            tenant_id,
-            password: PASSWORD,
-        },
-    )
-    .await
-    .unwrap();
-    Viewer::Account(summary)
-}
-
-/// An operator, tenants A and B, and a sponsor of each (by invitation).
-struct World {
-    operator: Viewer,
-    owner: Viewer,
-    sponsor_a: Viewer,
-    sponsor_b: Viewer,
-    a: i64,
-    b: i64,
-}
-
-async fn world(pool: &PgPool) -> World {
-    let operator = account(pool, "ops@example.com", Role::Operator, None).await;
-    let owner = account(pool, "owner@example.com", Role::CommercialOwner, None).await;
-    let a = tenants::create(pool, &operator, "Acme Ltd", "acme")
-        .await
-        .unwrap()
-        .id;
-    let b = tenants::create(pool, &operator, "Borealis plc", "borealis")
-        .await
-        .unwrap()
-        .id;
-    let mut sponsors = Vec::new();
-    for (tenant, email) in [(a, "sponsor@acme.example"), (b, "sponsor@borealis.example")] {
-        let created = invitations::create(pool, &operator, tenant, email, 7)
-            .await
-            .unwrap();
-        let account = invitations::accept(pool, &created.token, "Sam Sponsor", PASSWORD)
-            .await
-            .unwrap();
-        assert_eq!(account.role, Role::BuyerSponsor);
-        assert_eq!(account.tenant_id, Some(tenant));
-        sponsors.push(Viewer::Account(account));
-    }
-    let sponsor_b = sponsors.pop().unwrap();
-    let sponsor_a = sponsors.pop().unwrap();
-    World {
-        operator,
-        owner,
-        sponsor_a,
-        sponsor_b,
-        a,
-        b,
-    }
-}
 
 async fn names(pool: &PgPool, viewer: &Viewer) -> Vec<String> {
     tenants::visible(pool, viewer)
@@ -148,7 +88,13 @@ async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
     let w = world(&pool).await;
     for viewer in [&w.owner, &w.sponsor_a, &Viewer::Public] {
         assert!(matches!(
-            tenants::create(&pool, viewer, "Other", "other").await,
+            tenants::create(
+                &pool,
+                &common::register(),
+                viewer,
+                &tenant_form("Other", "other")
+            )
+            .await,
             Err(TenantError::Forbidden)
         ));
         assert!(matches!(
@@ -157,11 +103,23 @@ async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
         ));
     }
     assert!(matches!(
-        tenants::create(&pool, &w.operator, "Acme again", "acme").await,
+        tenants::create(
+            &pool,
+            &common::register(),
+            &w.operator,
+            &tenant_form("Acme again", "acme")
+        )
+        .await,
         Err(TenantError::Exists)
     ));
     assert!(matches!(
-        tenants::create(&pool, &w.operator, "Bad", "Not A Slug!").await,
+        tenants::create(
+            &pool,
+            &common::register(),
+            &w.operator,
+            &tenant_form("Bad", "Not A Slug!")
+        )
+        .await,
         Err(TenantError::Invalid(_))
     ));
     assert!(matches!(

@@ -99,4 +99,5 @@ fn ReviewBody(view: RoomView) -> impl IntoView {
             {body}
         </main>
     }
+    .into_any()
 }

@@ -64,6 +64,7 @@ fn RoomBody(live: LivePage, view: RoomView) -> impl IntoView {
             {view.with_value(|view| view.can_change).then(|| view! { <ProfileForm view/> })}
         </main>
     }
+    .into_any()
 }
 
 #[component]
@@ -111,6 +112,7 @@ fn RoomSummaryBlock(view: StoredValue<RoomView>) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -133,6 +135,7 @@ fn GatesSection(view: StoredValue<RoomView>) -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -172,6 +175,7 @@ fn RoomGate(
             {(!status.satisfied).then(|| view! { <p class="gate__consequence"><span class="label">"If missing: "</span>{gate.if_missing.clone()}</p> })}
         </article>
     }
+    .into_any()
 }
 
 #[component]
@@ -228,6 +232,7 @@ fn EvidenceItem(
             }.into_any()
         }
     }
+    .into_any()
 }
 
 #[component]
@@ -258,6 +263,7 @@ fn AcceptanceSection(view: StoredValue<RoomView>) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -281,6 +287,7 @@ fn CurrentAcceptance(record: AcceptanceEntry) -> impl IntoView {
             }}
         </div>
     }
+    .into_any()
 }
 
 /// The sponsor's acceptance form: a plain post to the review step; after
@@ -350,6 +357,7 @@ fn AcceptanceFormView(view: RoomView) -> impl IntoView {
             <button type="submit" class="button">"Review acceptance"</button>
         </form>
     }
+    .into_any()
 }
 
 fn touch(touched: RwSignal<Vec<&'static str>>, field: &'static str) {
@@ -382,6 +390,7 @@ where
             on:input=move |event| on_input(event_target_value(&event))/>
         <p class="field-error" id=message_id role="alert" data-testid=format!("{field}-error")>{message}</p>
     }
+    .into_any()
 }
 
 #[component]
@@ -398,6 +407,7 @@ fn RevocationFormView(slug: String) -> impl IntoView {
             <button type="submit" class="button button--secondary">"Revoke acceptance"</button>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -453,6 +463,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -469,6 +480,7 @@ fn ProfileForm(view: StoredValue<RoomView>) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }
 
 /// Form values the review step carries into the signature, as hidden inputs.

@@ -31,6 +31,7 @@ pub fn RoomDenied(error: ClearanceError, next: String) -> impl IntoView {
             {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
         </main>
     }
+    .into_any()
 }
 
 /// Percent-encodes a local path for a query string.
@@ -50,6 +51,7 @@ fn encode_component(path: &str) -> String {
 pub fn FormMessage() -> impl IntoView {
     let query = use_query_map();
     move || {
+        {
         let query = query.read();
         if let Some(error) = query.get("error") {
             Some(view! { <p class="notice notice--error" role="alert" data-testid="form-error">{error}</p> }.into_any())
@@ -59,6 +61,8 @@ pub fn FormMessage() -> impl IntoView {
                     .into_any()
             })
         }
+    }
+    .into_any()
     }
 }
 
@@ -106,6 +110,7 @@ fn RoomsBody(view: RoomsView) -> impl IntoView {
             {can_create.then(|| view! { <NewTenantForm motions/> })}
         </main>
     }
+    .into_any()
 }
 
 #[component]
@@ -136,6 +141,7 @@ fn RoomsTable(rooms: Vec<RoomSummary>) -> impl IntoView {
             </tbody>
         </table>
     }
+    .into_any()
 }
 
 /// The motion and billing-route choices, shared by the new-tenant and profile forms.
@@ -161,6 +167,7 @@ pub fn TenantChoices(
             }).collect_view()}
         </select>
     }
+    .into_any()
 }
 
 #[component]
@@ -176,4 +183,5 @@ fn NewTenantForm(motions: Vec<(String, String)>) -> impl IntoView {
             <button type="submit" class="button">"Create tenant"</button>
         </form>
     }
+    .into_any()
 }

@@ -13,13 +13,18 @@ use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
 use sqlx::PgPool;
 
+use app::domain::access::{AccountSummary, Role, Viewer};
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
+use app::domain::Register;
 use app::live::LiveClearance;
 use server::api::ApiToken;
+use server::auth::accounts::{self, NewAccount};
+use server::auth::invitations;
 use server::auth::session::SessionSettings;
 use server::readiness::history::PgHistory;
 use server::readiness::{ReadinessMonitor, Source};
 use server::routes::{router, AppState};
+use server::tenants::{self, TenantForm};
 
 pub struct TestApp {
     pub router: axum::Router,
@@ -134,4 +139,92 @@ pub fn post_form(uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Re
         request = request.header(header::COOKIE, cookie);
     }
     request.body(Body::from(body)).expect("test request")
+}
+
+/// The default register.
+pub fn register() -> Register {
+    parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register")
+}
+
+/// A new tenant pursuing the managed private beta, invoice-only.
+pub fn tenant_form(name: &str, slug: &str) -> TenantForm {
+    TenantForm {
+        name: name.to_owned(),
+        slug: slug.to_owned(),
+        motion: "managed-private-beta".to_owned(),
+        billing_route: "invoice_only".to_owned(),
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn account(pool: &PgPool, email: &str, role: Role, tenant_id: Option<i64>) -> Viewer {
+    let summary: AccountSummary = accounts::create(
+        pool,
+        &NewAccount {
+            email,
+            name: "Someone",
+            role,
+            tenant_id,
+            password: PASSWORD,
+        },
+    )
+    .await
+    .expect("test setup");
+    Viewer::Account(summary)
+}
+
+/// An operator, tenants A and B, and a sponsor of each (by invitation).
+pub struct World {
+    pub operator: Viewer,
+    pub owner: Viewer,
+    pub sponsor_a: Viewer,
+    pub sponsor_b: Viewer,
+    pub a: i64,
+    pub b: i64,
+}
+
+pub async fn world(pool: &PgPool) -> World {
+    let operator = account(pool, "ops@example.com", Role::Operator, None).await;
+    let owner = account(pool, "owner@example.com", Role::CommercialOwner, None).await;
+    let a = tenants::create(
+        pool,
+        &register(),
+        &operator,
+        &tenant_form("Acme Ltd", "acme"),
+    )
+    .await
+    .expect("test setup")
+    .id;
+    let b = tenants::create(
+        pool,
+        &register(),
+        &operator,
+        &tenant_form("Borealis plc", "borealis"),
+    )
+    .await
+    .expect("test setup")
+    .id;
+    let mut sponsors = Vec::new();
+    for (tenant, email) in [(a, "sponsor@acme.example"), (b, "sponsor@borealis.example")] {
+        let created = invitations::create(pool, &operator, tenant, email, 7)
+            .await
+            .expect("test setup");
+        let account = invitations::accept(pool, &created.token, "Sam Sponsor", PASSWORD)
+            .await
+            .expect("test setup");
+        assert_eq!(account.role, Role::BuyerSponsor);
+        assert_eq!(account.tenant_id, Some(tenant));
+        sponsors.push(Viewer::Account(account));
+    }
+    let sponsor_b = sponsors.pop().expect("test setup");
+    let sponsor_a = sponsors.pop().expect("test setup");
+    World {
+        operator,
+        owner,
+        sponsor_a,
+        sponsor_b,
+        a,
+        b,
+    }
 }
