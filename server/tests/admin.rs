@@ -57,7 +57,7 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
     let page = send(&app, get_with("/admin", &operator)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains(r#"action="/admin/tenants""#),
+        page.body.contains(r#"action="/admin/accounts""#),
         "operators get the forms"
     );
     assert!(page.body.contains("owner@example.com"));
@@ -66,7 +66,7 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Read-only"));
     assert!(
-        !page.body.contains(r#"action="/admin/tenants""#),
+        !page.body.contains(r#"action="/admin/accounts""#),
         "owners change nothing"
     );
     assert!(
@@ -82,7 +82,12 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
             post_form(
                 "/admin/tenants",
                 cookie,
-                &[("name", "Acme"), ("slug", "acme")],
+                &[
+                    ("name", "Acme"),
+                    ("slug", "acme"),
+                    ("motion", "managed-private-beta"),
+                    ("billing_route", "invoice_only"),
+                ],
             ),
         )
         .await;
@@ -101,12 +106,17 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
         post_form(
             "/admin/tenants",
             Some(&operator),
-            &[("name", "Acme Ltd"), ("slug", "Not a slug")],
+            &[
+                ("name", "Acme Ltd"),
+                ("slug", "Not a slug"),
+                ("motion", "managed-private-beta"),
+                ("billing_route", "invoice_only"),
+            ],
         ),
     )
     .await;
     assert!(
-        answer.location.starts_with("/admin?error=slug"),
+        answer.location.starts_with("/rooms?error=slug"),
         "{}",
         answer.location
     );
@@ -115,14 +125,19 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
         post_form(
             "/admin/tenants",
             Some(&operator),
-            &[("name", "Acme Ltd"), ("slug", "acme")],
+            &[
+                ("name", "Acme Ltd"),
+                ("slug", "acme"),
+                ("motion", "managed-private-beta"),
+                ("billing_route", "invoice_only"),
+            ],
         ),
     )
     .await;
     assert!(
         answer
             .location
-            .starts_with("/admin?done=Created+tenant+Acme+Ltd"),
+            .starts_with("/rooms/acme?done=Created+tenant+Acme+Ltd"),
         "{}",
         answer.location
     );
@@ -158,7 +173,12 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
             post_form(
                 "/admin/tenants",
                 Some(&operator),
-                &[("name", name), ("slug", slug)],
+                &[
+                    ("name", name),
+                    ("slug", slug),
+                    ("motion", "managed-private-beta"),
+                    ("billing_route", "invoice_only"),
+                ],
             ),
         )
         .await;
@@ -367,7 +387,7 @@ async fn operators_switch_roles_between_operator_and_owner_and_it_is_logged(pool
     );
     // The session follows the new role at once.
     let page = send(&app, get_with("/admin", &owner)).await;
-    assert!(page.body.contains(r#"action="/admin/tenants""#));
+    assert!(page.body.contains(r#"action="/admin/accounts""#));
     let subject: String =
         sqlx::query_scalar("SELECT subject FROM access_events WHERE action = 'role_changed'")
             .fetch_one(&pool)

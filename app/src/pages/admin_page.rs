@@ -162,20 +162,13 @@ fn TenantsSection(tenants: Vec<Tenant>, can_change: bool) -> impl IntoView {
         } else {
             view! {
                 <ul data-testid="tenants">
-                    {tenants.into_iter().map(|tenant| view! { <li>{tenant.name} " (" <code>{tenant.slug}</code> ")"</li> }).collect_view()}
+                    {tenants.into_iter().map(|tenant| view! { <li><a href=format!("/rooms/{}", tenant.slug)>{tenant.name}</a> " (" <code>{tenant.slug}</code> ")"</li> }).collect_view()}
                 </ul>
             }.into_any()
         }}
-        {can_change.then(|| view! {
-            <form method="post" action="/admin/tenants" class="form" data-testid="new-tenant">
-                <h3>"New tenant"</h3>
-                <label for="tenant-name">"Name"</label>
-                <input id="tenant-name" name="name" required maxlength="200"/>
-                <label for="tenant-slug">"Slug (lower-case letters, digits, hyphens)"</label>
-                <input id="tenant-slug" name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9-]*"/>
-                <button type="submit" class="button">"Create tenant"</button>
-            </form>
-        }.into_any())}
+        <p>
+            <a href="/rooms">{if can_change { "Create tenants and prepare their launch rooms" } else { "See the tenants’ launch rooms" }}</a>
+        </p>
     </section>
     }
     .into_any()

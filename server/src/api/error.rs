@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use app::domain::access::FieldError;
 use app::domain::proof_run::ProofRunError;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -13,6 +14,8 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("sign in or present a bearer token")]
+    SignInRequired,
     #[error("the API is disabled: CLEARANCE_API_TOKEN is not configured")]
     TokenNotConfigured,
     #[error("{0}")]
@@ -25,6 +28,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error(transparent)]
     ProofRun(#[from] ProofRunError),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
     #[error("database error")]
     Database(#[from] sqlx::Error),
 }
@@ -32,14 +37,14 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::SignInRequired => StatusCode::UNAUTHORIZED,
             Self::TokenNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::ProofRun(ProofRunError::UnknownProof(_)) => {
                 StatusCode::NOT_FOUND
             }
             Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::ProofRun(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ProofRun(_) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -55,12 +60,17 @@ impl IntoResponse for ApiError {
             tracing::info!(status = status.as_u16(), error = %self, "API request refused");
         }
         let field = match &self {
-            Self::ProofRun(error) => Some(error.field()),
+            Self::ProofRun(error) => Some(error.field().to_owned()),
+            Self::Invalid(errors) => errors.first().map(|error| error.field.clone()),
             _ => None,
+        };
+        let fields = match &self {
+            Self::Invalid(errors) => errors.clone(),
+            _ => Vec::new(),
         };
         let mut response = (
             status,
-            Json(json!({ "error": self.to_string(), "field": field })),
+            Json(json!({ "error": self.to_string(), "field": field, "fields": fields })),
         )
             .into_response();
         if matches!(self, Self::Unauthorized) {

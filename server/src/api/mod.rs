@@ -1,6 +1,7 @@
-//! The JSON API: readiness (advisory and strict), proof runs, and the live event
-//! stream. Handlers are thin: validation and evaluation live in `app::domain`.
+//! The JSON API: readiness (advisory and strict), proof runs, launch acceptance,
+//! and the live event stream. Handlers are thin: validation and evaluation live in `app::domain`.
 
+mod acceptance;
 mod auth;
 mod error;
 mod events;
@@ -29,5 +30,9 @@ pub fn router() -> Router<AppState> {
             get(proofs::list_runs).post(proofs::record_run),
         )
         .route("/api/events", get(events::stream))
+        .route(
+            "/api/platform/launch-acceptance",
+            get(acceptance::get).patch(acceptance::patch),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

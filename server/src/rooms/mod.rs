@@ -202,6 +202,23 @@ pub async fn load(
     Ok(Some(room))
 }
 
+/// The room of tenant `id`, as [`load`] does.
+pub async fn load_by_id(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<RoomRecords>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    match slug {
+        Some(slug) => load(pool, viewer, &slug).await,
+        None => Ok(None),
+    }
+}
+
 /// Every room `viewer` may see, by tenant name.
 pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomRecords>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;

@@ -1,0 +1,229 @@
+//! `GET` and `PATCH /api/platform/launch-acceptance`: a tenant's launch acceptance
+//! over JSON, with a per-account bearer token or a session. The same rules as the
+//! launch room's form: only the tenant's own buyer sponsor signs; operators and
+//! commercial owners read any tenant (`?tenant=<slug>`), a sponsor only their own.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use app::domain::access::{Role, Viewer};
+use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
+use app::domain::ledger::AcceptanceRecord;
+use app::rooms::AcceptanceEntry;
+
+use super::error::{ApiError, Result};
+use crate::auth::audit::{self, Action, Event};
+use crate::auth::ClientAddr;
+use crate::rooms::{self, RoomError, Submission};
+use crate::routes::AppState;
+
+/// The document's format name and version.
+pub const FORMAT: &str = "clearance.launch-acceptance/1";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantQuery {
+    tenant: Option<String>,
+}
+
+/// A tenant's acceptance: the record in force (if any) and every record, newest
+/// first, with the room's state and the readiness digest a new signature binds to.
+#[derive(Debug, Serialize)]
+pub struct AcceptanceDocument {
+    pub format: &'static str,
+    pub tenant: String,
+    pub state: RoomState,
+    pub live: bool,
+    pub readiness_digest: String,
+    pub current: Option<AcceptanceEntry>,
+    pub history: Vec<AcceptanceEntry>,
+}
+
+/// What a signature or revocation answers: the stored record.
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    pub format: &'static str,
+    pub tenant: String,
+    pub record: AcceptanceEntry,
+}
+
+/// Anyone presenting a bearer token that matched no account is refused as such,
+/// not treated as the public.
+fn caller(viewer: &Viewer, headers: &HeaderMap) -> Result<()> {
+    let bearer = headers.contains_key(http::header::AUTHORIZATION);
+    match viewer {
+        Viewer::Public if bearer => Err(ApiError::Unauthorized),
+        Viewer::Public => Err(ApiError::SignInRequired),
+        Viewer::Account(_) => Ok(()),
+    }
+}
+
+/// The tenant asked about: a sponsor's own unless they name another (which then
+/// does not exist for them); operators and owners must name one.
+fn tenant_slug(viewer: &Viewer, asked: Option<String>) -> Result<Option<String>> {
+    match (viewer.role(), asked) {
+        (Some(Role::BuyerSponsor), asked) => Ok(asked),
+        (_, Some(slug)) => Ok(Some(slug)),
+        (_, None) => Err(ApiError::BadRequest(
+            "tenant: name the tenant with ?tenant=<slug>".to_owned(),
+        )),
+    }
+}
+
+async fn logged_denial(state: &AppState, viewer: &Viewer, subject: &str, address: &str) {
+    if let Viewer::Account(account) = viewer {
+        audit::record(
+            &state.pool,
+            &Event {
+                account_id: Some(account.id),
+                actor: &account.email,
+                action: Action::AccessDenied,
+                subject: Some(subject),
+                remote_addr: Some(address),
+            },
+        )
+        .await;
+    }
+}
+
+fn refused(error: RoomError) -> ApiError {
+    match error {
+        RoomError::NotFound => ApiError::NotFound("no such tenant".to_owned()),
+        RoomError::Forbidden(message) => ApiError::Forbidden(message.to_owned()),
+        RoomError::Invalid(errors) => ApiError::Invalid(errors),
+        RoomError::Database(error) => ApiError::Database(error),
+    }
+}
+
+/// `GET /api/platform/launch-acceptance[?tenant=<slug>]`.
+pub async fn get(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AcceptanceDocument>> {
+    caller(&viewer, &headers)?;
+    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let slug = tenant_slug(&viewer, query.tenant)?;
+    let room = match (&slug, &viewer) {
+        (Some(slug), _) => rooms::load(&state.pool, &viewer, slug).await?,
+        (None, Viewer::Account(account)) => match account.tenant_id {
+            Some(tenant) => rooms::load_by_id(&state.pool, &viewer, tenant).await?,
+            None => None,
+        },
+        (None, Viewer::Public) => None,
+    };
+    let Some(room) = room else {
+        logged_denial(
+            &state,
+            &viewer,
+            &format!("GET launch-acceptance {}", slug.unwrap_or_default()),
+            &address,
+        )
+        .await;
+        return Err(ApiError::NotFound("no such tenant".to_owned()));
+    };
+    let live = state.clearance.current();
+    let status = room.status(&state.clearance.register, &live.readiness.inputs);
+    let history: Vec<AcceptanceEntry> = room
+        .acceptances
+        .iter()
+        .rev()
+        .map(AcceptanceEntry::from)
+        .collect();
+    Ok(Json(AcceptanceDocument {
+        format: FORMAT,
+        tenant: room.tenant.slug,
+        live: status.is_live(),
+        state: status.state,
+        readiness_digest: status.readiness_digest,
+        current: matches!(status.state, RoomState::Accepted | RoomState::Stale)
+            .then(|| history.first().cloned())
+            .flatten(),
+        history,
+    }))
+}
+
+/// The body of a `PATCH`: an acceptance, or `{"revoke": {…}}`.
+#[derive(Debug)]
+enum Patch {
+    Revoke { revoke: RevocationForm },
+    Accept(AcceptanceForm),
+}
+
+/// `PATCH /api/platform/launch-acceptance[?tenant=<slug>]`: signs (or, with
+/// `{"revoke": {…}}`, revokes) the caller's tenant's launch acceptance and answers
+/// with the stored record. Nothing is stored unless every rule passes.
+pub async fn patch(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+    body: Bytes,
+) -> Result<Json<Stored>> {
+    caller(&viewer, &headers)?;
+    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    let patch: Patch = if value.get("revoke").is_some() {
+        Patch::Revoke {
+            revoke: serde_json::from_value(value["revoke"].clone())
+                .map_err(|error| ApiError::MalformedJson(error.to_string()))?,
+        }
+    } else {
+        Patch::Accept(
+            serde_json::from_value(value)
+                .map_err(|error| ApiError::MalformedJson(error.to_string()))?,
+        )
+    };
+    let submission = match &patch {
+        Patch::Accept(form) => Submission::Accept(form),
+        Patch::Revoke { revoke } => Submission::Revoke(revoke),
+    };
+    let live = state.clearance.current();
+    let result = rooms::submit(
+        &state.pool,
+        &state.clearance.register,
+        &live.readiness.inputs,
+        &viewer,
+        query.tenant.as_deref(),
+        submission,
+    )
+    .await;
+    let (tenant, record): (_, AcceptanceRecord) = match result {
+        Ok(stored) => stored,
+        Err(error @ (RoomError::NotFound | RoomError::Forbidden(_))) => {
+            logged_denial(&state, &viewer, "PATCH launch-acceptance", &address).await;
+            return Err(refused(error));
+        }
+        Err(error) => return Err(refused(error)),
+    };
+    if let Viewer::Account(account) = &viewer {
+        let action = match patch {
+            Patch::Accept(_) => Action::AcceptanceSigned,
+            Patch::Revoke { .. } => Action::AcceptanceRevoked,
+        };
+        audit::record(
+            &state.pool,
+            &Event {
+                account_id: Some(account.id),
+                actor: &account.email,
+                action,
+                subject: Some(&format!("{}: record {} (API)", tenant.slug, record.seq)),
+                remote_addr: Some(&address),
+            },
+        )
+        .await;
+    }
+    tracing::info!(tenant = %tenant.slug, seq = record.seq, kind = record.kind.as_str(), "launch acceptance recorded");
+    Ok(Json(Stored {
+        format: FORMAT,
+        tenant: tenant.slug,
+        record: AcceptanceEntry::from(&record),
+    }))
+}

@@ -1,0 +1,400 @@
+//! Launch rooms over HTTP: the seed's own proof — an owner, a granted employer
+//! (tenant A's sponsor), a denied employer (tenant B's sponsor) and the public —
+//! through the page, the server function and the JSON API; signing through the
+//! plain forms and through `PATCH /api/platform/launch-acceptance`.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+use axum::body::Body;
+use http::{header, Request, StatusCode};
+use sqlx::PgPool;
+
+mod common;
+
+use app::domain::access::Viewer;
+use app::domain::launch_room::EvidenceForm;
+use app::domain::ledger::EvidenceAction;
+use common::{cookie_pair, get_with, post_form, register, send, sign_in_request, world, PASSWORD};
+use server::auth::session::SessionSettings;
+use server::auth::tokens;
+use server::rooms;
+
+async fn sign_in(app: &axum::Router, email: &str) -> String {
+    let answer = send(app, sign_in_request(email, PASSWORD, "/")).await;
+    cookie_pair(&answer.cookie.unwrap())
+}
+
+async fn attach_everything(pool: &PgPool, operator: &Viewer) {
+    let register = register();
+    for gate_id in [
+        "order-form-scope",
+        "authenticated-tenant-access",
+        "support-incident-fallback",
+    ] {
+        for item in &register.gate(gate_id).unwrap().items {
+            rooms::change_evidence(
+                pool,
+                &register,
+                operator,
+                "acme",
+                EvidenceAction::Attached,
+                &EvidenceForm {
+                    gate_id: gate_id.to_owned(),
+                    item: item.clone(),
+                    reference: "REF-1".to_owned(),
+                    note: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
+fn server_fn(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+    let mut request = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn api(
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => request.body(Body::empty()).unwrap(),
+    }
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    let mut tx = server::tenancy::begin(pool, server::tenancy::Acting::System)
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn owner_granted_and_denied_employers_through_page_server_function_and_api(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator).await;
+    let owner = sign_in(&app, "owner@example.com").await;
+    let granted = sign_in(&app, "sponsor@acme.example").await;
+    let denied = sign_in(&app, "sponsor@borealis.example").await;
+    let (_, granted_token) = tokens::create(&pool, "sponsor@acme.example", "ci")
+        .await
+        .unwrap();
+    let (_, denied_token) = tokens::create(&pool, "sponsor@borealis.example", "ci")
+        .await
+        .unwrap();
+    let (_, owner_token) = tokens::create(&pool, "owner@example.com", "ci")
+        .await
+        .unwrap();
+
+    // The page.
+    for (cookie, status) in [
+        (&owner, StatusCode::OK),
+        (&granted, StatusCode::OK),
+        (&denied, StatusCode::NOT_FOUND),
+    ] {
+        let page = send(&app, get_with("/rooms/acme", cookie)).await;
+        assert_eq!(page.status, status, "{cookie}");
+        assert_eq!(page.body.contains("REF-1"), status == StatusCode::OK);
+    }
+    let public = send(
+        &app,
+        Request::get("/rooms/acme").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+    assert!(!public.body.contains("Acme Ltd"));
+    // Only the granted sponsor is offered the acceptance form; only the owner sees both tenants.
+    assert!(send(&app, get_with("/rooms/acme", &granted))
+        .await
+        .body
+        .contains(r#"action="/rooms/acme/draft""#));
+    assert!(!send(&app, get_with("/rooms/acme", &owner))
+        .await
+        .body
+        .contains(r#"action="/rooms/acme/draft""#));
+    let list = send(&app, get_with("/rooms", &denied)).await;
+    assert!(list.body.contains("Borealis plc") && !list.body.contains("Acme Ltd"));
+    let list = send(&app, get_with("/rooms", &owner)).await;
+    assert!(list.body.contains("Borealis plc") && list.body.contains("Acme Ltd"));
+
+    // The server function.
+    for (cookie, granted_access) in [
+        (Some(&owner), true),
+        (Some(&granted), true),
+        (Some(&denied), false),
+        (None, false),
+    ] {
+        let answer = send(
+            &app,
+            server_fn("/api/room", cookie.map(String::as_str), "slug=acme&tick=0"),
+        )
+        .await;
+        assert_eq!(
+            answer.body.contains("REF-1"),
+            granted_access,
+            "{}",
+            answer.body
+        );
+    }
+
+    // The JSON API, by token.
+    let uri = "/api/platform/launch-acceptance?tenant=acme";
+    for (token, status) in [
+        (Some(owner_token.as_str()), StatusCode::OK),
+        (Some(granted_token.as_str()), StatusCode::OK),
+        (Some(denied_token.as_str()), StatusCode::NOT_FOUND),
+        (Some("clr_not-a-token"), StatusCode::UNAUTHORIZED),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        let answer = send(&app, api("GET", uri, token, None)).await;
+        assert_eq!(answer.status, status, "{token:?}: {}", answer.body);
+        assert_eq!(
+            answer.body.contains(r#""tenant":"acme""#),
+            status == StatusCode::OK
+        );
+    }
+    // The denied sponsor's own document is theirs alone.
+    let own = send(
+        &app,
+        api(
+            "GET",
+            "/api/platform/launch-acceptance",
+            Some(&denied_token),
+            None,
+        ),
+    )
+    .await;
+    assert!(own.body.contains(r#""tenant":"borealis""#), "{}", own.body);
+    assert!(
+        count(
+            &pool,
+            "SELECT count(*) FROM access_events WHERE action = 'access_denied'"
+        )
+        .await
+            >= 3
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator).await;
+    let sponsor = sign_in(&app, "sponsor@acme.example").await;
+
+    // Errors name their fields, keep the entries and store nothing.
+    let answer = send(
+        &app,
+        post_form(
+            "/rooms/acme/draft",
+            Some(&sponsor),
+            &[("signer_name", "<b>Ada</b>"), ("signer_role", "")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.location, "/rooms/acme#acceptance");
+    let page = send(&app, get_with("/rooms/acme", &sponsor)).await;
+    assert!(page.body.contains("enter the signer role"));
+    assert!(page.body.contains("enter the approval reference"));
+    assert!(
+        page.body.contains("value=\"&lt;b&gt;Ada&lt;/b&gt;\""),
+        "kept and escaped"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        0
+    );
+
+    let fields = [
+        ("signer_name", "Ada <script>alert(1)</script> Buyer"),
+        ("signer_role", "COO"),
+        ("approval_reference", "PO-7"),
+        ("exclusions", "support-email"),
+        ("residual_risks", "Manual support."),
+    ];
+    let answer = send(
+        &app,
+        post_form("/rooms/acme/draft", Some(&sponsor), &fields),
+    )
+    .await;
+    assert_eq!(answer.location, "/rooms/acme/review");
+    let review = send(&app, get_with("/rooms/acme/review", &sponsor)).await;
+    assert_eq!(review.status, StatusCode::OK);
+    assert!(review.body.contains("Managed private beta"));
+    assert!(
+        review.body.contains("Support email"),
+        "the exclusion by title"
+    );
+    assert!(
+        !review.body.contains("<script>alert(1)</script>"),
+        "escaped"
+    );
+    let digest: String = review
+        .body
+        .split("review-digest")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .map(|text| text.chars().take_while(char::is_ascii_hexdigit).collect())
+        .unwrap();
+    assert_eq!(digest.len(), 64);
+
+    let mut signed = fields.to_vec();
+    signed.push(("readiness_digest", &digest));
+    // From another site: refused before anything else.
+    let mut cross = post_form("/rooms/acme/acceptance", Some(&sponsor), &signed);
+    cross
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(send(&app, cross).await.status, StatusCode::FORBIDDEN);
+    // Another sponsor cannot sign for Acme.
+    let other = sign_in(&app, "sponsor@borealis.example").await;
+    assert_eq!(
+        send(
+            &app,
+            post_form("/rooms/acme/acceptance", Some(&other), &signed)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        0
+    );
+
+    let answer = send(
+        &app,
+        post_form("/rooms/acme/acceptance", Some(&sponsor), &signed),
+    )
+    .await;
+    assert!(
+        answer
+            .location
+            .starts_with("/rooms/acme?done=Launch+acceptance+signed"),
+        "{}",
+        answer.location
+    );
+    let page = send(&app, get_with("/rooms/acme", &sponsor)).await;
+    assert!(page.body.contains(r#"data-state="accepted""#));
+    assert!(page.body.contains("✓ live"));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM acceptance_records WHERE exclusions = '{support-email}'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_input(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator).await;
+    let (_, token) = tokens::create(&pool, "sponsor@acme.example", "ci")
+        .await
+        .unwrap();
+    let (_, operator_token) = tokens::create(&pool, "ops@example.com", "ci")
+        .await
+        .unwrap();
+    let uri = "/api/platform/launch-acceptance";
+    let document: serde_json::Value =
+        serde_json::from_str(&send(&app, api("GET", uri, Some(&token), None)).await.body).unwrap();
+    assert_eq!(document["state"], "ready_for_acceptance");
+    let digest = document["readiness_digest"].as_str().unwrap().to_owned();
+
+    let good = serde_json::json!({
+        "signer_name": "Ada Buyer",
+        "signer_role": "COO",
+        "approval_reference": "PO-9",
+        "exclusions": ["support-email"],
+        "residual_risks": "none",
+        "readiness_digest": digest,
+    });
+    // Bad input: malformed, wrongly typed, unknown fields, invalid values, wrong role.
+    let cases = [
+        (Some(&token), "{not json".to_owned(), StatusCode::BAD_REQUEST),
+        (Some(&token), r#"{"signer_name": 5}"#.to_owned(), StatusCode::BAD_REQUEST),
+        (Some(&token), r#"{"signer_name":"a","signer_role":"b","approval_reference":"c","readiness_digest":"d","admin":true}"#.to_owned(), StatusCode::BAD_REQUEST),
+        (Some(&token), serde_json::json!({"signer_name": "x\u{1}", "signer_role": "", "approval_reference": "r", "exclusions": ["stripe-self-serve-billing"], "readiness_digest": digest}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+        (Some(&operator_token), good.to_string(), StatusCode::FORBIDDEN),
+        (None, good.to_string(), StatusCode::UNAUTHORIZED),
+    ];
+    for (token, body, status) in cases {
+        let mut request = api("PATCH", uri, token.map(String::as_str), None);
+        *request.body_mut() = Body::from(body.clone());
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let answer = send(&app, request).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            let error: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            let fields: Vec<&str> = error["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["field"].as_str().unwrap())
+                .collect();
+            assert_eq!(fields, vec!["signer_name", "signer_role", "exclusions"]);
+        }
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        0
+    );
+
+    let answer = send(&app, api("PATCH", uri, Some(&token), Some(good))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let stored: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(stored["record"]["seq"], 1);
+    assert_eq!(stored["record"]["exclusions"][0], "support-email");
+    assert_eq!(stored["record"]["digest"].as_str().unwrap().len(), 64);
+
+    let revoke = serde_json::json!({"revoke": {"signer_name": "Ada", "signer_role": "COO", "reason": "withdrawn"}});
+    let answer = send(&app, api("PATCH", uri, Some(&token), Some(revoke))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let document: serde_json::Value =
+        serde_json::from_str(&send(&app, api("GET", uri, Some(&token), None)).await.body).unwrap();
+    assert_eq!(document["state"], "revoked");
+    assert_eq!(document["history"].as_array().unwrap().len(), 2);
+    assert!(document["current"].is_null());
+
+    // A revoked token stops working at once.
+    let (id, spare) = tokens::create(&pool, "sponsor@acme.example", "spare")
+        .await
+        .unwrap();
+    tokens::revoke(&pool, id).await.unwrap();
+    assert_eq!(
+        send(&app, api("GET", uri, Some(&spare), None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
