@@ -76,11 +76,21 @@ test('an operator invites a buyer sponsor, who joins through the link and reache
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Administration');
 
+  await page.getByRole('link', { name: 'Create tenants and prepare their launch rooms' }).click();
   const tenant = page.getByTestId('new-tenant');
   await tenant.getByLabel('Name').fill('Acme E2E Ltd');
   await tenant.getByLabel('Slug').fill(slug);
+  await tenant.getByLabel('Launch motion').selectOption({ label: 'Managed private beta' });
   await tenant.getByRole('button', { name: 'Create tenant' }).click();
-  await expect(page.getByTestId('admin-done')).toHaveText(`Created tenant Acme E2E Ltd (${slug}).`);
+  await expect(page).toHaveURL(new RegExp(`/rooms/${slug}\\?done=`));
+  await expect(page.getByTestId('form-done')).toHaveText(`Created tenant Acme E2E Ltd (${slug}).`);
+  // A second tenant, whose room the sponsor must never reach.
+  await page.goto('/rooms');
+  await tenant.getByLabel('Name').fill('Other E2E plc');
+  await tenant.getByLabel('Slug').fill(`other-${slug}`);
+  await tenant.getByRole('button', { name: 'Create tenant' }).click();
+  await expect(page.getByTestId('form-done')).toContainText('Created tenant Other E2E plc');
+  await page.goto('/admin');
 
   const invite = page.getByTestId('new-invitation-form');
   await invite.getByLabel('Tenant').selectOption({ label: 'Acme E2E Ltd' });
@@ -112,6 +122,16 @@ test('an operator invites a buyer sponsor, who joins through the link and reache
   const denied = await sponsor.goto('/admin');
   expect(denied?.status()).toBe(403);
   await expect(sponsor.getByText('your account may not see this page')).toBeVisible();
+
+  // Their own launch room, and no other.
+  await sponsor.goto('/rooms');
+  await expect(sponsor.getByTestId('rooms')).toContainText('Acme E2E Ltd');
+  await expect(sponsor.getByTestId('rooms')).not.toContainText('Other E2E plc');
+  await sponsor.getByRole('link', { name: 'Acme E2E Ltd' }).click();
+  await expect(sponsor.getByRole('heading', { level: 1 })).toHaveText('Acme E2E Ltd launch room');
+  const other = await sponsor.goto(`/rooms/other-${slug}`);
+  expect(other?.status()).toBe(404);
+  await expect(sponsor.getByText('Other E2E plc')).toHaveCount(0);
 
   const reused = await sponsorContext.newPage();
   await reused.goto(link);

@@ -226,6 +226,9 @@ pub fn large_register(blockers: usize) -> String {
         toml.string("owner", &gate.owner);
         toml.strings("items", &gate.items);
         toml.string("if_missing", &gate.if_missing);
+        if gate.satisfied_by_acceptance {
+            toml.string("satisfied_by", "acceptance");
+        }
     }
 
     let packs = &default.evidence_packs;

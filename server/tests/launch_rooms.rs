@@ -388,6 +388,18 @@ async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_in
     assert_eq!(document["history"].as_array().unwrap().len(), 2);
     assert!(document["current"].is_null());
 
+    // An operator's own token records proof runs; a sponsor's does not.
+    let run = serde_json::json!({"status": "passed", "actor": "ci"});
+    let runs = "/api/proofs/authenticated-access-rls/runs";
+    let answer = send(
+        &app,
+        api("POST", runs, Some(&operator_token), Some(run.clone())),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let answer = send(&app, api("POST", runs, Some(&token), Some(run))).await;
+    assert_ne!(answer.status, StatusCode::CREATED);
+
     // A revoked token stops working at once.
     let (id, spare) = tokens::create(&pool, "sponsor@acme.example", "spare")
         .await

@@ -27,7 +27,11 @@ pub fn RoomDenied(error: ClearanceError, next: String) -> impl IntoView {
     view! {
         <main class="page page--narrow" id="content">
             <h1>"Launch rooms"</h1>
-            <SectionError error/>
+            {if matches!(error, ClearanceError::NotFound) {
+                view! { <p class="notice notice--error" role="alert">"No such launch room, or not one your account may open."</p> }.into_any()
+            } else {
+                view! { <SectionError error/> }.into_any()
+            }}
             {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
         </main>
     }
