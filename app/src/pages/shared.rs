@@ -88,6 +88,8 @@ pub fn AccountBar(viewer: Viewer) -> impl IntoView {
             {match viewer {
                 Viewer::Public => view! { <a href="/login">"Sign in"</a> }.into_any(),
                 Viewer::Account(account) => view! {
+                    <a href="/rooms">{if account.role == crate::domain::access::Role::BuyerSponsor { "Your launch room" } else { "Launch rooms" }}</a>
+                    {(account.role != crate::domain::access::Role::BuyerSponsor).then(|| view! { <a href="/admin">"Administration"</a> })}
                     <span>
                         "Signed in as " <strong>{account.name}</strong> " (" {account.role.label()} ")"
                     </span>
