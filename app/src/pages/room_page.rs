@@ -78,7 +78,7 @@ fn RoomSummaryBlock(view: StoredValue<RoomView>) -> impl IntoView {
         <section aria-labelledby="summary-heading" class="room-summary">
             <h2 id="summary-heading" class="visually-hidden">"Summary"</h2>
             <dl class="facts">
-                <div><dt>"Room"</dt><dd data-testid="room-state" data-state=status.state.as_str()><StatusBadge status=status.state.as_str()/> " " {status.state.label()}</dd></div>
+                <div><dt>"Room"</dt><dd data-testid="room-state" data-state=status.state.as_str()><StatusBadge status=status.state.as_str() label=status.state.label()/></dd></div>
                 <div><dt>"Motion pursued"</dt><dd data-testid="room-motion">{motion_link.map_or_else(|| "not chosen yet".into_any(), IntoAny::into_any)}</dd></div>
                 <div><dt>"Billing route"</dt><dd data-testid="room-billing">{view.tenant.billing_route.label()}</dd></div>
                 <div><dt>"Live"</dt><dd data-testid="room-live">{if status.is_live() { "✓ live" } else { "not live" }}</dd></div>

@@ -137,7 +137,7 @@ fn RoomsTable(rooms: Vec<RoomSummary>) -> impl IntoView {
                         <td><a href=format!("/rooms/{}", room.slug)>{room.name}</a></td>
                         <td>{room.motion_name.unwrap_or_else(|| "not chosen".to_owned())}</td>
                         <td>{room.billing_route.label()}</td>
-                        <td><StatusBadge status=room.state.as_str()/></td>
+                        <td><StatusBadge status=room.state.as_str() label=room.state.label()/></td>
                         <td>{room.motion_status.map(|status| view! { <StatusBadge status=status.as_str()/> })}</td>
                         <td>{if room.live { "✓ live" } else { "not live" }}</td>
                     </tr>

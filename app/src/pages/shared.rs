@@ -127,7 +127,12 @@ pub fn format_time(time: DateTime<Utc>) -> String {
 
 /// A status as a symbol and a word, so colour is never the only cue.
 #[component]
-pub fn StatusBadge(status: &'static str) -> impl IntoView {
+pub fn StatusBadge(
+    status: &'static str,
+    /// The words shown, when they differ from the status's own name.
+    #[prop(optional)]
+    label: Option<&'static str>,
+) -> impl IntoView {
     let symbol = match status {
         "clear" | "ready" | "cleared" | "met" | "passed" | "configured" | "enabled" | "used"
         | "accepted" => "✓",
@@ -143,7 +148,7 @@ pub fn StatusBadge(status: &'static str) -> impl IntoView {
     view! {
         <span class=format!("badge badge--{status}")>
             <span aria-hidden="true">{symbol}" "</span>
-            {status}
+            {label.unwrap_or(status)}
         </span>
     }
 }
