@@ -247,3 +247,42 @@ async fn a_recorded_run_reaches_the_live_state_and_the_history(pool: PgPool) {
     // RESEND_API_KEY is still missing here, so the blocker itself stays live.
     assert_eq!(live.points.last().unwrap().live_blockers, 7);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn badges_show_each_motion_and_strict_readiness_and_are_cacheable(pool: PgPool) {
+    let app = app(pool).await;
+    for (path, text) in [
+        (
+            "/badge/managed-private-beta.svg",
+            "Managed private beta: conditional",
+        ),
+        (
+            "/badge/self-serve-paid-launch.svg",
+            "Self-serve paid launch: blocked",
+        ),
+        ("/badge/strict.svg", "strict readiness: not_ready"),
+    ] {
+        let response = app
+            .router
+            .clone()
+            .oneshot(http::Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), http::StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        assert_eq!(headers["content-type"], "image/svg+xml; charset=utf-8");
+        assert_eq!(headers["cache-control"], "public, max-age=60");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let svg = String::from_utf8(body.to_vec()).unwrap();
+        assert!(svg.contains(&format!("<title>{text}</title>")), "{svg}");
+    }
+    for path in ["/badge/nope.svg", "/badge/managed-private-beta.png"] {
+        let response = app
+            .router
+            .clone()
+            .oneshot(http::Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), http::StatusCode::NOT_FOUND, "{path}");
+    }
+}

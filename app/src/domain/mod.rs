@@ -2,6 +2,7 @@
 //! compiled into both the server and the browser, tested without a database.
 
 pub mod access;
+pub mod badge;
 pub mod document;
 pub mod evaluation;
 pub mod launch_room;

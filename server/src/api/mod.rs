@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod auth;
+mod badges;
 mod error;
 mod events;
 mod proofs;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
             get(proofs::list_runs).post(proofs::record_run),
         )
         .route("/api/events", get(events::stream))
+        .route("/badge/{file}", get(badges::badge))
         .route(
             "/api/platform/launch-acceptance",
             get(acceptance::get).patch(acceptance::patch),

@@ -697,3 +697,22 @@ fn commands_split_at_their_placeholders_only() {
     );
     assert!(CommandPart::split("").is_empty());
 }
+
+#[test]
+fn badges_name_the_motion_and_status_and_escape_their_text() {
+    use super::badge::{badge_svg, Tone};
+    let svg = badge_svg(
+        "Managed private beta",
+        Tone::from(MotionStatus::Conditional),
+    );
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.contains("<title>Managed private beta: conditional</title>"));
+    assert!(svg.contains("#9a6700"));
+    let hostile = badge_svg(
+        "<script>alert(1)</script> & \"co\"",
+        Tone::from(Readiness::NotReady),
+    );
+    assert!(!hostile.contains("<script>"));
+    assert!(hostile.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"));
+    assert!(hostile.contains("not_ready"));
+}
