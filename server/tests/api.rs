@@ -286,3 +286,65 @@ async fn badges_show_each_motion_and_strict_readiness_and_are_cacheable(pool: Pg
         assert_eq!(response.status(), http::StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_public_evidence_pack_is_a_versioned_document_without_tenant_data(pool: PgPool) {
+    let app = app(pool).await;
+    for pack in server::api::packs::PRODUCT_PACKS {
+        let (status, body) = send(
+            &app,
+            http::Request::get(format!("/api/product/{pack}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, http::StatusCode::OK, "{pack}");
+        assert_eq!(body["format"], "clearance.pack/1");
+        assert_eq!(body["pack"], pack);
+        assert_eq!(body["organisation"], "Thesmios");
+        assert_eq!(body["advisory"], "degraded");
+        assert!(body.get("tenant").is_none() && body.get("tenants").is_none());
+    }
+    let (_, launch) = send(
+        &app,
+        http::Request::get("/api/product/launch-evidence")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(launch["live_blockers"].as_array().unwrap().len(), 7);
+    assert_eq!(launch["motions"][0]["status"], "conditional");
+    let (_, beta) = send(
+        &app,
+        http::Request::get("/api/product/managed-beta-readiness")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let names: Vec<&str> = beta["motions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Managed private beta", "Invoice-led paid beta"]);
+    let (_, guides) = send(
+        &app,
+        http::Request::get("/api/product/provisioning-guides")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        guides["blockers"][2]["dependencies"][0],
+        json!(["STRIPE_SECRET_KEY", "missing"])
+    );
+    let (status, _) = send(
+        &app,
+        http::Request::get("/api/product/nope")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, http::StatusCode::NOT_FOUND);
+}

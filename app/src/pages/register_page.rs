@@ -295,7 +295,11 @@ fn EvidencePacksSection(packs: EvidencePacks) -> impl IntoView {
                     .map(|pack| {
                         view! {
                             <li>
-                                <code>{pack.path}</code>
+                                {if pack.path.starts_with("/api/product/") {
+                                    view! { <a href=pack.path.clone()><code>{pack.path.clone()}</code></a> }.into_any()
+                                } else {
+                                    view! { <code>{pack.path.clone()}</code> }.into_any()
+                                }}
                                 <span class="packs__title">{pack.title}</span>
                             </li>
                         }

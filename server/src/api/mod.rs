@@ -6,6 +6,7 @@ mod auth;
 mod badges;
 mod error;
 mod events;
+pub mod packs;
 mod proofs;
 mod readiness;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/events", get(events::stream))
         .route("/badge/{file}", get(badges::badge))
+        .route("/api/product/{pack}", get(packs::product))
         .route(
             "/api/platform/launch-acceptance",
             get(acceptance::get).patch(acceptance::patch),
