@@ -348,3 +348,55 @@ async fn every_public_evidence_pack_is_a_versioned_document_without_tenant_data(
     .await;
     assert_eq!(status, http::StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_describes_every_json_route_the_router_serves(pool: PgPool) {
+    let app = app(pool).await;
+    let (status, document) = send(
+        &app,
+        http::Request::get("/api/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, http::StatusCode::OK);
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut described: Vec<&str> = document["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    described.sort_unstable();
+    let mut declared = server::api::openapi::PATHS.to_vec();
+    declared.sort_unstable();
+    assert_eq!(described, declared);
+    // And each described path is served (not 404 or 405) at its sample.
+    for (path, sample) in [
+        ("/api/readiness", "/api/readiness"),
+        (
+            "/api/proofs/{proof_id}/runs",
+            "/api/proofs/stripe-self-serve-billing/runs",
+        ),
+        (
+            "/api/platform/launch-acceptance",
+            "/api/platform/launch-acceptance",
+        ),
+        ("/api/platform/launch-room", "/api/platform/launch-room"),
+        ("/api/product/{pack}", "/api/product/launch-evidence"),
+        ("/badge/{file}", "/badge/strict.svg"),
+        ("/api/openapi.json", "/api/openapi.json"),
+    ] {
+        let response = app
+            .router
+            .clone()
+            .oneshot(http::Request::get(sample).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status != http::StatusCode::NOT_FOUND && status != http::StatusCode::METHOD_NOT_ALLOWED,
+            "{path}: {status}"
+        );
+    }
+}

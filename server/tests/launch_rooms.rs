@@ -176,6 +176,38 @@ async fn owner_granted_and_denied_employers_through_page_server_function_and_api
             status == StatusCode::OK
         );
     }
+    // The launch-room pack, likewise.
+    for (token, status) in [
+        (owner_token.as_str(), StatusCode::OK),
+        (granted_token.as_str(), StatusCode::OK),
+        (denied_token.as_str(), StatusCode::NOT_FOUND),
+    ] {
+        let answer = send(
+            &app,
+            api(
+                "GET",
+                "/api/platform/launch-room?tenant=acme",
+                Some(token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, status, "{}", answer.body);
+        assert_eq!(answer.body.contains("REF-1"), status == StatusCode::OK);
+        if status == StatusCode::OK {
+            let room: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(room["format"], "clearance.launch-room/1");
+            assert_eq!(room["state"], "ready_for_acceptance");
+            assert_eq!(room["evidence_changes"].as_array().unwrap().len(), 11);
+        }
+    }
+    assert_eq!(
+        send(&app, api("GET", "/api/platform/launch-room", None, None))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
     // The denied sponsor's own document is theirs alone.
     let own = send(
         &app,

@@ -17,7 +17,7 @@ use app::rooms::AcceptanceEntry;
 use super::error::{ApiError, Result};
 use crate::auth::audit::{self, Action, Event};
 use crate::auth::ClientAddr;
-use crate::rooms::{self, RoomError, Submission};
+use crate::rooms::{self, RoomError, RoomRecords, Submission};
 use crate::routes::AppState;
 
 /// The document's format name and version.
@@ -98,6 +98,41 @@ fn refused(error: RoomError) -> ApiError {
     }
 }
 
+/// The room a GET names (see [`tenant_slug`]), or a logged 404.
+async fn requested_room(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+    address: &str,
+    what: &str,
+) -> Result<RoomRecords> {
+    caller(viewer, headers)?;
+    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let slug = tenant_slug(viewer, query.tenant)?;
+    let room = match (&slug, viewer) {
+        (Some(slug), _) => rooms::load(&state.pool, viewer, slug).await?,
+        (None, Viewer::Account(account)) => match account.tenant_id {
+            Some(tenant) => rooms::load_by_id(&state.pool, viewer, tenant).await?,
+            None => None,
+        },
+        (None, Viewer::Public) => None,
+    };
+    match room {
+        Some(room) => Ok(room),
+        None => {
+            logged_denial(
+                state,
+                viewer,
+                &format!("GET {what} {}", slug.unwrap_or_default()),
+                address,
+            )
+            .await;
+            Err(ApiError::NotFound("no such tenant".to_owned()))
+        }
+    }
+}
+
 /// `GET /api/platform/launch-acceptance[?tenant=<slug>]`.
 pub async fn get(
     State(state): State<AppState>,
@@ -106,27 +141,15 @@ pub async fn get(
     headers: HeaderMap,
     query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AcceptanceDocument>> {
-    caller(&viewer, &headers)?;
-    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let slug = tenant_slug(&viewer, query.tenant)?;
-    let room = match (&slug, &viewer) {
-        (Some(slug), _) => rooms::load(&state.pool, &viewer, slug).await?,
-        (None, Viewer::Account(account)) => match account.tenant_id {
-            Some(tenant) => rooms::load_by_id(&state.pool, &viewer, tenant).await?,
-            None => None,
-        },
-        (None, Viewer::Public) => None,
-    };
-    let Some(room) = room else {
-        logged_denial(
-            &state,
-            &viewer,
-            &format!("GET launch-acceptance {}", slug.unwrap_or_default()),
-            &address,
-        )
-        .await;
-        return Err(ApiError::NotFound("no such tenant".to_owned()));
-    };
+    let room = requested_room(
+        &state,
+        &viewer,
+        &headers,
+        query,
+        &address,
+        "launch-acceptance",
+    )
+    .await?;
     let live = state.clearance.current();
     let status = room.status(&state.clearance.register, &live.readiness.inputs);
     let history: Vec<AcceptanceEntry> = room
@@ -225,5 +248,50 @@ pub async fn patch(
         format: FORMAT,
         tenant: tenant.slug,
         record: AcceptanceEntry::from(&record),
+    }))
+}
+
+/// The launch-room document's format name and version.
+pub const ROOM_FORMAT: &str = "clearance.launch-room/1";
+
+/// A tenant's launch room as JSON: what the room page shows.
+#[derive(Debug, Serialize)]
+pub struct RoomDocument {
+    pub format: &'static str,
+    pub generated_at: chrono::DateTime<chrono::Utc>,
+    pub tenant: app::domain::tenant::Tenant,
+    pub motion_name: Option<String>,
+    #[serde(flatten)]
+    pub status: app::domain::launch_room::RoomStatus,
+    pub live: bool,
+    /// Every evidence change, oldest first (the chain's order).
+    pub evidence_changes: Vec<app::domain::ledger::EvidenceChange>,
+    /// Every acceptance record, oldest first.
+    pub acceptance_records: Vec<AcceptanceEntry>,
+}
+
+/// `GET /api/platform/launch-room[?tenant=<slug>]`.
+pub async fn room(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RoomDocument>> {
+    let room = requested_room(&state, &viewer, &headers, query, &address, "launch-room").await?;
+    let live = state.clearance.current();
+    let register = &state.clearance.register;
+    let status = room.status(register, &live.readiness.inputs);
+    Ok(Json(RoomDocument {
+        format: ROOM_FORMAT,
+        generated_at: chrono::Utc::now(),
+        motion_name: register
+            .motion(&room.tenant.motion)
+            .map(|motion| motion.name.clone()),
+        live: status.is_live(),
+        status,
+        acceptance_records: room.acceptances.iter().map(AcceptanceEntry::from).collect(),
+        evidence_changes: room.evidence,
+        tenant: room.tenant,
     }))
 }

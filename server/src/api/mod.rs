@@ -6,6 +6,7 @@ mod auth;
 mod badges;
 mod error;
 mod events;
+pub mod openapi;
 pub mod packs;
 mod proofs;
 mod readiness;
@@ -34,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/events", get(events::stream))
         .route("/badge/{file}", get(badges::badge))
         .route("/api/product/{pack}", get(packs::product))
+        .route("/api/platform/launch-room", get(acceptance::room))
+        .route("/api/openapi.json", get(openapi::openapi))
         .route(
             "/api/platform/launch-acceptance",
             get(acceptance::get).patch(acceptance::patch),
