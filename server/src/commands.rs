@@ -311,3 +311,35 @@ pub async fn token(pool: &PgPool, command: &TokenCommand) -> anyhow::Result<Stri
         }
     }
 }
+
+/// `server dossier verify FILE`: each part against the manifest, and whether all
+/// are intact.
+pub fn dossier_verify(file: &std::path::Path) -> anyhow::Result<(String, bool)> {
+    use app::domain::dossier::{verify, PartCheck};
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("could not read {}", file.display()))?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let checks =
+        verify(&document).map_err(|problem| anyhow::anyhow!("{}: {problem}", file.display()))?;
+    let intact = !checks.is_empty() && checks.iter().all(PartCheck::is_intact);
+    let mut out: String = checks
+        .iter()
+        .map(|check| match check {
+            PartCheck::Intact { part } => format!("ok       {part}\n"),
+            PartCheck::Altered { part } => {
+                format!("ALTERED  {part}: its digest does not match the manifest\n")
+            }
+            PartCheck::Missing { part } => {
+                format!("MISSING  {part}: listed in the manifest, absent\n")
+            }
+            PartCheck::Unlisted { part } => format!("UNLISTED {part}: not in the manifest\n"),
+        })
+        .collect();
+    out.push_str(if intact {
+        "the dossier matches its manifest\n"
+    } else {
+        "the dossier does NOT match its manifest\n"
+    });
+    Ok((out, intact))
+}

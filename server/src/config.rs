@@ -63,6 +63,19 @@ pub enum Command {
     /// Per-account bearer tokens for the JSON API.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Downloaded launch dossiers.
+    #[command(subcommand)]
+    Dossier(DossierCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DossierCommand {
+    /// Check a downloaded dossier's parts against its manifest; print each part
+    /// and exit 1 if any is altered, missing or unlisted. Needs no database.
+    Verify {
+        /// The dossier file (JSON).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

@@ -16,7 +16,9 @@ use app::domain::Register;
 use app::live::LiveClearance;
 use server::api::ApiToken;
 use server::auth::store::PgSessionStore;
-use server::config::{seconds, AuditCommand, Cli, Command, GenerateArgs, ProofCommand};
+use server::config::{
+    seconds, AuditCommand, Cli, Command, DossierCommand, GenerateArgs, ProofCommand,
+};
 use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
 use server::readiness::{ReadinessMonitor, Source};
@@ -55,6 +57,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Command::GenerateRegister(args)) = &cli.command {
         return generate_register(args);
     }
+    // So does checking a downloaded dossier.
+    if let Some(Command::Dossier(DossierCommand::Verify { file })) = &cli.command {
+        return verify_dossier(file);
+    }
     let register = Arc::new(register_source::load(cli.register.as_deref())?);
     match &cli.command {
         Some(Command::CheckRegister) => {
@@ -80,6 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::GenerateRegister(args)) => generate_register(args),
+        Some(Command::Dossier(DossierCommand::Verify { file })) => verify_dossier(file),
         Some(Command::Account(command)) => {
             let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
             println!("{}", commands::account(&pool, command).await?);
@@ -105,6 +112,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn verify_dossier(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (report, intact) = commands::dossier_verify(file)?;
+    print!("{report}");
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn generate_register(args: &GenerateArgs) -> anyhow::Result<ExitCode> {

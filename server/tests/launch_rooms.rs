@@ -442,3 +442,119 @@ async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_in
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool) {
+    let app = common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator).await;
+    let (_, token) = tokens::create(&pool, "sponsor@acme.example", "ci")
+        .await
+        .unwrap();
+    let (_, denied) = tokens::create(&pool, "sponsor@borealis.example", "ci")
+        .await
+        .unwrap();
+    let uri = "/api/platform/launch-acceptance";
+    let document: serde_json::Value =
+        serde_json::from_str(&send(&app, api("GET", uri, Some(&token), None)).await.body).unwrap();
+    let signature = serde_json::json!({
+        "signer_name": "Ada <script>alert(1)</script>",
+        "signer_role": "COO",
+        "approval_reference": "PO-9",
+        "readiness_digest": document["readiness_digest"],
+    });
+    assert_eq!(
+        send(&app, api("PATCH", uri, Some(&token), Some(signature)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let mut request = api(
+        "GET",
+        "/api/platform/launch-dossier?download=1",
+        Some(&token),
+        None,
+    );
+    request
+        .headers_mut()
+        .insert(header::ACCEPT, "application/json".parse().unwrap());
+    let response = tower::ServiceExt::oneshot(app.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"launch-dossier-acme-"),
+        "{disposition}"
+    );
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let dossier: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(dossier["format"], "clearance.dossier/1");
+    for part in [
+        "register",
+        "launch_room",
+        "evidence",
+        "proof_runs",
+        "acceptance_chain",
+    ] {
+        assert!(dossier["parts"].get(part).is_some(), "{part}");
+        assert_eq!(dossier["manifest"][part].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(
+        dossier["parts"]["acceptance_chain"]["verification"]["acceptance"]["intact"],
+        true
+    );
+    assert_eq!(
+        dossier["parts"]["launch_room"]["status"]["state"],
+        "accepted"
+    );
+    assert!(
+        !String::from_utf8_lossy(&body).contains("<script>"),
+        "signer names come out escaped in the JSON"
+    );
+
+    // The command checks the downloaded file; one changed byte is caught.
+    let dir = std::env::temp_dir().join(format!("dossier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dossier.json");
+    std::fs::write(&file, &body).unwrap();
+    let (report, intact) = server::commands::dossier_verify(&file).unwrap();
+    assert!(intact, "{report}");
+    assert!(report.contains("ok       acceptance_chain"));
+    let tampered = String::from_utf8(body.to_vec())
+        .unwrap()
+        .replace("PO-9", "PO-8");
+    std::fs::write(&file, tampered).unwrap();
+    let (report, intact) = server::commands::dossier_verify(&file).unwrap();
+    assert!(!intact);
+    assert!(report.contains("ALTERED  acceptance_chain"), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Tenant-scoped like everything else.
+    let answer = send(
+        &app,
+        api(
+            "GET",
+            "/api/platform/launch-dossier?tenant=acme",
+            Some(&denied),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, api("GET", "/api/platform/launch-dossier", None, None))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}

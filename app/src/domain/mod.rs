@@ -4,6 +4,7 @@
 pub mod access;
 pub mod badge;
 pub mod document;
+pub mod dossier;
 pub mod evaluation;
 pub mod launch_room;
 pub mod ledger;

@@ -295,7 +295,7 @@ fn EvidencePacksSection(packs: EvidencePacks) -> impl IntoView {
                     .map(|pack| {
                         view! {
                             <li>
-                                {if pack.path.starts_with("/api/product/") || pack.path == "/api/platform/launch-room" {
+                                {if pack.path.starts_with("/api/") {
                                     view! { <a href=pack.path.clone()><code>{pack.path.clone()}</code></a> }.into_any()
                                 } else {
                                     view! { <code>{pack.path.clone()}</code> }.into_any()

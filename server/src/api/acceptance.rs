@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::{Extension, Json};
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use app::domain::access::{Role, Viewer};
@@ -15,6 +15,7 @@ use app::domain::ledger::AcceptanceRecord;
 use app::rooms::AcceptanceEntry;
 
 use super::error::{ApiError, Result};
+use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action, Event};
 use crate::auth::ClientAddr;
 use crate::rooms::{self, RoomError, RoomRecords, Submission};
@@ -140,7 +141,7 @@ pub async fn get(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<AcceptanceDocument>> {
+) -> Result<SafeJson<AcceptanceDocument>> {
     let room = requested_room(
         &state,
         &viewer,
@@ -158,7 +159,7 @@ pub async fn get(
         .rev()
         .map(AcceptanceEntry::from)
         .collect();
-    Ok(Json(AcceptanceDocument {
+    Ok(SafeJson(AcceptanceDocument {
         format: FORMAT,
         tenant: room.tenant.slug,
         live: status.is_live(),
@@ -188,7 +189,7 @@ pub async fn patch(
     headers: HeaderMap,
     query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
     body: Bytes,
-) -> Result<Json<Stored>> {
+) -> Result<SafeJson<Stored>> {
     caller(&viewer, &headers)?;
     let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let value: serde_json::Value = serde_json::from_slice(&body)
@@ -244,7 +245,7 @@ pub async fn patch(
         .await;
     }
     tracing::info!(tenant = %tenant.slug, seq = record.seq, kind = record.kind.as_str(), "launch acceptance recorded");
-    Ok(Json(Stored {
+    Ok(SafeJson(Stored {
         format: FORMAT,
         tenant: tenant.slug,
         record: AcceptanceEntry::from(&record),
@@ -277,12 +278,12 @@ pub async fn room(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<RoomDocument>> {
+) -> Result<SafeJson<RoomDocument>> {
     let room = requested_room(&state, &viewer, &headers, query, &address, "launch-room").await?;
     let live = state.clearance.current();
     let register = &state.clearance.register;
     let status = room.status(register, &live.readiness.inputs);
-    Ok(Json(RoomDocument {
+    Ok(SafeJson(RoomDocument {
         format: ROOM_FORMAT,
         generated_at: chrono::Utc::now(),
         motion_name: register
@@ -294,4 +295,121 @@ pub async fn room(
         evidence_changes: room.evidence,
         tenant: room.tenant,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierQuery {
+    tenant: Option<String>,
+    #[serde(default)]
+    download: Option<u8>,
+}
+
+/// `GET /api/platform/launch-dossier[?tenant=<slug>][&download=1]`: one
+/// self-contained JSON document per tenant — the register as evaluated now, the
+/// launch room, its evidence, the proofs' latest runs, the acceptance chain with
+/// its verification — and a manifest with the SHA-256 of every part. With
+/// `download=1` it comes as a file.
+pub async fn dossier(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<DossierQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let tenant_query = Ok(Query(TenantQuery {
+        tenant: query.tenant,
+    }));
+    let room = requested_room(
+        &state,
+        &viewer,
+        &headers,
+        tenant_query,
+        &address,
+        "launch-dossier",
+    )
+    .await?;
+    let (evidence_chain, acceptance_chain) =
+        rooms::verify::room_chains(&state.pool, &viewer, &room).await?;
+    let evaluated = state.clearance.evaluated();
+    let register = &state.clearance.register;
+    let live = &evaluated.live;
+    let status = room.status(register, &live.readiness.inputs);
+    let readiness = super::readiness_document(
+        register,
+        live,
+        app::domain::document::ReadinessMode::Advisory,
+        None,
+    );
+    let value = |part: serde_json::Result<serde_json::Value>| part.unwrap_or_default();
+    let mut parts = std::collections::BTreeMap::new();
+    parts.insert(
+        "register".to_owned(),
+        value(serde_json::to_value(
+            serde_json::json!({ "register": register.as_ref(), "readiness": readiness }),
+        )),
+    );
+    parts.insert(
+        "launch_room".to_owned(),
+        value(serde_json::to_value(serde_json::json!({
+            "tenant": &room.tenant,
+            "motion_name": register.motion(&room.tenant.motion).map(|motion| motion.name.clone()),
+            "status": &status,
+            "live": status.is_live(),
+        }))),
+    );
+    parts.insert(
+        "evidence".to_owned(),
+        value(serde_json::to_value(&room.evidence)),
+    );
+    parts.insert(
+        "proof_runs".to_owned(),
+        value(serde_json::to_value(&live.latest_runs)),
+    );
+    parts.insert(
+        "acceptance_chain".to_owned(),
+        value(serde_json::to_value(serde_json::json!({
+            "records": &room.acceptances,
+            "verification": {
+                "acceptance": chain_result(&acceptance_chain),
+                "evidence": chain_result(&evidence_chain),
+            },
+        }))),
+    );
+    let manifest = app::domain::dossier::manifest(&parts);
+    let generated_at = chrono::Utc::now();
+    let document = serde_json::json!({
+        "format": app::domain::dossier::FORMAT,
+        "tenant": &room.tenant.slug,
+        "generated_at": generated_at,
+        "manifest": manifest,
+        "parts": parts,
+    });
+    let mut response = SafeJson(document).into_response();
+    if query.download == Some(1) {
+        let disposition = format!(
+            "attachment; filename=\"launch-dossier-{}-{}.json\"",
+            room.tenant.slug,
+            generated_at.format("%Y%m%dT%H%M%SZ")
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+fn chain_result(
+    result: &std::result::Result<usize, app::domain::ledger::ChainBreak>,
+) -> serde_json::Value {
+    match result {
+        Ok(records) => serde_json::json!({ "intact": true, "records": records }),
+        Err(broken) => {
+            serde_json::json!({ "intact": false, "first_broken_link": broken.to_string() })
+        }
+    }
 }

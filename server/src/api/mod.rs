@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod packs;
 mod proofs;
 mod readiness;
+pub mod safe_json;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/badge/{file}", get(badges::badge))
         .route("/api/product/{pack}", get(packs::product))
         .route("/api/platform/launch-room", get(acceptance::room))
+        .route("/api/platform/launch-dossier", get(acceptance::dossier))
         .route("/api/openapi.json", get(openapi::openapi))
         .route(
             "/api/platform/launch-acceptance",

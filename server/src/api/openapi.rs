@@ -5,12 +5,13 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// Every path the document describes, as the router spells it.
-pub const PATHS: [&str; 8] = [
+pub const PATHS: [&str; 9] = [
     "/api/readiness",
     "/api/events",
     "/api/proofs/{proof_id}/runs",
     "/api/platform/launch-acceptance",
     "/api/platform/launch-room",
+    "/api/platform/launch-dossier",
     "/api/product/{pack}",
     "/badge/{file}",
     "/api/openapi.json",
@@ -172,6 +173,15 @@ pub fn document() -> Value {
                 "security": [{ "bearer": [] }, { "session": [] }],
                 "parameters": [tenant],
                 "responses": with_errors(json!({ "200": { "description": "The launch room document" } }), &["400", "401", "404"])
+            } },
+            "/api/platform/launch-dossier": { "get": {
+                "summary": "A tenant's launch dossier (format clearance.dossier/1): parts register, launch_room, evidence, proof_runs, acceptance_chain (with its verification), and a manifest of each part's SHA-256 over its canonical JSON (sorted keys, compact). Check one with `server dossier verify FILE`.",
+                "security": [{ "bearer": [] }, { "session": [] }],
+                "parameters": [
+                    { "name": "tenant", "in": "query", "schema": { "type": "string" } },
+                    { "name": "download", "in": "query", "schema": { "enum": [1] }, "description": "1: answer as a file (Content-Disposition: attachment)" }
+                ],
+                "responses": with_errors(json!({ "200": { "description": "The dossier" } }), &["400", "401", "404"])
             } },
             "/api/product/{pack}": { "get": {
                 "summary": "A public-safe evidence pack (format clearance.pack/1)",

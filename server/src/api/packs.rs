@@ -4,7 +4,6 @@
 //! answer, dependency names only.
 
 use axum::extract::{Path, State};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -14,6 +13,7 @@ use app::domain::proof_run::ProofRun;
 use app::domain::{decision_summary, DependencyState, Register};
 
 use super::error::{ApiError, Result};
+use super::safe_json::SafeJson;
 use crate::routes::AppState;
 
 /// The packs' format name and version.
@@ -335,7 +335,7 @@ pub fn build(
 pub async fn product(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Pack>> {
+) -> Result<SafeJson<Pack>> {
     let evaluated = state.clearance.evaluated();
     build(
         &state.clearance.register,
@@ -343,6 +343,6 @@ pub async fn product(
         &evaluated.evaluation,
         &name,
     )
-    .map(Json)
+    .map(SafeJson)
     .ok_or_else(|| ApiError::NotFound(format!("no evidence pack {name}")))
 }

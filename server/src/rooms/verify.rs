@@ -83,3 +83,20 @@ pub async fn verify_all(pool: &PgPool) -> Result<Vec<ChainReport>, sqlx::Error> 
     tx.commit().await?;
     Ok(reports)
 }
+
+/// Verifies one room's two chains as `viewer` reads them (row-level security
+/// applies): (evidence, acceptance).
+pub async fn room_chains(
+    pool: &PgPool,
+    viewer: &app::domain::access::Viewer,
+    room: &super::RoomRecords,
+) -> Result<(Result<usize, ChainBreak>, Result<usize, ChainBreak>), sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let evidence_head = head(&mut tx, room.tenant.id, Ledger::Evidence).await?;
+    let acceptance_head = head(&mut tx, room.tenant.id, Ledger::Acceptance).await?;
+    tx.commit().await?;
+    Ok((
+        verify_chain(&room.evidence, evidence_head.as_ref()),
+        verify_chain(&room.acceptances, acceptance_head.as_ref()),
+    ))
+}

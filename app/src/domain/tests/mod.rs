@@ -716,3 +716,42 @@ fn badges_name_the_motion_and_status_and_escape_their_text() {
     assert!(hostile.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"));
     assert!(hostile.contains("not_ready"));
 }
+
+#[test]
+fn a_dossier_verifies_against_its_manifest_and_every_change_is_caught() {
+    use super::dossier::{manifest, verify, PartCheck, FORMAT};
+    let parts: BTreeMap<String, serde_json::Value> = [
+        (
+            "register".to_owned(),
+            serde_json::json!({"b": 1, "a": [1, 2]}),
+        ),
+        (
+            "launch_room".to_owned(),
+            serde_json::json!({"state": "accepted"}),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let document =
+        serde_json::json!({ "format": FORMAT, "parts": parts, "manifest": manifest(&parts) });
+    // Through text and back, as a download would travel.
+    let reread: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    assert!(verify(&reread).unwrap().iter().all(PartCheck::is_intact));
+
+    let mut altered = reread.clone();
+    altered["parts"]["launch_room"]["state"] = serde_json::json!("stale");
+    altered["parts"]["extra"] = serde_json::json!(1);
+    altered["parts"].as_object_mut().unwrap().remove("register");
+    let checks = verify(&altered).unwrap();
+    assert!(checks.contains(&PartCheck::Altered {
+        part: "launch_room".to_owned()
+    }));
+    assert!(checks.contains(&PartCheck::Missing {
+        part: "register".to_owned()
+    }));
+    assert!(checks.contains(&PartCheck::Unlisted {
+        part: "extra".to_owned()
+    }));
+    assert!(verify(&serde_json::json!({"format": "other"})).is_err());
+}
