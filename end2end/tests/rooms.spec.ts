@@ -117,6 +117,15 @@ test('an operator prepares a launch room: tenant, evidence, invitation', async (
   await expect(page.getByTestId('room-state')).toContainText('ready for acceptance');
   await expect(page.getByTestId('evidence-log').locator('tbody tr')).toHaveCount(11);
 
+  // On paper: the room without its forms, every gate kept whole.
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByTestId('attach-form').first()).toBeHidden();
+  await expect(page.getByTestId('profile-form')).toBeHidden();
+  await expect(page.getByTestId('room-gate').first()).toBeVisible();
+  const pdf = await page.pdf({ format: 'A4' });
+  expect(pdf.byteLength).toBeGreaterThan(10_000);
+  await page.emulateMedia({ media: 'screen' });
+
   await page.goto(`${BASE}/admin`);
   const invite = page.getByTestId('new-invitation-form');
   await invite.getByLabel('Tenant').selectOption({ label: 'Globex <i>Design</i> Partner' });
