@@ -40,32 +40,8 @@ pub struct PgAccessStore {
     pub throttle: SignInThrottle,
 }
 
-fn address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
-}
-
 async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, address: &str) {
-    let actor = match viewer {
-        Viewer::Public => "anonymous",
-        Viewer::Account(account) => account.email.as_str(),
-    };
-    audit::record(
-        pool,
-        &Event {
-            account_id: match viewer {
-                Viewer::Public => None,
-                Viewer::Account(account) => Some(account.id),
-            },
-            actor,
-            action: Action::AccessDenied,
-            subject: Some(what),
-            remote_addr: Some(address),
-        },
-    )
-    .await;
+    audit::record_by(pool, viewer, Action::AccessDenied, what, address).await;
 }
 
 impl PgAccessStore {
@@ -75,7 +51,7 @@ impl PgAccessStore {
         viewer: &Viewer,
     ) -> Result<Result<AdminView, ClearanceError>, sqlx::Error> {
         if !viewer.reads_everything() {
-            denied(&self.pool, viewer, "/admin", &address(parts)).await;
+            denied(&self.pool, viewer, "/admin", &ClientAddr::of(parts)).await;
             return Ok(Err(match viewer {
                 Viewer::Public => ClearanceError::SignInRequired,
                 Viewer::Account(_) => ClearanceError::Forbidden,
@@ -151,7 +127,7 @@ impl AccessStore for PgAccessStore {
         token: &'a str,
     ) -> StoreFuture<'a, Result<Option<InvitationPreview>, ClearanceError>> {
         Box::pin(async move {
-            if let Err(wait) = self.throttle.address_attempt(&address(parts)) {
+            if let Err(wait) = self.throttle.address_attempt(&ClientAddr::of(parts)) {
                 return Ok(Err(ClearanceError::Throttled(wait.as_secs().max(1))));
             }
             let found = invitations::find_pending(&self.pool, token)

@@ -11,44 +11,15 @@ use sqlx::PgPool;
 
 mod common;
 
-use app::domain::access::Viewer;
-use app::domain::launch_room::EvidenceForm;
-use app::domain::ledger::EvidenceAction;
-use common::{cookie_pair, get_with, post_form, register, send, sign_in_request, world, PASSWORD};
+use common::{
+    attach_everything, cookie_pair, get_with, post_form, send, sign_in_request, world, PASSWORD,
+};
 use server::auth::session::SessionSettings;
 use server::auth::tokens;
-use server::rooms;
 
 async fn sign_in(app: &axum::Router, email: &str) -> String {
     let answer = send(app, sign_in_request(email, PASSWORD, "/")).await;
     cookie_pair(&answer.cookie.unwrap())
-}
-
-async fn attach_everything(pool: &PgPool, operator: &Viewer) {
-    let register = register();
-    for gate_id in [
-        "order-form-scope",
-        "authenticated-tenant-access",
-        "support-incident-fallback",
-    ] {
-        for item in &register.gate(gate_id).unwrap().items {
-            rooms::change_evidence(
-                pool,
-                &register,
-                operator,
-                "acme",
-                EvidenceAction::Attached,
-                &EvidenceForm {
-                    gate_id: gate_id.to_owned(),
-                    item: item.clone(),
-                    reference: "REF-1".to_owned(),
-                    note: String::new(),
-                },
-            )
-            .await
-            .unwrap();
-        }
-    }
 }
 
 fn server_fn(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
@@ -95,7 +66,7 @@ async fn owner_granted_and_denied_employers_through_page_server_function_and_api
         .await
         .router;
     let w = world(&pool).await;
-    attach_everything(&pool, &w.operator).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
     let owner = sign_in(&app, "owner@example.com").await;
     let granted = sign_in(&app, "sponsor@acme.example").await;
     let denied = sign_in(&app, "sponsor@borealis.example").await;
@@ -236,7 +207,7 @@ async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
         .await
         .router;
     let w = world(&pool).await;
-    attach_everything(&pool, &w.operator).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
     let sponsor = sign_in(&app, "sponsor@acme.example").await;
 
     // Errors name their fields, keep the entries and store nothing.
@@ -350,7 +321,7 @@ async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_in
         .await
         .router;
     let w = world(&pool).await;
-    attach_everything(&pool, &w.operator).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
     let (_, token) = tokens::create(&pool, "sponsor@acme.example", "ci")
         .await
         .unwrap();
@@ -449,7 +420,7 @@ async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool)
         .await
         .router;
     let w = world(&pool).await;
-    attach_everything(&pool, &w.operator).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
     let (_, token) = tokens::create(&pool, "sponsor@acme.example", "ci")
         .await
         .unwrap();

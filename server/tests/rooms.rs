@@ -14,7 +14,7 @@ use app::domain::access::Viewer;
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm, RoomState};
 use app::domain::ledger::{ChainBreak, EvidenceAction, Ledger};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
-use common::{register, world, World};
+use common::{attach_everything, register, world, World};
 use server::rooms::verify::verify_all;
 use server::rooms::{self, RoomError, Submission};
 use server::tenancy::{self, Acting};
@@ -39,34 +39,6 @@ fn inputs(register: &Register, configured: &[&str]) -> ReadinessInputs {
             detail: None,
         }],
         proofs: BTreeMap::new(),
-    }
-}
-
-/// Attaches every evidence item the managed private beta needs to `slug`.
-async fn attach_everything(pool: &PgPool, register: &Register, operator: &Viewer, slug: &str) {
-    for gate_id in [
-        "order-form-scope",
-        "authenticated-tenant-access",
-        "support-incident-fallback",
-    ] {
-        let gate = register.gate(gate_id).unwrap();
-        for item in &gate.items {
-            rooms::change_evidence(
-                pool,
-                register,
-                operator,
-                slug,
-                EvidenceAction::Attached,
-                &EvidenceForm {
-                    gate_id: gate.id.clone(),
-                    item: item.clone(),
-                    reference: format!("https://evidence.example/{gate_id}"),
-                    note: String::new(),
-                },
-            )
-            .await
-            .unwrap();
-        }
     }
 }
 
@@ -132,7 +104,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     assert_eq!(errors[0].field, "room");
     assert_eq!(count(&pool, "acceptance_records").await, 0);
 
-    attach_everything(&pool, &register, &w.operator, "acme").await;
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
     assert_eq!(count(&pool, "evidence_changes").await, 11);
     assert_eq!(
         state(&pool, &register, &w.operator, "acme", &before).await,
@@ -269,7 +241,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
-    attach_everything(&pool, &register, &w.operator, "acme").await;
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
     let form = acceptance(&now, &[]);
     for viewer in [&w.operator, &w.owner, &Viewer::Public] {
         assert!(matches!(
@@ -379,7 +351,7 @@ async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
         ..
     } = world(&pool).await;
     let now = inputs(&register, &[]);
-    attach_everything(&pool, &register, &operator, "acme").await;
+    attach_everything(&pool, &operator, "acme", "https://evidence.example/gate").await;
     rooms::submit(
         &pool,
         &register,
@@ -434,7 +406,7 @@ async fn records_are_append_only(pool: PgPool) {
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
-    attach_everything(&pool, &register, &w.operator, "acme").await;
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
     rooms::submit(
         &pool,
         &register,
@@ -476,7 +448,7 @@ async fn a_hundred_concurrent_signings_make_one_unbroken_chain(pool: PgPool) {
     let register = std::sync::Arc::new(register());
     let w = world(&pool).await;
     let now = std::sync::Arc::new(inputs(&register, &[]));
-    attach_everything(&pool, &register, &w.operator, "acme").await;
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
     let sponsor = std::sync::Arc::new(w.sponsor_a.clone());
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..100 {
@@ -534,7 +506,7 @@ async fn five_signatures(pool: &PgPool) {
     let register = register();
     let w = world(pool).await;
     let now = inputs(&register, &[]);
-    attach_everything(pool, &register, &w.operator, "acme").await;
+    attach_everything(pool, &w.operator, "acme", "https://evidence.example/gate").await;
     for _ in 0..5 {
         rooms::submit(
             pool,

@@ -16,7 +16,7 @@ use app::rooms::AcceptanceEntry;
 
 use super::error::{ApiError, Result};
 use super::safe_json::SafeJson;
-use crate::auth::audit::{self, Action, Event};
+use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
 use crate::rooms::{self, RoomError, RoomRecords, Submission};
 use crate::routes::AppState;
@@ -74,20 +74,9 @@ fn tenant_slug(viewer: &Viewer, asked: Option<String>) -> Result<Option<String>>
     }
 }
 
+/// Denials reach here only for signed-in callers: the public is refused first.
 async fn logged_denial(state: &AppState, viewer: &Viewer, subject: &str, address: &str) {
-    if let Viewer::Account(account) = viewer {
-        audit::record(
-            &state.pool,
-            &Event {
-                account_id: Some(account.id),
-                actor: &account.email,
-                action: Action::AccessDenied,
-                subject: Some(subject),
-                remote_addr: Some(address),
-            },
-        )
-        .await;
-    }
+    audit::record_by(&state.pool, viewer, Action::AccessDenied, subject, address).await;
 }
 
 fn refused(error: RoomError) -> ApiError {
@@ -209,11 +198,9 @@ pub async fn patch(
         Patch::Accept(form) => Submission::Accept(form),
         Patch::Revoke { revoke } => Submission::Revoke(revoke),
     };
-    let live = state.clearance.current();
-    let result = rooms::submit(
+    let result = rooms::submit_now(
         &state.pool,
-        &state.clearance.register,
-        &live.readiness.inputs,
+        &state.clearance,
         &viewer,
         query.tenant.as_deref(),
         submission,
@@ -227,23 +214,12 @@ pub async fn patch(
         }
         Err(error) => return Err(refused(error)),
     };
-    if let Viewer::Account(account) = &viewer {
-        let action = match patch {
-            Patch::Accept(_) => Action::AcceptanceSigned,
-            Patch::Revoke { .. } => Action::AcceptanceRevoked,
-        };
-        audit::record(
-            &state.pool,
-            &Event {
-                account_id: Some(account.id),
-                actor: &account.email,
-                action,
-                subject: Some(&format!("{}: record {} (API)", tenant.slug, record.seq)),
-                remote_addr: Some(&address),
-            },
-        )
-        .await;
-    }
+    let action = match patch {
+        Patch::Accept(_) => Action::AcceptanceSigned,
+        Patch::Revoke { .. } => Action::AcceptanceRevoked,
+    };
+    let subject = format!("{}: record {} (API)", tenant.slug, record.seq);
+    audit::record_by(&state.pool, &viewer, action, &subject, &address).await;
     tracing::info!(tenant = %tenant.slug, seq = record.seq, kind = record.kind.as_str(), "launch acceptance recorded");
     Ok(SafeJson(Stored {
         format: FORMAT,

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
+use app::domain::access::Viewer;
+
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -68,6 +70,32 @@ pub struct Event<'a> {
 
 fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+/// Records `action` on `subject` by `viewer` (an account, or `anonymous`) from
+/// `address`.
+pub async fn record_by(
+    pool: &PgPool,
+    viewer: &Viewer,
+    action: Action,
+    subject: &str,
+    address: &str,
+) {
+    let (account_id, actor) = match viewer {
+        Viewer::Account(account) => (Some(account.id), account.email.as_str()),
+        Viewer::Public => (None, "anonymous"),
+    };
+    record(
+        pool,
+        &Event {
+            account_id,
+            actor,
+            action,
+            subject: Some(subject),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
 }
 
 /// Records an event. A failure is logged, not raised: losing an audit row must

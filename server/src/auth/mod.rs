@@ -31,15 +31,20 @@ use http::request::Parts;
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
+impl ClientAddr {
+    /// The address of the request `parts` belong to.
+    pub fn of(parts: &Parts) -> String {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string()),
-        ))
+        Ok(Self(Self::of(parts)))
     }
 }

@@ -14,9 +14,9 @@ use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm};
 use app::domain::ledger::{AcceptanceKind, EvidenceAction};
 use app::rooms::{AcceptanceDraft, DRAFT_KEY};
 
-use super::{change_evidence, submit, RoomError, Submission};
+use super::{change_evidence, submit_now, RoomError, Submission};
 use crate::api::ApiError;
-use crate::auth::audit::{self, Action, Event};
+use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
 use crate::routes::AppState;
 use crate::tenants::{self, TenantForm};
@@ -68,21 +68,7 @@ fn back(slug: &str, message: &str, error: bool, anchor: &str) -> Response {
 }
 
 async fn log(state: &AppState, viewer: &Viewer, action: Action, subject: &str, address: &str) {
-    let (account_id, actor) = match viewer {
-        Viewer::Account(account) => (Some(account.id), account.email.as_str()),
-        Viewer::Public => (None, "anonymous"),
-    };
-    audit::record(
-        &state.pool,
-        &Event {
-            account_id,
-            actor,
-            action,
-            subject: Some(subject),
-            remote_addr: Some(address),
-        },
-    )
-    .await;
+    audit::record_by(&state.pool, viewer, action, subject, address).await;
 }
 
 /// Turns a refused change into its answer: a logged 403 or 404, or the room
@@ -319,11 +305,9 @@ pub async fn sign(
     body: Bytes,
 ) -> Response {
     let form = acceptance_form(&pairs(&body));
-    let live = state.clearance.current();
-    let result = submit(
+    let result = submit_now(
         &state.pool,
-        &state.clearance.register,
-        &live.readiness.inputs,
+        &state.clearance,
         &viewer,
         Some(&slug),
         Submission::Accept(&form),
@@ -374,11 +358,9 @@ pub async fn revoke(
         signer_role: field(&pairs, "signer_role"),
         reason: field(&pairs, "reason"),
     };
-    let live = state.clearance.current();
-    let result = submit(
+    let result = submit_now(
         &state.pool,
-        &state.clearance.register,
-        &live.readiness.inputs,
+        &state.clearance,
         &viewer,
         Some(&slug),
         Submission::Revoke(&form),

@@ -359,6 +359,26 @@ pub enum Submission<'a> {
     Revoke(&'a RevocationForm),
 }
 
+/// [`submit`] against the register and readiness `clearance` serves now.
+pub async fn submit_now(
+    pool: &PgPool,
+    clearance: &app::live::LiveClearance,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let live = clearance.current();
+    submit(
+        pool,
+        &clearance.register,
+        &live.readiness.inputs,
+        viewer,
+        slug,
+        submission,
+    )
+    .await
+}
+
 /// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
 /// sponsor may. The room is checked and the record chained inside one
 /// transaction that holds the chain's head, so what was checked is what is

@@ -15,7 +15,8 @@ use app::rooms::{
 };
 
 use super::{load, load_all, RoomRecords};
-use crate::auth::audit::{self, Action, Event};
+use crate::auth::audit::{self, Action};
+use crate::auth::ClientAddr;
 
 #[derive(Clone)]
 pub struct PgRoomStore {
@@ -36,23 +37,12 @@ fn motion_name(register: &Register, id: &str) -> Option<String> {
 }
 
 async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, parts: &Parts) {
-    let address = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
-    let (account_id, actor) = match viewer {
-        Viewer::Account(account) => (Some(account.id), account.email.as_str()),
-        Viewer::Public => (None, "anonymous"),
-    };
-    audit::record(
+    audit::record_by(
         pool,
-        &Event {
-            account_id,
-            actor,
-            action: Action::AccessDenied,
-            subject: Some(what),
-            remote_addr: Some(&address),
-        },
+        viewer,
+        Action::AccessDenied,
+        what,
+        &ClientAddr::of(parts),
     )
     .await;
 }

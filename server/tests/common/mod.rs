@@ -14,6 +14,8 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 
 use app::domain::access::{AccountSummary, Role, Viewer};
+use app::domain::launch_room::EvidenceForm;
+use app::domain::ledger::EvidenceAction;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::Register;
 use app::live::LiveClearance;
@@ -23,6 +25,7 @@ use server::auth::invitations;
 use server::auth::session::SessionSettings;
 use server::readiness::history::PgHistory;
 use server::readiness::{ReadinessMonitor, Source};
+use server::rooms;
 use server::routes::{router, AppState};
 use server::tenants::{self, TenantForm};
 
@@ -226,5 +229,35 @@ pub async fn world(pool: &PgPool) -> World {
         sponsor_b,
         a,
         b,
+    }
+}
+
+/// Attaches every evidence item the managed private beta needs to room `slug`,
+/// each with `reference`.
+pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, reference: &str) {
+    let register = register();
+    for gate_id in [
+        "order-form-scope",
+        "authenticated-tenant-access",
+        "support-incident-fallback",
+    ] {
+        let items = register.gate(gate_id).expect("a seed gate").items.clone();
+        for item in items {
+            rooms::change_evidence(
+                pool,
+                &register,
+                operator,
+                slug,
+                EvidenceAction::Attached,
+                &EvidenceForm {
+                    gate_id: gate_id.to_owned(),
+                    item,
+                    reference: reference.to_owned(),
+                    note: String::new(),
+                },
+            )
+            .await
+            .expect("test setup");
+        }
     }
 }
