@@ -106,7 +106,7 @@ pub async fn get_admin() -> Result<AdminView, ClearanceError> {
     store
         .admin_view(&parts, &viewer)
         .await
-        .map_err(|_| ClearanceError::Unavailable)?
+        .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }
 
 /// What an invitation link opens.
@@ -116,5 +116,5 @@ pub async fn get_invitation(token: String) -> Result<Option<InvitationPreview>, 
     store
         .invitation(&parts, &token)
         .await
-        .map_err(|_| ClearanceError::Unavailable)?
+        .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }

@@ -83,6 +83,10 @@ pub struct LiveState {
     pub changes: Vec<HistoryEntry>,
     /// The latest run of each proof that has one.
     pub latest_runs: BTreeMap<String, ProofRun>,
+    /// Set while Clearance's own database cannot be reached: the state above is
+    /// then what the source says now, with proofs and history as last known.
+    #[serde(default)]
+    pub database_down_since: Option<DateTime<Utc>>,
 }
 
 impl LiveState {
@@ -104,6 +108,7 @@ impl LiveState {
             points: Vec::new(),
             changes: Vec::new(),
             latest_runs: BTreeMap::new(),
+            database_down_since: None,
         }
     }
 }
@@ -133,6 +138,8 @@ pub enum ClearanceError {
     Throttled(u64),
     #[error("the history is unavailable: the database cannot be reached")]
     HistoryUnavailable,
+    #[error("the database cannot be reached: this page is back as soon as it is (the public register stays live meanwhile)")]
+    DatabaseUnavailable,
     #[error("request failed: {0}")]
     Transport(ServerFnErrorErr),
 }

@@ -180,7 +180,7 @@ pub async fn get_rooms(tick: u64) -> Result<RoomsView, ClearanceError> {
     store
         .rooms(&parts, &viewer)
         .await
-        .map_err(|_| ClearanceError::Unavailable)?
+        .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }
 
 /// One launch room. `tick` names the live state wanted.
@@ -192,5 +192,5 @@ pub async fn get_room(slug: String, tick: u64) -> Result<RoomView, ClearanceErro
     store
         .room(&parts, &viewer, &slug)
         .await
-        .map_err(|_| ClearanceError::Unavailable)?
+        .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }

@@ -7,23 +7,75 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-/// Connects and brings the schema up to date (`migrations/`).
+/// How long a request waits for a connection before its database work fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often the server retries a database that was down at start.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// Connects and brings the schema up to date (`migrations/`): for the commands,
+/// which need the database at once.
 pub async fn connect_and_migrate(
     url: &SecretString,
     max_connections: u32,
 ) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect(url.expose_secret())
         .await
         .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// A pool that connects on demand, so the server starts (and serves the public
+/// register, marked degraded) while PostgreSQL is down. Connections that broke
+/// while it was down are tested before use and replaced.
+pub fn lazy_pool(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(true)
+        .connect_lazy(url.expose_secret())
+        .context("invalid DATABASE_URL")
+}
+
+/// Brings the schema up to date.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::migrate!("../migrations")
-        .run(&pool)
+        .run(pool)
         .await
         .context("could not apply the database migrations")?;
-    warn_if_bypassing_row_security(&pool).await;
-    Ok(pool)
+    warn_if_bypassing_row_security(pool).await;
+    Ok(())
+}
+
+/// Waits until the database answers, then migrates. A database that answers but
+/// cannot be migrated is an error; one that does not answer is waited for.
+pub async fn migrate_when_reachable(pool: &PgPool) -> anyhow::Result<()> {
+    let mut warned = false;
+    loop {
+        match pool.acquire().await {
+            Ok(connection) => {
+                drop(connection);
+                break;
+            }
+            Err(error) if !warned => {
+                tracing::warn!(
+                    %error,
+                    "PostgreSQL is not reachable: serving the register degraded until it is"
+                );
+                warned = true;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(RETRY_EVERY).await;
+    }
+    migrate(pool).await?;
+    if warned {
+        tracing::info!("PostgreSQL is reachable again; schema up to date");
+    }
+    Ok(())
 }
 
 /// Row-level security keeps tenants apart only for roles it applies to: say so

@@ -12,6 +12,7 @@
 //! - [`fixtures`]: synthetic register files for load tests and benchmarks.
 //! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
 //! - [`rooms`]: launch rooms: evidence, signed acceptance, their hash chains.
+//! - [`input`]: request-body size limit and well-formed forms, for every route.
 //! - [`routes`]: the HTTP application.
 
 pub mod admin;
@@ -21,6 +22,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod fixtures;
+pub mod input;
 pub mod proofs;
 pub mod readiness;
 pub mod register_source;

@@ -1,5 +1,6 @@
 //! Entry point: parses the command line, then serves or runs a command.
 
+use std::future::IntoFuture;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -155,7 +156,22 @@ fn describe(register: &Register) -> String {
 }
 
 async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
-    let pool = db::connect_and_migrate(&database_url(cli)?, cli.max_connections).await?;
+    let pool = db::lazy_pool(&database_url(cli)?, cli.max_connections)?;
+    // The server starts whether or not PostgreSQL is up: until it answers, the
+    // register is served from the readiness source, marked degraded. A database
+    // that answers but cannot be migrated stops the server.
+    let mut migration = tokio::spawn({
+        let pool = pool.clone();
+        async move { db::migrate_when_reachable(&pool).await }
+    });
+    let pending_migration = match tokio::time::timeout(Duration::from_secs(5), &mut migration).await
+    {
+        Ok(outcome) => {
+            outcome.context("the migration task failed")??;
+            None
+        }
+        Err(_) => Some(migration),
+    };
     let settings = cli.serve.readiness_settings(&register.readiness);
     let source = match &settings.url {
         Some(url) => Source::Remote {
@@ -220,7 +236,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(
+    let server = axum::serve(
         listener,
         router(app_state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
@@ -229,9 +245,16 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         shutdown.cancel();
     })
-    .await
-    .context("the HTTP server stopped")?;
-    Ok(())
+    .into_future();
+    let mut server = std::pin::pin!(server);
+    if let Some(migration) = pending_migration {
+        tokio::select! {
+            served = &mut server => return served.context("the HTTP server stopped"),
+            // Serving goes on once the schema is up to date; a failure stops it.
+            outcome = migration => outcome.context("the migration task failed")??,
+        }
+    }
+    server.await.context("the HTTP server stopped")
 }
 
 async fn shutdown_signal() {

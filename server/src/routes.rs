@@ -23,6 +23,7 @@ use crate::api::{self, ApiToken};
 use crate::auth::session::{self, SessionSettings};
 use crate::auth::throttle::SignInThrottle;
 use crate::auth::{handlers, same_origin};
+use crate::input;
 use crate::rooms::handlers as room_forms;
 use crate::rooms::store::PgRoomStore;
 
@@ -100,5 +101,6 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(input::check_body))
         .with_state(state)
 }

@@ -126,12 +126,16 @@ impl FieldError {
 }
 
 /// Normalises and checks an e-mail address: trimmed, lower-cased, one `@` with
-/// something on both sides, no spaces or control characters, at most 254 bytes.
+/// something on both sides, at most 254 bytes, and none of spaces, control
+/// characters or the address syntax's specials (`<>()[]\,;:"`), which no
+/// ordinary mailbox needs and which markup or a mail header could misread.
 pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.len() >= 3
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
         && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
     if valid {
         Ok(email)
@@ -176,5 +180,36 @@ pub fn check_password(password: &str) -> Result<(), FieldError> {
         ))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn email_addresses_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email("  Sam.O'Brien+launch@Example.COM ").as_deref(),
+            Ok("sam.o'brien+launch@example.com")
+        );
+        for bad in [
+            "",
+            "a@",
+            "@b",
+            "a@b@c",
+            "sam smith@example.com",
+            "sam\u{0}@example.com",
+            "<script>@example.com",
+            "\"quoted\"@example.com",
+            "a@[127.0.0.1]",
+            "a,b@example.com",
+        ] {
+            assert_eq!(
+                normalize_email(bad).map_err(|error| error.field),
+                Err("email".to_owned()),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -173,6 +173,15 @@ fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
                 ". Snapshot " <code title=readiness.digest.clone()>{short_digest}</code> "."
                 {(!readiness.recorded).then(|| view! { <span class="warning">" Not yet stored: the database is unreachable."</span> })}
             </p>
+            {live.database_down_since.map(|since| view! {
+                <p class="notice notice--stale" role="alert" data-testid="database-down">
+                    <strong>"Degraded: "</strong>
+                    "Clearance's database has been unreachable since "
+                    <time datetime=since.to_rfc3339()>{format_time(since)}</time>
+                    ". Readiness stays live from the source; proof runs and history are as last \
+                     known; sign-in, launch rooms and recording are unavailable until it returns."
+                </p>
+            })}
             {readiness.stale.clone().map(|stale| view! {
                 <p class="notice notice--stale" role="alert" data-testid="stale">
                     <strong>"Stale: "</strong>

@@ -2,11 +2,12 @@
 
 use axum::http::{self, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use app::domain::access::FieldError;
 use app::domain::proof_run::ProofRunError;
+
+use super::safe_json::SafeJson;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -70,7 +71,8 @@ impl IntoResponse for ApiError {
         };
         let mut response = (
             status,
-            Json(json!({ "error": self.to_string(), "field": field, "fields": fields })),
+            // Errors may echo what was sent: never as markup.
+            SafeJson(json!({ "error": self.to_string(), "field": field, "fields": fields })),
         )
             .into_response();
         if matches!(self, Self::Unauthorized) {

@@ -20,11 +20,8 @@ pub use auth::ApiToken;
 pub use error::ApiError;
 pub use readiness::readiness_document;
 
+use crate::input::BODY_LIMIT;
 use crate::routes::AppState;
-
-/// Largest accepted request body: a proof run's excerpt is at most 2,000
-/// characters, so 64 KiB is generous.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -124,10 +124,8 @@ pub async fn attach_viewer(
         (Some(token), _) => match tokens::account(&state.pool, &token).await {
             Ok(Some(account)) => Viewer::Account(account),
             Ok(None) => Viewer::Public,
-            Err(error) => {
-                tracing::warn!(%error, "could not check a bearer token; treating as public");
-                Viewer::Public
-            }
+            // A client that presented a token gets told the truth: try later.
+            Err(error) => return crate::api::ApiError::Database(error).into_response(),
         },
         (None, Some(session)) => viewer(session, &state.pool, state.sessions).await,
         (None, None) => Viewer::Public,

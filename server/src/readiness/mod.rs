@@ -157,17 +157,27 @@ impl ReadinessMonitor {
         let (observed, stale, version) = self.observe(now).await;
         let latest_runs = proofs::latest_runs(&self.pool).await;
         let previous = self.sender.borrow().clone();
-        let (proof_states, latest_runs) = match latest_runs {
-            Ok(runs) => (proofs::passing_states(&self.register, &runs, now), runs),
+        let (proof_states, latest_runs, database_down_since) = match latest_runs {
+            Ok(runs) => (
+                proofs::passing_states(&self.register, &runs, now),
+                runs,
+                None,
+            ),
             // Without the database, keep what was known about proofs.
             Err(error) => {
-                tracing::warn!(%error, "could not read proof runs");
+                if previous.database_down_since.is_none() {
+                    tracing::warn!(%error, "could not read proof runs: database unreachable");
+                }
                 (
                     previous.readiness.inputs.proofs.clone(),
                     previous.latest_runs.clone(),
+                    Some(previous.database_down_since.unwrap_or(now)),
                 )
             }
         };
+        if previous.database_down_since.is_some() && database_down_since.is_none() {
+            tracing::info!("database reachable again");
+        }
         let inputs = ReadinessInputs {
             dependencies: observed.0,
             public_checks: observed.1,
@@ -191,6 +201,7 @@ impl ReadinessMonitor {
             points: previous.points.clone(),
             changes: previous.changes.clone(),
             latest_runs,
+            database_down_since,
         };
         if !state.readiness.recorded {
             self.store(&mut state).await;

@@ -16,9 +16,16 @@ pub enum RemoteError {
     Status(u16),
     #[error("answered something that is not a readiness document")]
     Malformed,
+    #[error("the answer broke off")]
+    Interrupted,
+    #[error("answered more than {} KiB", MAX_DOCUMENT_BYTES / 1024)]
+    TooLarge,
     #[error("answered readiness format {0:?}, expected {READINESS_FORMAT:?}")]
     Format(String),
 }
+
+/// The largest readiness document read: a bigger answer is refused, not buffered.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// Polls one URL.
 #[derive(Clone, Debug)]
@@ -67,17 +74,40 @@ impl RemoteSource {
         if !(status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE) {
             return Err(RemoteError::Status(status.as_u16()));
         }
-        let document: ObservedReadiness = response.json().await.map_err(|error| {
-            if error.is_timeout() {
-                RemoteError::Timeout(self.timeout.as_millis())
-            } else {
-                RemoteError::Malformed
-            }
-        })?;
+        let body = self.read_body(response).await?;
+        let document: ObservedReadiness =
+            serde_json::from_slice(&body).map_err(|_| RemoteError::Malformed)?;
         if document.format != READINESS_FORMAT {
             return Err(RemoteError::Format(document.format));
         }
         Ok(document)
+    }
+
+    /// The whole body, within [`MAX_DOCUMENT_BYTES`] and the request's timeout
+    /// (which covers a deployment that trickles its answer).
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, RemoteError> {
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64)
+        {
+            return Err(RemoteError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) =
+            response
+                .chunk()
+                .await
+                .map_err(|error| match self.classify(&error) {
+                    RemoteError::Connect => RemoteError::Interrupted,
+                    timeout => timeout,
+                })?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(RemoteError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn classify(&self, error: &reqwest::Error) -> RemoteError {

@@ -1,8 +1,6 @@
 //! Accounts, sign-in, sessions, throttling, cross-site refusal and the access log,
 //! through the real router against a real database.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,12 +11,10 @@ use app::domain::access::Role;
 use server::auth::accounts::{self, CreateError, NewAccount};
 use server::auth::session::SessionSettings;
 
-mod common;
-
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn app_with(pool: &PgPool, sessions: SessionSettings) -> axum::Router {
-    common::test_app(pool, None, sessions).await.router
+    crate::common::test_app(pool, None, sessions).await.router
 }
 
 async fn app(pool: &PgPool) -> axum::Router {
@@ -40,7 +36,7 @@ async fn operator(pool: &PgPool) {
     .unwrap();
 }
 
-use common::{cookie_pair, get_with, send, sign_in_request};
+use crate::common::{cookie_pair, get_with, send, sign_in_request};
 
 async fn events(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as::<_, (String, String, Option<String>)>(

@@ -1,8 +1,6 @@
 //! Database tests of the readiness snapshot history: each test gets its own
 //! PostgreSQL database from `#[sqlx::test]`, with the migrations applied.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

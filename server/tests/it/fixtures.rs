@@ -1,8 +1,6 @@
 //! The synthetic register generator: its output is a valid, deterministic register
 //! file shaped like a real one.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::collections::HashMap;
 use std::process::Command;
 

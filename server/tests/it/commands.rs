@@ -1,7 +1,5 @@
 //! The command-line gate and proof recording, against a real database.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::io::Write;
 
 use sqlx::PgPool;

@@ -2,19 +2,15 @@
 //! what, row-level security alone, append-only tables, and the hash chains under
 //! concurrency and tampering.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
-mod common;
-
+use crate::common::{attach_everything, register, world, World};
 use app::domain::access::Viewer;
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm, RoomState};
 use app::domain::ledger::{ChainBreak, EvidenceAction, Ledger};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
-use common::{attach_everything, register, world, World};
 use server::rooms::verify::verify_all;
 use server::rooms::{self, RoomError, Submission};
 use server::tenancy::{self, Acting};

@@ -2,23 +2,19 @@
 //! runs (authentication, every refusal stores nothing), the readiness document in
 //! advisory and strict mode, and the live state following a recorded run.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use axum::body::Body;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use common::TestApp;
+use crate::common::TestApp;
 use server::auth::session::SessionSettings;
-
-mod common;
 
 const TOKEN: &str = "test-token-0123456789";
 
 async fn app(pool: PgPool) -> TestApp {
-    common::test_app(&pool, Some(TOKEN), SessionSettings::default()).await
+    crate::common::test_app(&pool, Some(TOKEN), SessionSettings::default()).await
 }
 
 async fn send(app: &TestApp, request: http::Request<Body>) -> (http::StatusCode, Value) {
@@ -173,7 +169,7 @@ async fn every_refused_proof_run_gets_a_clear_4xx_and_stores_nothing(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_api_is_closed_when_no_token_is_configured(pool: PgPool) {
-    let router = common::test_app(&pool, None, SessionSettings::default())
+    let router = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let response = router

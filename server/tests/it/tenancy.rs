@@ -1,13 +1,9 @@
 //! Tenants, invitations and row-level security: the database keeps tenants apart
 //! even for a query without a tenant filter.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use sqlx::PgPool;
 
-mod common;
-
-use common::{tenant_form, world, PASSWORD};
+use crate::common::{tenant_form, world, PASSWORD};
 
 use app::domain::access::Viewer;
 use server::auth::invitations::{self, InvitationError};
@@ -90,7 +86,7 @@ async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
         assert!(matches!(
             tenants::create(
                 &pool,
-                &common::register(),
+                &crate::common::register(),
                 viewer,
                 &tenant_form("Other", "other")
             )
@@ -105,7 +101,7 @@ async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
     assert!(matches!(
         tenants::create(
             &pool,
-            &common::register(),
+            &crate::common::register(),
             &w.operator,
             &tenant_form("Acme again", "acme")
         )
@@ -115,7 +111,7 @@ async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
     assert!(matches!(
         tenants::create(
             &pool,
-            &common::register(),
+            &crate::common::register(),
             &w.operator,
             &tenant_form("Bad", "Not A Slug!")
         )

@@ -3,15 +3,11 @@
 //! through the page, the server function and the JSON API; signing through the
 //! plain forms and through `PATCH /api/platform/launch-acceptance`.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use axum::body::Body;
 use http::{header, Request, StatusCode};
 use sqlx::PgPool;
 
-mod common;
-
-use common::{
+use crate::common::{
     attach_everything, cookie_pair, get_with, post_form, send, sign_in_request, world, PASSWORD,
 };
 use server::auth::session::SessionSettings;
@@ -62,7 +58,7 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn owner_granted_and_denied_employers_through_page_server_function_and_api(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let w = world(&pool).await;
@@ -203,7 +199,7 @@ async fn owner_granted_and_denied_employers_through_page_server_function_and_api
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let w = world(&pool).await;
@@ -317,7 +313,7 @@ async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_input(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let w = world(&pool).await;
@@ -416,7 +412,7 @@ async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_in
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let w = world(&pool).await;

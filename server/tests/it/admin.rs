@@ -1,8 +1,6 @@
 //! The administration page and invitations over HTTP: each role against each kind
 //! of endpoint, and a sponsor's way in from invitation link to signed-in session.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use axum::body::Body;
 use http::{Request, StatusCode};
 use sqlx::PgPool;
@@ -11,9 +9,7 @@ use app::domain::access::Role;
 use server::auth::accounts::{self, NewAccount};
 use server::auth::session::SessionSettings;
 
-mod common;
-
-use common::{cookie_pair, get_with, post_form, send, sign_in_request};
+use crate::common::{cookie_pair, get_with, post_form, send, sign_in_request};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -43,7 +39,7 @@ async fn denials(pool: &PgPool) -> i64 {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
@@ -163,7 +159,7 @@ async fn the_administration_page_answers_each_role_as_it_may(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
@@ -322,7 +318,7 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
 
 #[sqlx::test(migrations = "../migrations")]
 async fn operators_switch_roles_between_operator_and_owner_and_it_is_logged(pool: PgPool) {
-    let app = common::test_app(&pool, None, SessionSettings::default())
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router;
     let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;

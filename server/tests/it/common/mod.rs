@@ -1,7 +1,5 @@
 //! The real router over a test database, as every HTTP test builds it.
 
-#![allow(dead_code, reason = "each test binary uses part of this module")]
-
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -1,7 +1,5 @@
 //! HTTP tests of the real router, server-side rendered against a real database.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use axum::body::Body;
 use http_body_util::BodyExt;
 use sqlx::PgPool;
@@ -9,10 +7,8 @@ use tower::ServiceExt;
 
 use server::auth::session::SessionSettings;
 
-mod common;
-
 async fn app(pool: PgPool) -> axum::Router {
-    common::test_app(&pool, None, SessionSettings::default())
+    crate::common::test_app(&pool, None, SessionSettings::default())
         .await
         .router
 }

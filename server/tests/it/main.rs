@@ -1,0 +1,22 @@
+//! The server's integration tests: HTTP, database, command-line and fixture tests
+//! against real PostgreSQL (each `#[sqlx::test]` gets its own database).
+//!
+//! One test binary on purpose: each binary links the whole server, so one binary
+//! instead of ten keeps build time and disk use down.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+mod admin;
+mod api;
+mod auth;
+mod bad_input;
+mod commands;
+mod fixtures;
+mod launch_rooms;
+mod pages;
+mod readiness_snapshots;
+mod remote_source;
+mod rooms;
+mod tenancy;
