@@ -200,6 +200,10 @@ pub struct ServeArgs {
     /// directly or behind a proxy).
     #[arg(long, env = "CLEARANCE_SECURE_COOKIES", default_value_t = false)]
     secure_cookies: bool,
+
+    /// Public pages kept in memory per live state (0 renders every request).
+    #[arg(long, env = "CLEARANCE_PAGE_CACHE_ENTRIES", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub page_cache_entries: u64,
 }
 
 #[derive(Subcommand)]

@@ -13,6 +13,7 @@
 //! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
 //! - [`rooms`]: launch rooms: evidence, signed acceptance, their hash chains.
 //! - [`input`]: request-body size limit and well-formed forms, for every route.
+//! - [`page_cache`]: the public pages, rendered once per live state.
 //! - [`routes`]: the HTTP application.
 
 pub mod admin;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod fixtures;
 pub mod input;
+pub mod page_cache;
 pub mod proofs;
 pub mod readiness;
 pub mod register_source;

@@ -20,6 +20,7 @@ use server::auth::store::PgSessionStore;
 use server::config::{
     seconds, AuditCommand, Cli, Command, DossierCommand, GenerateArgs, ProofCommand,
 };
+use server::page_cache::PageCache;
 use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
 use server::readiness::{ReadinessMonitor, Source};
@@ -205,6 +206,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         api_token: cli.serve.api_token().map(ApiToken::new),
         throttle: Default::default(),
         sessions: cli.serve.session_settings(),
+        page_cache: PageCache::new(usize::try_from(cli.serve.page_cache_entries)?),
         shutdown: CancellationToken::new(),
     };
     let shutdown = app_state.shutdown.clone();

@@ -24,6 +24,7 @@ use crate::auth::session::{self, SessionSettings};
 use crate::auth::throttle::SignInThrottle;
 use crate::auth::{handlers, same_origin};
 use crate::input;
+use crate::page_cache::{self, PageCache};
 use crate::rooms::handlers as room_forms;
 use crate::rooms::store::PgRoomStore;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub api_token: Option<ApiToken>,
     pub throttle: SignInThrottle,
     pub sessions: SessionSettings,
+    /// The public pages, rendered once per live state.
+    pub page_cache: PageCache,
     /// Cancelled when the server shuts down, so endless event streams end and
     /// the graceful shutdown can finish.
     pub shutdown: CancellationToken,
@@ -99,6 +102,10 @@ pub fn router(state: AppState) -> Router {
             session::attach_viewer,
         ))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve_cached,
+        ))
         .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(input::check_body))

@@ -105,3 +105,73 @@ async fn the_blocker_and_motion_views_render_on_the_server(pool: PgPool) {
     assert_eq!(get(app.clone(), "/blockers/no-such-blocker").await.0, 404);
     assert_eq!(get(app, "/motions/no-such-motion").await.0, 404);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool) {
+    use server::page_cache::CACHE_HEADER;
+
+    let app =
+        crate::common::test_app(&pool, Some("cache-test-token"), SessionSettings::default()).await;
+    let fetch = |uri: &'static str, cookie: Option<&'static str>| {
+        let router = app.router.clone();
+        async move {
+            let mut request = http::Request::get(uri);
+            if let Some(cookie) = cookie {
+                request = request.header(http::header::COOKIE, cookie);
+            }
+            let response = router
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let cache = response
+                .headers()
+                .get(CACHE_HEADER)
+                .map(|value| value.to_str().unwrap().to_owned());
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (cache, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let (cache, first) = fetch("/", None).await;
+    assert_eq!(cache.as_deref(), Some("miss"));
+    let (cache, again) = fetch("/", None).await;
+    assert_eq!(cache.as_deref(), Some("hit"));
+    assert_eq!(again, first);
+    // Each URI is its own page; a signed-in request is always rendered.
+    assert_eq!(
+        fetch("/?scope=enterprise", None).await.0.as_deref(),
+        Some("miss")
+    );
+    assert_eq!(
+        fetch("/", Some("theme=dark; clearance_session=abc"))
+            .await
+            .0,
+        None
+    );
+    assert_eq!(fetch("/login", None).await.0, None);
+
+    // A readiness change (a passing proof run) is a new live state: rendered anew.
+    let before_runs = first.matches("no passing run").count();
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            http::Request::post("/api/proofs/support-status-notification/runs")
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer cache-test-token")
+                .body(Body::from(
+                    r#"{"status":"passed","actor":"ci","excerpt":"ok"}"#,
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    app.monitor.refresh().await;
+    let (cache, after) = fetch("/", None).await;
+    assert_eq!(cache.as_deref(), Some("miss"));
+    assert!(
+        after.matches("no passing run").count() < before_runs,
+        "the page still shows the old proof state"
+    );
+    assert_eq!(fetch("/", None).await.0.as_deref(), Some("hit"));
+}

@@ -53,6 +53,7 @@ pub async fn test_app(
         api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
         throttle: Default::default(),
         sessions,
+        page_cache: Default::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
     });
     TestApp {

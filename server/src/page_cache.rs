@@ -1,0 +1,163 @@
+//! The public pages from memory. What the public sees on the register, motion
+//! and blocker pages depends only on the register and the live state, so each
+//! page is rendered once per live state and served from memory until the state
+//! changes. Requests with a session cookie or a bearer token are always rendered.
+//! Responses say `x-clearance-cache: hit` or `miss`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use app::clearance::LiveState;
+
+use crate::auth::session::COOKIE_NAME;
+use crate::routes::AppState;
+
+/// The header that says whether a page came from memory.
+pub const CACHE_HEADER: &str = "x-clearance-cache";
+
+/// Pages rendered for the current live state, up to a number of entries.
+#[derive(Clone)]
+pub struct PageCache {
+    capacity: usize,
+    pages: Arc<Mutex<Pages>>,
+}
+
+#[derive(Default)]
+struct Pages {
+    /// The live state the pages were rendered from.
+    state: Option<Arc<LiveState>>,
+    by_uri: HashMap<String, Page>,
+}
+
+#[derive(Clone)]
+struct Page {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self::new(256)
+    }
+}
+
+impl PageCache {
+    /// A cache of at most `capacity` pages; 0 turns it off.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            pages: Arc::default(),
+        }
+    }
+
+    /// The key of a request the public may be served from memory, if it is one.
+    fn key(&self, request: &Request) -> Option<String> {
+        if self.capacity == 0 || request.method() != Method::GET {
+            return None;
+        }
+        let path = request.uri().path();
+        let public_page = path == "/"
+            || ["/motions/", "/blockers/"].iter().any(|prefix| {
+                path.strip_prefix(prefix)
+                    .is_some_and(|id| !id.contains('/'))
+            });
+        let signed_in = request.headers().contains_key(header::AUTHORIZATION)
+            || request
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .any(|cookies| {
+                    cookies
+                        .split(';')
+                        .any(|cookie| cookie.trim().starts_with(&format!("{COOKIE_NAME}=")))
+                });
+        (public_page && !signed_in).then(|| request.uri().to_string())
+    }
+
+    fn get(&self, key: &str, live: &Arc<LiveState>) -> Option<Page> {
+        let pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = pages
+            .state
+            .as_ref()
+            .is_some_and(|state| Arc::ptr_eq(state, live));
+        current.then(|| pages.by_uri.get(key).cloned()).flatten()
+    }
+
+    fn put(&self, key: String, live: Arc<LiveState>, page: Page) {
+        let mut pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = pages
+            .state
+            .as_ref()
+            .is_some_and(|state| Arc::ptr_eq(state, &live));
+        if !current || pages.by_uri.len() >= self.capacity {
+            pages.by_uri.clear();
+            pages.state = Some(live);
+        }
+        pages.by_uri.insert(key, page);
+    }
+}
+
+impl Page {
+    fn response(&self, hit: bool) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.headers_mut() = self.headers.clone();
+        response.headers_mut().insert(
+            CACHE_HEADER,
+            HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+        );
+        response
+    }
+}
+
+/// Middleware: serves a public page from memory, or renders and keeps it.
+pub async fn serve_cached(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let cache = &state.page_cache;
+    let Some(key) = cache.key(&request) else {
+        return next.run(request).await;
+    };
+    // Taken before rendering: a page is never kept under a state older than the
+    // one it was rendered from.
+    let live = state.clearance.current();
+    if let Some(page) = cache.get(&key, &live) {
+        return page.response(true);
+    }
+    let response = next.run(request).await;
+    let keep = response.status() == StatusCode::OK
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"));
+    if !keep {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => {
+            let page = Page {
+                headers: parts.headers,
+                body,
+            };
+            cache.put(key, live, page.clone());
+            page.response(false)
+        }
+        Err(error) => {
+            tracing::error!(%error, "a page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
