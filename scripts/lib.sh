@@ -173,6 +173,29 @@ setup_database() {
   info "DATABASE_URL=$DATABASE_URL"
 }
 
+# A second, throwaway PostgreSQL 15 cluster that the resilience tests stop and
+# start (scripts/test only). Never the cluster DATABASE_URL points at. Sets
+# CLEARANCE_RESILIENCE_CLUSTER ("15 resilience") and CLEARANCE_RESILIENCE_DATABASE_URL.
+RESILIENCE_PORT=5499
+setup_resilience_cluster() {
+  step "PostgreSQL cluster for the resilience tests (15/resilience, port $RESILIENCE_PORT)"
+  apt_install postgresql-15 postgresql-client-15
+  if ! pg_lsclusters -h | awk '$1 == "15" && $2 == "resilience"' | grep -q .; then
+    info "creating cluster 15/resilience"
+    as_root pg_createcluster 15 resilience -p "$RESILIENCE_PORT" >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk '$1 == "15" && $2 == "resilience" { print $4 }' | grep -q online; then
+    as_root pg_ctlcluster 15 resilience start
+  fi
+  local psql_resilience=(as_root su postgres -c)
+  if [ "$("${psql_resilience[@]}" "psql -p $RESILIENCE_PORT -qtAX -c \"SELECT 1 FROM pg_roles WHERE rolname = 'clearance'\"")" != "1" ]; then
+    "${psql_resilience[@]}" "psql -p $RESILIENCE_PORT -q -c \"CREATE ROLE clearance LOGIN CREATEDB PASSWORD 'clearance'\""
+  fi
+  export CLEARANCE_RESILIENCE_CLUSTER="15 resilience"
+  export CLEARANCE_RESILIENCE_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:$RESILIENCE_PORT/clearance_resilience"
+  info "CLEARANCE_RESILIENCE_DATABASE_URL=$CLEARANCE_RESILIENCE_DATABASE_URL"
+}
+
 # --- Browser ------------------------------------------------------------------------
 setup_chromium() {
   step "Chromium for the end-to-end tests"

@@ -71,7 +71,7 @@ pub async fn verify_all(pool: &PgPool) -> Result<Vec<ChainReport>, sqlx::Error> 
             result: verify_chain(&evidence, evidence_head.as_ref()),
             head: evidence_head.map(|head| head.digest),
         });
-        let acceptances = acceptances_of(&mut tx, tenant.id).await?;
+        let acceptances = acceptances_of(&mut tx, tenant.id, 0).await?;
         let acceptance_head = head(&mut tx, tenant.id, Ledger::Acceptance).await?;
         reports.push(ChainReport {
             tenant: tenant.slug,

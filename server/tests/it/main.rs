@@ -18,5 +18,6 @@ mod launch_rooms;
 mod pages;
 mod readiness_snapshots;
 mod remote_source;
+mod resilience;
 mod rooms;
 mod tenancy;

@@ -1,0 +1,383 @@
+//! Signing benchmark: launch-acceptance records per second through the real
+//! signing path (`rooms::submit`: row-level security, the chain head locked,
+//! the room checked, the record digested, inserted and the head advanced, in
+//! one transaction), against a plain single-row INSERT of the same record as
+//! JSON on the same database, with the same concurrency, in alternating rounds.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://…/clearance_bench cargo bench -p server --bench signing
+//! ```
+//!
+//! Settings (environment): `BENCH_SIGNINGS` records per round (default 2000),
+//! `BENCH_ROUNDS` (5), `BENCH_CONCURRENCY` concurrent signers, one tenant each
+//! (8). Budgets: median ≥ 1,000 signatures/s and ≥ 0.5 × the baseline's median
+//! ratio. Exits 1 when a budget fails. The database must be a throwaway one: the
+//! benchmark adds tenants, accounts and records to it.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+use app::domain::access::{Role, Viewer};
+use app::domain::launch_room::{AcceptanceForm, EvidenceForm};
+use app::domain::ledger::EvidenceAction;
+use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
+use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
+use server::auth::accounts::{self, NewAccount};
+use server::rooms::{self, verify, Submission};
+use server::tenants::{self, TenantForm};
+
+const SIGNINGS_PER_SECOND_BUDGET: f64 = 1_000.0;
+const RATIO_BUDGET: f64 = 0.5;
+/// Gates the managed private beta needs before its acceptance can be signed.
+const GATES: [&str; 3] = [
+    "order-form-scope",
+    "authenticated-tenant-access",
+    "support-incident-fallback",
+];
+
+fn setting(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .ok()
+            .filter(|value| *value > 0)
+            .with_context(|| format!("{name} must be a positive integer")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Readiness as this environment would read it: nothing configured, the
+/// database reachable. The managed private beta is conditional, so it can be
+/// accepted.
+fn inputs(register: &Register) -> ReadinessInputs {
+    ReadinessInputs {
+        dependencies: register
+            .dependency_names()
+            .into_iter()
+            .map(|name| (name.to_owned(), DependencyState::Missing))
+            .collect(),
+        public_checks: vec![PublicCheck {
+            name: "database reachable".to_owned(),
+            passed: true,
+            detail: None,
+        }],
+        proofs: BTreeMap::new(),
+    }
+}
+
+/// One signer: a tenant ready for acceptance and its buyer sponsor.
+struct Signer {
+    sponsor: Viewer,
+    form: AcceptanceForm,
+}
+
+async fn prepare(
+    pool: &PgPool,
+    register: &Register,
+    inputs: &ReadinessInputs,
+    count: usize,
+) -> anyhow::Result<Vec<Signer>> {
+    let run = std::process::id();
+    let password = "bench password 0123456789";
+    let operator = Viewer::Account(
+        accounts::create(
+            pool,
+            &NewAccount {
+                email: &format!("bench-operator-{run}@example.com"),
+                name: "Bench operator",
+                role: Role::Operator,
+                tenant_id: None,
+                password,
+            },
+        )
+        .await?,
+    );
+    let mut signers = Vec::with_capacity(count);
+    for index in 0..count {
+        let slug = format!("bench-{run}-{index}");
+        let form = TenantForm {
+            name: format!("Bench tenant {index}"),
+            slug: slug.clone(),
+            motion: "managed-private-beta".to_owned(),
+            billing_route: "invoice_only".to_owned(),
+        };
+        let tenant = tenants::create(pool, register, &operator, &form)
+            .await
+            .map_err(|error| anyhow::anyhow!("creating a tenant: {error}"))?;
+        for gate_id in GATES {
+            let gate = register.gate(gate_id).context("a seed gate")?;
+            for item in &gate.items {
+                let evidence = EvidenceForm {
+                    gate_id: gate_id.to_owned(),
+                    item: item.clone(),
+                    reference: "PO-BENCH-1".to_owned(),
+                    note: String::new(),
+                };
+                rooms::change_evidence(
+                    pool,
+                    register,
+                    &operator,
+                    &slug,
+                    EvidenceAction::Attached,
+                    &evidence,
+                )
+                .await
+                .map_err(|error| anyhow::anyhow!("attaching evidence: {error}"))?;
+            }
+        }
+        let sponsor = accounts::create(
+            pool,
+            &NewAccount {
+                email: &format!("bench-sponsor-{run}-{index}@example.com"),
+                name: "Bench sponsor",
+                role: Role::BuyerSponsor,
+                tenant_id: Some(tenant.id),
+                password,
+            },
+        )
+        .await?;
+        signers.push(Signer {
+            sponsor: Viewer::Account(sponsor),
+            form: AcceptanceForm {
+                signer_name: "Ada Buyer".to_owned(),
+                signer_role: "Chief Operating Officer".to_owned(),
+                approval_reference: "PO-2026-114".to_owned(),
+                exclusions: Vec::new(),
+                residual_risks: "Support email stays manual.".to_owned(),
+                readiness_digest: inputs.digest(),
+            },
+        });
+    }
+    Ok(signers)
+}
+
+/// Runs `total` operations split over one task per signer; returns per second.
+async fn measure<F, Fut>(signers: usize, total: usize, operation: F) -> anyhow::Result<f64>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let operation = Arc::new(operation);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(signers);
+    for signer in 0..signers {
+        let operation = Arc::clone(&operation);
+        let share = total / signers + usize::from(signer < total % signers);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                operation(signer).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // The two middle values, which are one value when the count is odd.
+    let count = sorted.len();
+    (sorted[(count - 1) / 2] + sorted[count / 2]) / 2.0
+}
+
+fn spread(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+async fn run() -> anyhow::Result<bool> {
+    let url = std::env::var("DATABASE_URL").context("set DATABASE_URL to a throwaway database")?;
+    let signings = setting("BENCH_SIGNINGS", 2_000)?;
+    let rounds = setting("BENCH_ROUNDS", 5)?;
+    let concurrency = setting("BENCH_CONCURRENCY", 8)?;
+    let pool =
+        server::db::connect_and_migrate(&SecretString::from(url), u32::try_from(concurrency + 2)?)
+            .await?;
+    let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER)?);
+    let inputs = Arc::new(inputs(&register));
+
+    println!(
+        "Signing: {signings} records per round, {rounds} rounds, {concurrency} concurrent \
+         signers (one tenant each), PostgreSQL {}",
+        sqlx::query_scalar::<_, String>("SHOW server_version")
+            .fetch_one(&pool)
+            .await?
+    );
+    let signers = Arc::new(prepare(&pool, &register, &inputs, concurrency).await?);
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_insert_baseline (
+             id bigserial PRIMARY KEY,
+             tenant_id bigint NOT NULL,
+             record jsonb NOT NULL,
+             signed_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .execute(&pool)
+    .await?;
+
+    // The baseline stores what a signature stores: the same record, as JSON.
+    let first = &signers[0];
+    let (_, sample) = rooms::submit(
+        &pool,
+        &register,
+        &inputs,
+        &first.sponsor,
+        None,
+        Submission::Accept(&first.form),
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("a first signature: {error}"))?;
+    let sample = Arc::new(serde_json::to_value(&sample)?);
+
+    let sign = {
+        let (pool, register, inputs, signers) = (
+            pool.clone(),
+            Arc::clone(&register),
+            Arc::clone(&inputs),
+            Arc::clone(&signers),
+        );
+        move |signer: usize| {
+            let (pool, register, inputs, signers) = (
+                pool.clone(),
+                Arc::clone(&register),
+                Arc::clone(&inputs),
+                Arc::clone(&signers),
+            );
+            async move {
+                let signer = &signers[signer];
+                rooms::submit(
+                    &pool,
+                    &register,
+                    &inputs,
+                    &signer.sponsor,
+                    None,
+                    Submission::Accept(&signer.form),
+                )
+                .await
+                .map_err(|error| anyhow::anyhow!("signing: {error}"))?;
+                Ok(())
+            }
+        }
+    };
+    let insert = {
+        let pool = pool.clone();
+        move |signer: usize| {
+            let (pool, sample) = (pool.clone(), Arc::clone(&sample));
+            async move {
+                sqlx::query(
+                    "INSERT INTO bench_insert_baseline (tenant_id, record) VALUES ($1, $2)",
+                )
+                .bind(i64::try_from(signer)?)
+                .bind(&*sample)
+                .execute(&pool)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+
+    // Warm-up, then alternating rounds.
+    measure(concurrency, concurrency * 10, sign.clone()).await?;
+    measure(concurrency, concurrency * 10, insert.clone()).await?;
+    let (mut signed, mut inserted, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (signing, baseline) = if round % 2 == 0 {
+            let signing = measure(concurrency, signings, sign.clone()).await?;
+            (
+                signing,
+                measure(concurrency, signings, insert.clone()).await?,
+            )
+        } else {
+            let baseline = measure(concurrency, signings, insert.clone()).await?;
+            (
+                measure(concurrency, signings, sign.clone()).await?,
+                baseline,
+            )
+        };
+        println!(
+            "  round {}: signing {signing:>7.0}/s   plain INSERT {baseline:>7.0}/s   ratio {:.2}",
+            round + 1,
+            signing / baseline
+        );
+        signed.push(signing);
+        inserted.push(baseline);
+        ratios.push(signing / baseline);
+    }
+
+    // Every chain the benchmark grew is intact.
+    let reports = verify::verify_all(&pool).await?;
+    let broken: Vec<_> = reports
+        .iter()
+        .filter(|report| report.result.is_err())
+        .map(|report| report.tenant.clone())
+        .collect();
+    let records: usize = reports
+        .iter()
+        .filter_map(|report| report.result.as_ref().ok())
+        .sum();
+
+    let (signed_median, inserted_median, ratio) =
+        (median(&signed), median(&inserted), median(&ratios));
+    let pass_rate = signed_median >= SIGNINGS_PER_SECOND_BUDGET;
+    let pass_ratio = ratio >= RATIO_BUDGET;
+    let mark = |pass: bool| if pass { "✓" } else { "✗ FAILS" };
+    let (low, high) = spread(&signed);
+    println!(
+        "signing (rooms::submit, chain included)   median {signed_median:>7.0}/s   \
+         min–max {low:.0}–{high:.0}/s   budget ≥ {SIGNINGS_PER_SECOND_BUDGET:.0}/s {}",
+        mark(pass_rate)
+    );
+    let (low, high) = spread(&inserted);
+    println!(
+        "plain single-row INSERT (baseline)        median {inserted_median:>7.0}/s   \
+         min–max {low:.0}–{high:.0}/s"
+    );
+    let (low, high) = spread(&ratios);
+    println!(
+        "signing / baseline                        median {ratio:>7.2}     \
+         min–max {low:.2}–{high:.2}     budget ≥ {RATIO_BUDGET} {}",
+        mark(pass_ratio)
+    );
+    println!(
+        "chains verified: {} ledgers, {records} records, {}",
+        reports.len(),
+        if broken.is_empty() {
+            "all intact".to_owned()
+        } else {
+            format!("BROKEN: {}", broken.join(", "))
+        }
+    );
+    Ok(pass_rate && pass_ratio && broken.is_empty())
+}
+
+fn main() -> ExitCode {
+    // `cargo bench` passes `--bench`; settings come from the environment.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
