@@ -82,14 +82,17 @@ fn writer(viewer: &Viewer) -> Option<(i64, &str)> {
     }
 }
 
-async fn tenant_by_slug(
+/// The tenant named by `slug`, or with id `id` when no slug is given.
+async fn find_tenant(
     tx: &mut Transaction<'_, Postgres>,
-    slug: &str,
+    slug: Option<&str>,
+    id: i64,
 ) -> Result<Option<Tenant>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id, slug, name, motion, billing_route, created_at
-           FROM tenants WHERE slug = $1"#,
-        slug
+           FROM tenants WHERE CASE WHEN $1::text IS NULL THEN id = $2 ELSE slug = $1 END"#,
+        slug,
+        id
     )
     .fetch_optional(&mut **tx)
     .await?;
@@ -101,6 +104,13 @@ async fn tenant_by_slug(
         billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
         created_at: row.created_at,
     }))
+}
+
+async fn tenant_by_slug(
+    tx: &mut Transaction<'_, Postgres>,
+    slug: &str,
+) -> Result<Option<Tenant>, sqlx::Error> {
+    find_tenant(tx, Some(slug), 0).await
 }
 
 async fn evidence_of(
@@ -245,20 +255,14 @@ async fn lock_head(
     tenant_id: i64,
     ledger: Ledger,
 ) -> Result<ChainHead, sqlx::Error> {
-    sqlx::query!(
+    // The no-op update on conflict locks the existing head until commit.
+    let head = sqlx::query!(
         r#"INSERT INTO ledger_heads (tenant_id, ledger, seq, digest) VALUES ($1, $2, 0, $3)
-           ON CONFLICT (tenant_id, ledger) DO NOTHING"#,
+           ON CONFLICT (tenant_id, ledger) DO UPDATE SET seq = ledger_heads.seq
+           RETURNING seq, digest"#,
         tenant_id,
         ledger.as_str(),
         GENESIS_DIGEST
-    )
-    .execute(&mut **tx)
-    .await?;
-    let head = sqlx::query!(
-        r#"SELECT seq, digest FROM ledger_heads
-           WHERE tenant_id = $1 AND ledger = $2 FOR UPDATE"#,
-        tenant_id,
-        ledger.as_str()
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -409,20 +413,10 @@ pub async fn submit(
         Viewer::Public => return Err(RoomError::Forbidden("sign in to sign launch acceptance")),
     };
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let tenant = match slug {
-        Some(slug) => tenant_by_slug(&mut tx, slug).await?,
-        None => {
-            let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", own_tenant)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match slug {
-                Some(slug) => tenant_by_slug(&mut tx, &slug).await?,
-                None => None,
-            }
-        }
-    }
-    .filter(|tenant| tenant.id == own_tenant)
-    .ok_or(RoomError::NotFound)?;
+    let tenant = find_tenant(&mut tx, slug, own_tenant)
+        .await?
+        .filter(|tenant| tenant.id == own_tenant)
+        .ok_or(RoomError::NotFound)?;
     let head = lock_head(&mut tx, tenant.id, Ledger::Acceptance).await?;
     // Of the acceptance history only the record at the head bears on the next
     // one, so a signature costs the same however long the chain has grown.
@@ -457,13 +451,19 @@ pub async fn submit(
         digest: String::new(),
     };
     record.digest = record.computed_digest();
+    // The record and the head it becomes, in one statement.
     record.id = sqlx::query_scalar!(
-        r#"INSERT INTO acceptance_records
-               (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
-                exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
-                account_id, actor, signed_at, prev_digest, digest)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-           RETURNING id"#,
+        r#"WITH record AS (
+               INSERT INTO acceptance_records
+                   (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
+                    exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
+                    account_id, actor, signed_at, prev_digest, digest)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               RETURNING id),
+           head AS (
+               UPDATE ledger_heads SET seq = $2, digest = $17
+               WHERE tenant_id = $1 AND ledger = 'acceptance')
+           SELECT id AS "id!" FROM record"#,
         record.tenant_id,
         record.seq,
         record.kind.as_str(),
@@ -483,16 +483,6 @@ pub async fn submit(
         record.digest
     )
     .fetch_one(&mut *tx)
-    .await?;
-    advance_head(
-        &mut tx,
-        record.tenant_id,
-        Ledger::Acceptance,
-        &ChainHead {
-            seq: record.seq,
-            digest: record.digest.clone(),
-        },
-    )
     .await?;
     tx.commit().await?;
     Ok((room.tenant, record))
