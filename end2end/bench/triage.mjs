@@ -16,14 +16,26 @@
 //
 // Exits 1 when a budget fails, 2 when the page does not follow the UI contract.
 
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import os from 'node:os';
 import { chromium } from 'playwright-core';
+
+import {
+  banner,
+  CHROMIUM_LAUNCH,
+  CHROMIUM_PATH,
+  ContractError,
+  kib,
+  ms,
+  onlyArgument,
+  positive,
+  spread,
+  summary,
+  table,
+  verdict,
+} from './stats.mjs';
 
 const LARGE_URL = process.env.BENCH_LARGE_URL ?? 'http://127.0.0.1:3200';
 const DEFAULT_URL = process.env.BENCH_DEFAULT_URL ?? 'http://127.0.0.1:3201';
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REQUESTS = positive('BENCH_REQUESTS', 40);
 const REQUEST_WARMUP = positive('BENCH_REQUEST_WARMUP', 5);
 const CHANGES = positive('BENCH_CHANGES', 30);
@@ -43,52 +55,7 @@ const SEARCHES = ['billing', 'sso', 'webhook retry', 'export', '', 'audit', 'sci
 /** Which control each change uses, in turn. */
 const ROTATION = ['scope', 'search', 'state', 'motion', 'scope', 'search'];
 
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-if (only !== undefined && only !== 'ssr' && only !== 'browser') {
-  console.error(`unknown --only=${only} (ssr or browser)`);
-  process.exit(2);
-}
-
-class ContractError extends Error {}
-
-function positive(name, fallback) {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-// --- Statistics and printing ------------------------------------------------------
-
-/** The q-th quantile (0–1) of `values`, interpolated between the closest ranks. */
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-}
-
-function summary(values) {
-  return { median: quantile(values, 0.5), p10: quantile(values, 0.1), p90: quantile(values, 0.9) };
-}
-
-const ms = (value) => `${value.toFixed(1)} ms`;
-const spread = ({ p10, p90 }) => `${p10.toFixed(1)}–${p90.toFixed(1)} ms`;
-const kib = (bytes) => (bytes >= 10_240 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} B`);
-
-function table(rows) {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  for (const [index, row] of rows.entries()) {
-    console.log('  ' + row.map((cell, column) => String(cell).padEnd(widths[column])).join('  ').trimEnd());
-    if (index === 0) console.log('  ' + widths.map((width) => '-'.repeat(width)).join('  '));
-  }
-}
-
-function verdict(label, median, budget) {
-  const pass = median < budget;
-  console.log(`  budget: ${label} median ${ms(median)} < ${budget} ms → ${pass ? 'PASS' : 'FAIL'}`);
-  return pass;
-}
+const only = onlyArgument(['ssr', 'browser']);
 
 // --- (a) Server render ------------------------------------------------------------
 
@@ -153,7 +120,7 @@ async function serverRender() {
     ]),
   ]);
   console.log(`  ${await composition(`${LARGE_URL}/`)}`);
-  return verdict('SSR of the large register page', results[0][1].median, SSR_BUDGET_MS);
+  return verdict('SSR of the large register page', results[0][1], SSR_BUDGET_MS);
 }
 
 /** What the large page's bytes are: inline scripts (hydration data) versus markup. */
@@ -264,19 +231,7 @@ async function changeInPage({ kind, value, expected, timeoutMs }) {
 
 async function filterChanges() {
   console.log(`\n(b) Browser filter change on the large register: ${CHANGES} changes after ${CHANGE_WARMUP} warm-up, in Chromium (${CHROMIUM_PATH})`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   try {
     const page = await browser.newPage();
     const problems = [];
@@ -337,7 +292,7 @@ async function filterChanges() {
     const result = summary(samples);
     console.log(`  filter change: median ${ms(result.median)}, p10–p90 ${spread(result)} (frame-quantised: rAF polling)`);
     for (const problem of [...new Set(problems)]) console.log(`  warning: ${problem}`);
-    return verdict('filter change', result.median, FILTER_BUDGET_MS);
+    return verdict('filter change on the large register', result, FILTER_BUDGET_MS);
   } finally {
     await browser.close();
   }
@@ -345,19 +300,7 @@ async function filterChanges() {
 
 // --- Main ------------------------------------------------------------------------
 
-function nproc() {
-  try {
-    return execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    return String(os.availableParallelism?.() ?? os.cpus().length);
-  }
-}
-
-console.log('Triage benchmark');
-console.log(`  large register: ${LARGE_URL}   default register: ${DEFAULT_URL}`);
-console.log(`  machine: nproc ${nproc()}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`);
-console.log('  note: single-machine figures are noisy (other processes, CPU frequency, one run);');
-console.log('  compare medians across runs on the same machine, not across machines.');
+banner('Triage benchmark', [`large register: ${LARGE_URL}   default register: ${DEFAULT_URL}`]);
 
 let passed = true;
 try {

@@ -348,6 +348,35 @@ async fn run() -> anyhow::Result<bool> {
          min–max {low:.2}–{high:.2}     budget ≥ {RATIO_BUDGET} {}",
         mark(pass_ratio)
     );
+    let chains_intact = broken.is_empty();
+    record_results(&[
+        ResultRow::budget(
+            "signing: acceptance records per second (rooms::submit, chain included)",
+            format!("{signed_median:.0}/s"),
+            spread_text(&signed, 0, "/s"),
+            format!("≥ {SIGNINGS_PER_SECOND_BUDGET:.0}/s"),
+            pass_rate,
+        ),
+        ResultRow::figure(
+            "signing: plain single-row INSERT (baseline)",
+            format!("{inserted_median:.0}/s"),
+            spread_text(&inserted, 0, "/s"),
+        ),
+        ResultRow::budget(
+            "signing / plain INSERT (in-round ratios)",
+            format!("{ratio:.2}"),
+            spread_text(&ratios, 2, ""),
+            format!("≥ {RATIO_BUDGET}"),
+            pass_ratio,
+        ),
+        ResultRow::budget(
+            "signing: chains verified after the run",
+            format!("{records} records"),
+            String::new(),
+            "intact".to_owned(),
+            chains_intact,
+        ),
+    ])?;
     println!(
         "chains verified: {} ledgers, {records} records, {}",
         reports.len(),
@@ -357,7 +386,69 @@ async fn run() -> anyhow::Result<bool> {
             format!("BROKEN: {}", broken.join(", "))
         }
     );
-    Ok(pass_rate && pass_ratio && broken.is_empty())
+    Ok(pass_rate && pass_ratio && chains_intact)
+}
+
+fn spread_text(values: &[f64], decimals: usize, unit: &str) -> String {
+    let (low, high) = spread(values);
+    format!("min–max {low:.decimals$}–{high:.decimals$}{unit}")
+}
+
+/// One row of `scripts/bench`'s final table (`end2end/bench/stats.mjs` writes the
+/// same shape).
+#[derive(serde::Serialize)]
+struct ResultRow {
+    measure: &'static str,
+    figure: String,
+    spread: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pass: Option<bool>,
+}
+
+impl ResultRow {
+    fn figure(measure: &'static str, figure: String, spread: String) -> Self {
+        Self {
+            measure,
+            figure,
+            spread,
+            budget: None,
+            pass: None,
+        }
+    }
+
+    fn budget(
+        measure: &'static str,
+        figure: String,
+        spread: String,
+        limit: String,
+        pass: bool,
+    ) -> Self {
+        Self {
+            budget: Some(limit),
+            pass: Some(pass),
+            ..Self::figure(measure, figure, spread)
+        }
+    }
+}
+
+/// Appends the rows to `BENCH_RESULTS` (JSON lines) when it is set.
+fn record_results(rows: &[ResultRow]) -> anyhow::Result<()> {
+    let Ok(path) = std::env::var("BENCH_RESULTS") else {
+        return Ok(());
+    };
+    let mut lines = String::new();
+    for row in rows {
+        lines.push_str(&serde_json::to_string(row)?);
+        lines.push('\n');
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, lines.as_bytes()))
+        .with_context(|| format!("writing {path}"))
 }
 
 fn main() -> ExitCode {

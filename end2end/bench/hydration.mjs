@@ -1,0 +1,149 @@
+// Hydration benchmark: from navigation start to the hydrated register page, in
+// headless Chromium over loopback.
+//
+//   node end2end/bench/hydration.mjs
+//
+// Expects a running release server with the default register at BENCH_DEFAULT_URL
+// (default http://127.0.0.1:3201; scripts/bench starts it) and Chromium at
+// CHROMIUM_PATH (default /usr/bin/chromium).
+//
+// The app sets `data-hydrated="true"` on <body> when hydration finishes. An init
+// script (it runs before any of the page's own scripts) installs a MutationObserver
+// that stores `performance.now()` when that attribute appears; performance.now()
+// counts from the navigation start, so the figure is navigation start → hydrated.
+// The page's own Navigation Timing gives the split (first byte, DOMContentLoaded).
+//
+// Two cases, BENCH_HYDRATION_LOADS loads each (default 20, after 2 warm-up loads):
+//   cold: every load in a fresh browser context: empty HTTP cache, nothing compiled
+//         (a first visit). The budget applies to this case.
+//   warm: loads in one context that has loaded the page before (a returning visitor:
+//         whatever the HTTP and code caches keep).
+// Budget: cold median ≤ 150 ms.
+//
+// Exits 1 when the budget fails, 2 when the page never reports hydration.
+
+import { chromium } from 'playwright-core';
+
+import { banner, budget, CHROMIUM_LAUNCH, CHROMIUM_PATH, ContractError, ms, positive, record, spread, summary, table } from './stats.mjs';
+
+const DEFAULT_URL = process.env.BENCH_DEFAULT_URL ?? 'http://127.0.0.1:3201';
+const LOADS = positive('BENCH_HYDRATION_LOADS', 20);
+const WARMUP = 2;
+const BUDGET_MS = 150;
+const LOAD_TIMEOUT_MS = 30_000;
+
+/** Runs in the page before its scripts: note when <body data-hydrated="true"> appears. */
+function watchHydration() {
+  const mark = () => {
+    if (window.__hydratedAt === undefined && document.body?.getAttribute('data-hydrated') === 'true') {
+      window.__hydratedAt = performance.now();
+    }
+  };
+  new MutationObserver(mark).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+}
+
+/** One load of `/` in `context`: the page's own timings, all from navigation start. */
+async function load(context) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`${DEFAULT_URL}/`, { timeout: LOAD_TIMEOUT_MS });
+    await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: LOAD_TIMEOUT_MS }).catch(() => {
+      throw new ContractError('<body data-hydrated="true"> never appeared');
+    });
+    return await page.evaluate(() => {
+      const [navigation] = performance.getEntriesByType('navigation');
+      const wasm = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.wasm'));
+      return {
+        hydrated: window.__hydratedAt,
+        firstByte: navigation.responseStart,
+        domContentLoaded: navigation.domContentLoadedEventEnd,
+        wasmLoaded: wasm?.responseEnd ?? NaN,
+        wasmTransferred: wasm?.transferSize ?? NaN,
+      };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+async function measure(browser, kind) {
+  const samples = [];
+  let shared;
+  if (kind === 'warm') {
+    shared = await browser.newContext();
+    await shared.addInitScript(watchHydration);
+  }
+  try {
+    for (let i = 0; i < WARMUP + LOADS; i++) {
+      let context = shared;
+      if (kind === 'cold') {
+        context = await browser.newContext();
+        await context.addInitScript(watchHydration);
+      }
+      try {
+        const sample = await load(context);
+        if (i >= WARMUP) samples.push(sample);
+      } finally {
+        if (kind === 'cold') await context.close();
+      }
+    }
+  } finally {
+    await shared?.close();
+  }
+  const of = (key) => summary(samples.map((sample) => sample[key]).filter(Number.isFinite));
+  return {
+    hydrated: of('hydrated'),
+    firstByte: of('firstByte'),
+    domContentLoaded: of('domContentLoaded'),
+    wasmLoaded: of('wasmLoaded'),
+    wasmTransferred: samples[samples.length - 1].wasmTransferred,
+  };
+}
+
+banner('Hydration benchmark', [`default register: ${DEFAULT_URL}/   Chromium: ${CHROMIUM_PATH}`]);
+console.log(`\nNavigation start → <body data-hydrated="true">, ${LOADS} loads per case after ${WARMUP} warm-up`);
+
+const browser = await chromium.launch(CHROMIUM_LAUNCH);
+let cold;
+let warm;
+try {
+  cold = await measure(browser, 'cold');
+  warm = await measure(browser, 'warm');
+} catch (error) {
+  if (!(error instanceof ContractError)) throw error;
+  console.error(`\nerror: the page does not follow the hydration contract: ${error.message}`);
+  process.exit(2);
+} finally {
+  await browser.close();
+}
+
+const cell = (result) => (result.n ? `${ms(result.median)} (${spread(result)})` : 'n/a');
+table([
+  ['case', 'first byte', 'DOMContentLoaded', 'wasm loaded', 'hydrated', 'wasm transferred'],
+  ...[
+    ['cold (fresh context)', cold],
+    ['warm (same context)', warm],
+  ].map(([label, result]) => [
+    label,
+    cell(result.firstByte),
+    cell(result.domContentLoaded),
+    cell(result.wasmLoaded),
+    cell(result.hydrated),
+    Number.isFinite(result.wasmTransferred) ? `${result.wasmTransferred} B` : 'n/a',
+  ]),
+]);
+console.log('  (medians, p10–p90 in brackets; every time counts from navigation start)');
+
+record({
+  measure: `hydration, warm cache, median of ${warm.hydrated.n}`,
+  figure: ms(warm.hydrated.median),
+  spread: `p10–p90 ${spread(warm.hydrated)}`,
+});
+const passed = budget({
+  measure: `hydration, cold cache (first visit), median of ${cold.hydrated.n}`,
+  figure: ms(cold.hydrated.median),
+  spread: `p10–p90 ${spread(cold.hydrated)}`,
+  limit: `≤ ${BUDGET_MS} ms`,
+  pass: cold.hydrated.median <= BUDGET_MS,
+});
+process.exit(passed ? 0 : 1);
