@@ -36,7 +36,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
 
-import { banner, budget, CHROMIUM_LAUNCH, ContractError, ms, positive, quantile, record, table } from './stats.mjs';
+import { banner, budget, CHROMIUM_LAUNCH, ContractError, ms, positive, quantile, record, serverSentEvents, table } from './stats.mjs';
 
 const URL_BASE = process.env.BENCH_PUSH_URL ?? 'http://127.0.0.1:3202';
 const TOKEN = process.env.BENCH_PUSH_TOKEN;
@@ -114,19 +114,13 @@ class SseClient {
           return;
         }
         response.setEncoding('utf8');
-        let buffer = '';
-        response.on('data', (chunk) => {
-          buffer += chunk;
-          let end;
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
+        response.on(
+          'data',
+          serverSentEvents((event, data) => {
             const arrived = now();
-            const event = block.match(/^event: ?(.*)$/m)?.[1];
-            const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((match) => match[1]).join('\n');
             if (event === 'live' && data) this.receive(JSON.parse(data), arrived, resolve);
-          }
-        });
+          }),
+        );
         response.on('end', () => {
           if (!this.closed) console.error(`  warning: SSE client ${this.index}: the stream ended`);
         });

@@ -120,3 +120,22 @@ export function verdict(label, result, limitMs) {
     pass: result.median < limitMs,
   });
 }
+
+/**
+ * A `data` listener for a server-sent event stream (a response with utf8
+ * encoding set): calls `onEvent(name, data)` for each complete event.
+ */
+export function serverSentEvents(onEvent) {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = block.match(/^event: ?(.*)$/m)?.[1];
+      const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((match) => match[1]).join('\n');
+      onEvent(event, data);
+    }
+  };
+}
