@@ -35,6 +35,15 @@ struct Pages {
     by_uri: HashMap<String, Page>,
 }
 
+impl Pages {
+    /// Whether the kept pages were rendered from `live`.
+    fn rendered_from(&self, live: &Arc<LiveState>) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(|state| Arc::ptr_eq(state, live))
+    }
+}
+
 #[derive(Clone)]
 struct Page {
     headers: HeaderMap,
@@ -81,28 +90,23 @@ impl PageCache {
         (public_page && !signed_in).then(|| request.uri().to_string())
     }
 
-    fn get(&self, key: &str, live: &Arc<LiveState>) -> Option<Page> {
-        let pages = self
-            .pages
+    fn pages(&self) -> std::sync::MutexGuard<'_, Pages> {
+        self.pages
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let current = pages
-            .state
-            .as_ref()
-            .is_some_and(|state| Arc::ptr_eq(state, live));
-        current.then(|| pages.by_uri.get(key).cloned()).flatten()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &str, live: &Arc<LiveState>) -> Option<Page> {
+        let pages = self.pages();
+        pages
+            .rendered_from(live)
+            .then(|| pages.by_uri.get(key).cloned())
+            .flatten()
     }
 
     fn put(&self, key: String, live: Arc<LiveState>, page: Page) {
-        let mut pages = self
-            .pages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let current = pages
-            .state
-            .as_ref()
-            .is_some_and(|state| Arc::ptr_eq(state, &live));
-        if !current || pages.by_uri.len() >= self.capacity {
+        let mut pages = self.pages();
+        if !pages.rendered_from(&live) || pages.by_uri.len() >= self.capacity {
             pages.by_uri.clear();
             pages.state = Some(live);
         }
