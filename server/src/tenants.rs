@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use app::domain::access::{check_name, FieldError, Viewer};
+use app::domain::access::{check_name, FieldError, TenantScope, Viewer};
 use app::domain::launch_room::{check_motion, BillingRoute};
 use app::domain::tenant::{check_slug, Tenant};
 use app::domain::Register;
@@ -137,14 +137,21 @@ pub async fn update(
     Ok((tenant(before), tenant(after)))
 }
 
-/// The tenants `viewer` may see, by name. No tenant filter here: the database's
-/// policies decide.
+/// The tenants `viewer` may see, by name. Filtered here by the viewer's tenant
+/// scope and again by the database's policies, so either alone keeps a sponsor
+/// to their own tenant.
 pub async fn visible(pool: &PgPool, viewer: &Viewer) -> Result<Vec<Tenant>, sqlx::Error> {
+    let only = match viewer.tenant_scope() {
+        TenantScope::Nothing => return Ok(Vec::new()),
+        TenantScope::Every => None,
+        TenantScope::One(tenant) => Some(tenant),
+    };
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
     let rows = sqlx::query_as!(
         TenantRow,
         r#"SELECT id, slug, name, motion, billing_route, created_at
-           FROM tenants ORDER BY name, id"#
+           FROM tenants WHERE ($1::bigint IS NULL OR id = $1) ORDER BY name, id"#,
+        only
     )
     .fetch_all(&mut *tx)
     .await?;

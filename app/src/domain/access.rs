@@ -61,6 +61,17 @@ pub enum Viewer {
     Account(AccountSummary),
 }
 
+/// The tenants a viewer's queries are limited to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TenantScope {
+    /// Operators and commercial owners: every tenant.
+    Every,
+    /// A buyer sponsor: their own tenant.
+    One(i64),
+    /// The public: no tenant data at all.
+    Nothing,
+}
+
 /// A signed-in account as the pages see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSummary {
@@ -94,6 +105,21 @@ impl Viewer {
     pub fn signs_for(&self, tenant: i64) -> bool {
         matches!(self, Self::Account(account)
             if account.role == Role::BuyerSponsor && account.tenant_id == Some(tenant))
+    }
+
+    /// Which tenants' rows this viewer's queries ask for. Every query on tenant
+    /// data applies it in its own `WHERE`, so isolation does not rest on the
+    /// database's row-level security alone.
+    pub fn tenant_scope(&self) -> TenantScope {
+        match self {
+            Self::Public => TenantScope::Nothing,
+            Self::Account(account) => match (account.role, account.tenant_id) {
+                (Role::Operator | Role::CommercialOwner, _) => TenantScope::Every,
+                (Role::BuyerSponsor, Some(tenant)) => TenantScope::One(tenant),
+                // A sponsor without a tenant is a broken account: it sees nothing.
+                (Role::BuyerSponsor, None) => TenantScope::Nothing,
+            },
+        }
     }
 
     /// Whether this viewer may read `tenant`'s records.
@@ -185,7 +211,38 @@ pub fn check_password(password: &str) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_email;
+    use super::{normalize_email, AccountSummary, Role, TenantScope, Viewer};
+
+    fn account(role: Role, tenant_id: Option<i64>) -> Viewer {
+        Viewer::Account(AccountSummary {
+            id: 1,
+            email: "someone@example.com".to_owned(),
+            name: "Someone".to_owned(),
+            role,
+            tenant_id,
+        })
+    }
+
+    #[test]
+    fn a_sponsor_is_scoped_to_its_tenant_and_the_public_to_nothing() {
+        assert_eq!(Viewer::Public.tenant_scope(), TenantScope::Nothing);
+        assert_eq!(
+            account(Role::Operator, None).tenant_scope(),
+            TenantScope::Every
+        );
+        assert_eq!(
+            account(Role::CommercialOwner, None).tenant_scope(),
+            TenantScope::Every
+        );
+        assert_eq!(
+            account(Role::BuyerSponsor, Some(7)).tenant_scope(),
+            TenantScope::One(7)
+        );
+        assert_eq!(
+            account(Role::BuyerSponsor, None).tenant_scope(),
+            TenantScope::Nothing
+        );
+    }
 
     #[test]
     fn email_addresses_are_normalised_and_checked() {

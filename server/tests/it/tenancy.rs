@@ -80,6 +80,36 @@ async fn row_level_security_alone_hides_other_tenants(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_code_filter_alone_keeps_a_sponsor_to_its_tenant_when_row_level_security_is_off(
+    pool: PgPool,
+) {
+    let w = world(&pool).await;
+    // The app's role owns the table, so it may switch the policies off: this is
+    // the "forgotten policy" case, the mirror of a forgotten WHERE.
+    sqlx::query("ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE tenants DISABLE ROW LEVEL SECURITY")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let bare: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bare, 2, "the database no longer hides anything");
+
+    assert_eq!(names(&pool, &w.sponsor_a).await, ["Acme Ltd"]);
+    assert_eq!(names(&pool, &w.sponsor_b).await, ["Borealis plc"]);
+    assert!(names(&pool, &Viewer::Public).await.is_empty());
+    assert_eq!(
+        names(&pool, &w.operator).await,
+        ["Acme Ltd", "Borealis plc"]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn only_operators_create_tenants_and_invitations(pool: PgPool) {
     let w = world(&pool).await;
     for viewer in [&w.owner, &w.sponsor_a, &Viewer::Public] {
