@@ -23,6 +23,7 @@ use app::live::{StoreError, StoreFuture};
 use crate::api::ApiError;
 use crate::auth::accounts::{self, NewAccount};
 use crate::auth::audit::{self, Action, Event};
+use crate::auth::handlers::{refuse_token, throttle_token};
 use crate::auth::throttle::SignInThrottle;
 use crate::auth::{invitations, ClientAddr};
 use crate::routes::AppState;
@@ -127,17 +128,24 @@ impl AccessStore for PgAccessStore {
         token: &'a str,
     ) -> StoreFuture<'a, Result<Option<InvitationPreview>, ClearanceError>> {
         Box::pin(async move {
-            if let Err(wait) = self.throttle.address_attempt(&ClientAddr::of(parts)) {
-                return Ok(Err(ClearanceError::Throttled(wait.as_secs().max(1))));
+            let address = ClientAddr::of(parts);
+            if let Err(seconds) = throttle_token(&self.pool, &self.throttle, &address).await {
+                return Ok(Err(ClearanceError::Throttled(seconds)));
             }
-            let found = invitations::find_pending(&self.pool, token)
+            let opened = invitations::open(&self.pool, token)
                 .await
                 .map_err(|error| StoreError(error.to_string()))?;
-            Ok(Ok(found.map(|invitation| InvitationPreview {
-                tenant_name: invitation.tenant_name,
-                email: invitation.email,
-                expires_at: invitation.expires_at,
-            })))
+            match opened {
+                Ok(invitation) => Ok(Ok(Some(InvitationPreview {
+                    tenant_name: invitation.tenant_name,
+                    email: invitation.email,
+                    expires_at: invitation.expires_at,
+                }))),
+                Err((reason, email)) => {
+                    refuse_token(&self.pool, &address, reason, email.as_deref()).await;
+                    Ok(Ok(None))
+                }
+            }
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The access log: sign-ins (successful, failed, refused), sign-outs and account
-//! changes, with who, what, when (UTC) and from where. Rows are never changed.
+//! The access log: sign-ins (successful, failed, refused), sign-outs, refused
+//! invitation links and account changes, with who, what, when (UTC) and from where. Rows are never changed.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,6 +19,7 @@ pub enum Action {
     RoleChanged,
     InvitationCreated,
     InvitationUsed,
+    InvitationRefused,
     InvitationRevoked,
     AccessDenied,
     TokenCreated,
@@ -43,6 +44,7 @@ impl Action {
             Self::RoleChanged => "role_changed",
             Self::InvitationCreated => "invitation_created",
             Self::InvitationUsed => "invitation_used",
+            Self::InvitationRefused => "invitation_refused",
             Self::InvitationRevoked => "invitation_revoked",
             Self::AccessDenied => "access_denied",
             Self::TokenCreated => "token_created",

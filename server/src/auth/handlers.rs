@@ -5,11 +5,13 @@ use axum::extract::State;
 use axum::response::Redirect;
 use axum::Form;
 use serde::Deserialize;
+use sqlx::PgPool;
 use tower_sessions::Session;
 
 use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
 
 use super::audit::{self, Action, Event};
+use super::invitations::Unusable;
 use super::throttle::FAILURE_DELAY;
 use super::{accounts, invitations, session, ClientAddr};
 use crate::routes::AppState;
@@ -179,21 +181,70 @@ fn back_to_invitation(token: &str, message: &str) -> Redirect {
     Redirect::to(&format!("/invite/{token}?{query}"))
 }
 
+/// Records a token that opened nothing (what was wrong and, when the token named
+/// an invitation, whose; never the token) and answers only after the same pause
+/// as a failed sign-in, so probing for links is slow.
+pub(crate) async fn refuse_token(
+    pool: &PgPool,
+    address: &str,
+    reason: Unusable,
+    email: Option<&str>,
+) {
+    let subject = match email {
+        Some(email) => format!("{} for {email}", reason.as_str()),
+        None => reason.as_str().to_owned(),
+    };
+    audit::record(
+        pool,
+        &Event {
+            account_id: None,
+            actor: "anonymous",
+            action: Action::InvitationRefused,
+            subject: Some(&subject),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
+    tokio::time::sleep(FAILURE_DELAY).await;
+}
+
+/// Counts an invitation-link attempt from `address`; when it has made too many,
+/// records the refusal and answers the wait in whole seconds.
+pub(crate) async fn throttle_token(
+    pool: &PgPool,
+    throttle: &super::throttle::SignInThrottle,
+    address: &str,
+) -> Result<(), u64> {
+    let Err(wait) = throttle.invitation_attempt(address) else {
+        return Ok(());
+    };
+    audit::record(
+        pool,
+        &Event {
+            account_id: None,
+            actor: "anonymous",
+            action: Action::InvitationRefused,
+            subject: Some("too many attempts"),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
+    Err(wait.as_secs().max(1))
+}
+
 /// `POST /auth/invitations/accept`: uses an invitation once, creating the buyer
-/// sponsor's account, and signs them in.
+/// sponsor's account, and signs them in. Bad, used, revoked and expired tokens
+/// are refused slowly, logged, and throttled per address.
 pub async fn accept_invitation(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     session: Session,
     Form(form): Form<AcceptForm>,
 ) -> Redirect {
-    if let Err(wait) = state.throttle.address_attempt(&address) {
+    if let Err(seconds) = throttle_token(&state.pool, &state.throttle, &address).await {
         return back_to_invitation(
             &form.token,
-            &format!(
-                "Too many attempts. Try again in {} seconds.",
-                wait.as_secs().max(1)
-            ),
+            &format!("Too many attempts with invitation links. Try again in {seconds} seconds."),
         );
     }
     match invitations::accept(&state.pool, &form.token, &form.name, &form.password).await {
@@ -221,6 +272,10 @@ pub async fn accept_invitation(
                 &form.token,
                 "The database cannot be reached. Try again shortly.",
             )
+        }
+        Err(invitations::InvitationError::NotUsable { reason, email }) => {
+            refuse_token(&state.pool, &address, reason, email.as_deref()).await;
+            back_to_invitation(&form.token, &reason.to_string())
         }
         Err(error) => back_to_invitation(&form.token, &error.to_string()),
     }

@@ -21,12 +21,54 @@ pub enum InvitationError {
     Forbidden,
     #[error("tenant: no such tenant")]
     UnknownTenant,
-    #[error("this invitation link is not valid: it is unknown, already used, revoked or expired")]
-    NotUsable,
+    /// The token opens nothing; `email` is the invitation it named, if any, for
+    /// the access log (never shown to the person holding the token).
+    #[error("{reason}")]
+    NotUsable {
+        reason: Unusable,
+        email: Option<String>,
+    },
+    #[error("invitation: it is no longer pending (used, revoked or expired)")]
+    NotPending,
     #[error(transparent)]
     Account(CreateError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Why a token opens nothing, said plainly: whoever holds a token learns only
+/// about the one invitation it names, and a 256-bit token cannot be guessed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error("This invitation link is not valid. Check that you copied the whole link, or ask your operator for a new one.")]
+    Unknown,
+    #[error("This invitation link has already been used. Sign in with the password you chose.")]
+    Used,
+    #[error("This invitation link was revoked. Ask your operator for a new one.")]
+    Revoked,
+    #[error("This invitation link has expired. Ask your operator for a new one.")]
+    Expired,
+}
+
+impl Unusable {
+    /// How the access log names the refusal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown invitation token",
+            Self::Used => "used invitation",
+            Self::Revoked => "revoked invitation",
+            Self::Expired => "expired invitation",
+        }
+    }
+
+    fn of(state: InvitationState) -> Option<Self> {
+        match state {
+            InvitationState::Pending => None,
+            InvitationState::Used => Some(Self::Used),
+            InvitationState::Revoked => Some(Self::Revoked),
+            InvitationState::Expired => Some(Self::Expired),
+        }
+    }
 }
 
 /// A token's stored form.
@@ -123,13 +165,17 @@ pub async fn revoke(pool: &PgPool, viewer: &Viewer, id: i64) -> Result<String, I
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(InvitationError::NotUsable)?;
+    .ok_or(InvitationError::NotPending)?;
     tx.commit().await?;
     Ok(email)
 }
 
-/// The pending invitation a token opens, if any.
-pub async fn find_pending(pool: &PgPool, token: &str) -> Result<Option<Invitation>, sqlx::Error> {
+/// The invitation a token opens while it is pending, or why it opens nothing
+/// (with the e-mail address of the invitation it named, if any).
+pub async fn open(
+    pool: &PgPool,
+    token: &str,
+) -> Result<Result<Invitation, (Unusable, Option<String>)>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::System).await?;
     let found = sqlx::query_as!(
         Invitation,
@@ -142,7 +188,18 @@ pub async fn find_pending(pool: &PgPool, token: &str) -> Result<Option<Invitatio
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(found.filter(|invitation| invitation.state(Utc::now()) == InvitationState::Pending))
+    Ok(match found {
+        None => Err((Unusable::Unknown, None)),
+        Some(invitation) => match Unusable::of(invitation.state(Utc::now())) {
+            None => Ok(invitation),
+            Some(reason) => Err((reason, Some(invitation.email))),
+        },
+    })
+}
+
+/// The pending invitation a token opens, if any.
+pub async fn find_pending(pool: &PgPool, token: &str) -> Result<Option<Invitation>, sqlx::Error> {
+    Ok(open(pool, token).await?.ok())
 }
 
 /// Uses a token once: creates the buyer sponsor's account for the invitation's
@@ -155,15 +212,38 @@ pub async fn accept(
     password: &str,
 ) -> Result<AccountSummary, InvitationError> {
     let mut tx = tenancy::begin(pool, Acting::System).await?;
+    // Locked whatever its state, so a concurrent use waits and then sees it used;
+    // the state is judged by the database's clock, like the expiry it was given.
     let invitation = sqlx::query!(
-        r#"SELECT id, tenant_id, email FROM invitations
-           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+        r#"SELECT id, tenant_id, email,
+                  used_at IS NOT NULL AS "used!",
+                  revoked_at IS NOT NULL AS "revoked!",
+                  expires_at <= now() AS "expired!"
+           FROM invitations WHERE token_hash = $1
            FOR UPDATE"#,
         token_hash(token)
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(InvitationError::NotUsable)?;
+    .ok_or(InvitationError::NotUsable {
+        reason: Unusable::Unknown,
+        email: None,
+    })?;
+    let refused = if invitation.used {
+        Some(Unusable::Used)
+    } else if invitation.revoked {
+        Some(Unusable::Revoked)
+    } else if invitation.expired {
+        Some(Unusable::Expired)
+    } else {
+        None
+    };
+    if let Some(reason) = refused {
+        return Err(InvitationError::NotUsable {
+            reason,
+            email: Some(invitation.email),
+        });
+    }
     let account = accounts::create_in(
         &mut tx,
         &NewAccount {

@@ -1,6 +1,6 @@
 //! Slowing and refusing repeated sign-in attempts, per account and per address,
-//! with governor's keyed rate limiters (GCRA). A refused attempt is told when it
-//! may try again.
+//! and repeated invitation-link attempts per address, with governor's keyed rate
+//! limiters (GCRA). A refused attempt is told when it may try again.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -15,15 +15,21 @@ const ACCOUNT_PERIOD: Duration = Duration::from_secs(30);
 /// Attempts per address: a burst of 20, then one more every 6 seconds.
 const ADDRESS_BURST: u32 = 20;
 const ADDRESS_PERIOD: Duration = Duration::from_secs(6);
+/// Invitation-link attempts (opening a link or using it) per address: a burst of
+/// 10, then one more every 30 seconds. A sponsor needs two or three; guessing a
+/// 256-bit token needs far more, so this only slows someone probing for links.
+const INVITATION_BURST: u32 = 10;
+const INVITATION_PERIOD: Duration = Duration::from_secs(30);
 
 /// How long a failed attempt waits before it is answered.
 pub const FAILURE_DELAY: Duration = Duration::from_millis(400);
 
-/// The sign-in limiters, shared by every request.
+/// The sign-in and invitation limiters, shared by every request.
 #[derive(Clone)]
 pub struct SignInThrottle {
     accounts: Arc<DefaultKeyedRateLimiter<String>>,
     addresses: Arc<DefaultKeyedRateLimiter<String>>,
+    invitations: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 fn limiter(burst: u32, period: Duration) -> Arc<DefaultKeyedRateLimiter<String>> {
@@ -39,14 +45,17 @@ impl Default for SignInThrottle {
         Self {
             accounts: limiter(ACCOUNT_BURST, ACCOUNT_PERIOD),
             addresses: limiter(ADDRESS_BURST, ADDRESS_PERIOD),
+            invitations: limiter(INVITATION_BURST, INVITATION_PERIOD),
         }
     }
 }
 
 impl SignInThrottle {
-    /// Counts an attempt from `address` alone (invitation links).
-    pub fn address_attempt(&self, address: &str) -> Result<(), Duration> {
-        self.addresses
+    /// Counts an invitation-link attempt from `address` (its own limiter, so
+    /// probing for links does not lock the address out of signing in, nor the
+    /// other way round); `Err` with the wait when it has made too many.
+    pub fn invitation_attempt(&self, address: &str) -> Result<(), Duration> {
+        self.invitations
             .check_key(&address.to_owned())
             .map_err(|wait| wait.wait_time_from(DefaultClock::default().now()))
     }

@@ -411,3 +411,189 @@ async fn operators_switch_roles_between_operator_and_owner_and_it_is_logged(pool
             .unwrap();
     assert_eq!(subject, "owner@example.com: commercial_owner → operator");
 }
+
+/// The access log's invitation refusals: (subject, address), oldest first.
+async fn refused_tokens(pool: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT subject, remote_addr FROM access_events
+         WHERE action = 'invitation_refused' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn sponsor_accounts(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM accounts WHERE role = 'buyer_sponsor'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+fn accept_form(token: &str) -> Request<Body> {
+    post_form(
+        "/auth/invitations/accept",
+        None,
+        &[
+            ("token", token),
+            ("name", "Late Larry"),
+            ("password", PASSWORD),
+        ],
+    )
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_expired_invitation_is_refused_with_a_clear_message_and_changes_nothing(pool: PgPool) {
+    let w = crate::common::world(&pool).await;
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let created =
+        server::auth::invitations::create(&pool, &w.operator, w.a, "late@acme.example", 7)
+            .await
+            .unwrap();
+    let mut tx = server::tenancy::begin(&pool, server::tenancy::Acting::System)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE invitations SET created_at = now() - interval '8 days',
+                                expires_at = now() - interval '1 day'
+         WHERE id = $1",
+    )
+    .bind(created.invitation.id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let sponsors = sponsor_accounts(&pool).await;
+
+    let refused = send(&app, accept_form(&created.token)).await;
+    assert!(
+        refused.location.starts_with(&format!(
+            "/invite/{}?error=This+invitation+link+has+expired.+Ask+your+operator+for+a+new+one.",
+            created.token
+        )),
+        "{}",
+        refused.location
+    );
+    assert!(refused.cookie.is_none(), "nobody is signed in");
+    let page = send(
+        &app,
+        Request::get(&refused.location).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(page
+        .body
+        .contains("This invitation link has expired. Ask your operator for a new one."));
+
+    assert_eq!(sponsor_accounts(&pool).await, sponsors, "no account made");
+    assert!(accounts::find_by_email(&pool, "late@acme.example")
+        .await
+        .unwrap()
+        .is_none());
+    let mut tx = server::tenancy::begin(&pool, server::tenancy::Acting::System)
+        .await
+        .unwrap();
+    let used: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT used_at FROM invitations WHERE id = $1")
+            .bind(created.invitation.id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert!(used.is_none(), "the invitation is not marked used");
+
+    let logged = refused_tokens(&pool).await;
+    assert!(
+        logged.contains(&(
+            "expired invitation for late@acme.example".to_owned(),
+            "unknown".to_owned()
+        )),
+        "{logged:?}"
+    );
+    let everything: Vec<String> =
+        sqlx::query_scalar("SELECT concat_ws(' ', actor, action, subject) FROM access_events")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        everything.iter().all(|row| !row.contains(&created.token)),
+        "the token never reaches the access log"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn repeated_bad_invitation_tokens_are_refused_for_a_while_and_change_nothing(pool: PgPool) {
+    let w = crate::common::world(&pool).await;
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let good = server::auth::invitations::create(&pool, &w.operator, w.a, "real@acme.example", 7)
+        .await
+        .unwrap();
+    let sponsors = sponsor_accounts(&pool).await;
+
+    let started = std::time::Instant::now();
+    for guess in 0..10 {
+        let token = format!("{guess:064x}");
+        let answer = send(&app, accept_form(&token)).await;
+        assert!(
+            answer.location.starts_with(&format!(
+                "/invite/{token}?error=This+invitation+link+is+not+valid"
+            )),
+            "{}",
+            answer.location
+        );
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(10 * 400),
+        "each bad token is answered as slowly as a failed sign-in"
+    );
+
+    // Now even the real token is refused from this address, with the wait.
+    let throttled = send(&app, accept_form(&good.token)).await;
+    let message = form_urlencoded::parse(throttled.location.split('?').nth(1).unwrap().as_bytes())
+        .find(|(key, _)| key == "error")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    assert!(
+        message.starts_with("Too many attempts with invitation links. Try again in ")
+            && message.ends_with(" seconds."),
+        "{message}"
+    );
+    assert!(throttled.cookie.is_none());
+    // Opening a link is throttled the same way.
+    let page = send(
+        &app,
+        Request::get(format!("/invite/{}", good.token))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.body.contains("too many attempts: try again in"),
+        "the page says how long to wait"
+    );
+    assert!(!page.body.contains("real@acme.example"));
+
+    assert_eq!(sponsor_accounts(&pool).await, sponsors, "no account made");
+    assert!(server::auth::invitations::find_pending(&pool, &good.token)
+        .await
+        .unwrap()
+        .is_some());
+    let logged = refused_tokens(&pool).await;
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|(subject, _)| subject == "unknown invitation token")
+            .count(),
+        10
+    );
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|(subject, _)| subject == "too many attempts")
+            .count(),
+        2
+    );
+}

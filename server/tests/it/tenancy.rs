@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::common::{tenant_form, world, PASSWORD};
 
 use app::domain::access::Viewer;
-use server::auth::invitations::{self, InvitationError};
+use server::auth::invitations::{self, InvitationError, Unusable};
 use server::tenancy::{self, Acting};
 use server::tenants::{self, TenantError};
 
@@ -190,7 +190,10 @@ async fn an_invitation_is_single_use_stored_as_a_hash_and_revocable(pool: PgPool
         .unwrap();
     assert!(matches!(
         invitations::accept(&pool, &created.token, "Again", PASSWORD).await,
-        Err(InvitationError::NotUsable)
+        Err(InvitationError::NotUsable {
+            reason: Unusable::Used,
+            ..
+        })
     ));
     assert!(invitations::find_pending(&pool, &created.token)
         .await
@@ -208,7 +211,10 @@ async fn an_invitation_is_single_use_stored_as_a_hash_and_revocable(pool: PgPool
     );
     assert!(matches!(
         invitations::accept(&pool, &revoked.token, "Third", PASSWORD).await,
-        Err(InvitationError::NotUsable)
+        Err(InvitationError::NotUsable {
+            reason: Unusable::Revoked,
+            ..
+        })
     ));
     assert!(matches!(
         invitations::revoke(&pool, &w.sponsor_b, revoked.invitation.id).await,
@@ -216,7 +222,10 @@ async fn an_invitation_is_single_use_stored_as_a_hash_and_revocable(pool: PgPool
     ));
     assert!(matches!(
         invitations::accept(&pool, "not-a-token", "Nobody", PASSWORD).await,
-        Err(InvitationError::NotUsable)
+        Err(InvitationError::NotUsable {
+            reason: Unusable::Unknown,
+            ..
+        })
     ));
 }
 
