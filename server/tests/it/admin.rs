@@ -597,3 +597,254 @@ async fn repeated_bad_invitation_tokens_are_refused_for_a_while_and_change_nothi
         2
     );
 }
+
+async fn access_events_of(pool: &PgPool, action: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT subject FROM access_events WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn operators_create_operator_and_commercial_owner_accounts_that_can_sign_in(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
+    for (email, role, label) in [
+        ("second-ops@example.com", "operator", "operator"),
+        ("cfo@example.com", "commercial_owner", "commercial owner"),
+    ] {
+        let answer = send(
+            &app,
+            post_form(
+                "/admin/accounts",
+                Some(&operator),
+                &[
+                    ("name", "New Person"),
+                    ("email", email),
+                    ("role", role),
+                    ("password", PASSWORD),
+                ],
+            ),
+        )
+        .await;
+        let expected = form_urlencoded::Serializer::new(String::new())
+            .append_pair("done", &format!("Created {label} account {email}."))
+            .finish();
+        assert_eq!(answer.location, format!("/admin?{expected}"));
+        let stored = accounts::find_by_email(&pool, email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.summary.role.as_str(), role);
+        assert_eq!(stored.summary.tenant_id, None);
+        let signed_in = send(&app, sign_in_request(email, PASSWORD, "/admin")).await;
+        assert_eq!(signed_in.location, "/admin", "the new account signs in");
+    }
+    assert_eq!(
+        access_events_of(&pool, "account_created").await,
+        [
+            "second-ops@example.com (operator)",
+            "cfo@example.com (commercial_owner)"
+        ]
+    );
+
+    // The same address twice, or a weak password, names its field and adds nobody.
+    let again = send(
+        &app,
+        post_form(
+            "/admin/accounts",
+            Some(&operator),
+            &[
+                ("name", "Copy"),
+                ("email", "cfo@example.com"),
+                ("role", "operator"),
+                ("password", PASSWORD),
+            ],
+        ),
+    )
+    .await;
+    assert!(
+        again.location.starts_with("/admin?error="),
+        "{}",
+        again.location
+    );
+    let weak = send(
+        &app,
+        post_form(
+            "/admin/accounts",
+            Some(&operator),
+            &[
+                ("name", "Weak"),
+                ("email", "weak@example.com"),
+                ("role", "operator"),
+                ("password", "short"),
+            ],
+        ),
+    )
+    .await;
+    assert!(
+        weak.location.starts_with("/admin?error=password"),
+        "{}",
+        weak.location
+    );
+    assert!(accounts::find_by_email(&pool, "weak@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(access_events_of(&pool, "account_created").await.len(), 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_disabled_account_can_no_longer_sign_in_nor_use_its_session(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let operator = signed_in(&app, &pool, "ops@example.com", Role::Operator).await;
+    let owner = signed_in(&app, &pool, "owner@example.com", Role::CommercialOwner).await;
+    assert_eq!(
+        send(&app, get_with("/admin", &owner)).await.status,
+        StatusCode::OK
+    );
+
+    let refused = send(
+        &app,
+        post_form(
+            "/admin/accounts/disable",
+            Some(&owner),
+            &[("email", "ops@example.com")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "owners disable nobody"
+    );
+    let own = send(
+        &app,
+        post_form(
+            "/admin/accounts/disable",
+            Some(&operator),
+            &[("email", "ops@example.com")],
+        ),
+    )
+    .await;
+    assert!(
+        own.location.starts_with("/admin?error=email"),
+        "{}",
+        own.location
+    );
+
+    let disabled = send(
+        &app,
+        post_form(
+            "/admin/accounts/disable",
+            Some(&operator),
+            &[("email", "owner@example.com")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        disabled.location,
+        "/admin?done=Disabled+owner%40example.com."
+    );
+    assert_eq!(
+        send(&app, get_with("/admin", &owner)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the session it had stops working at once"
+    );
+    let again = send(&app, sign_in_request("owner@example.com", PASSWORD, "/")).await;
+    assert!(
+        again.location.starts_with("/login?error=invalid"),
+        "{}",
+        again.location
+    );
+    assert!(again.cookie.is_none());
+    let twice = send(
+        &app,
+        post_form(
+            "/admin/accounts/disable",
+            Some(&operator),
+            &[("email", "owner@example.com")],
+        ),
+    )
+    .await;
+    assert!(
+        twice.location.starts_with("/admin?error=email"),
+        "{}",
+        twice.location
+    );
+    assert_eq!(
+        access_events_of(&pool, "account_disabled").await,
+        ["owner@example.com"]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_operator_revokes_an_invitation_and_its_link_stops_working(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = crate::common::world(&pool).await;
+    let operator = cookie_pair(
+        &send(&app, sign_in_request("ops@example.com", PASSWORD, "/"))
+            .await
+            .cookie
+            .unwrap(),
+    );
+    let owner = cookie_pair(
+        &send(&app, sign_in_request("owner@example.com", PASSWORD, "/"))
+            .await
+            .cookie
+            .unwrap(),
+    );
+    let created =
+        server::auth::invitations::create(&pool, &w.operator, w.a, "revoked@acme.example", 7)
+            .await
+            .unwrap();
+    let uri = format!("/admin/invitations/{}/revoke", created.invitation.id);
+
+    for cookie in [None, Some(owner.as_str())] {
+        let answer = send(&app, post_form(&uri, cookie, &[])).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    }
+    assert!(
+        server::auth::invitations::find_pending(&pool, &created.token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let revoked = send(&app, post_form(&uri, Some(&operator), &[])).await;
+    assert_eq!(
+        revoked.location,
+        "/admin?done=Revoked+the+invitation+for+revoked%40acme.example."
+    );
+    let page = send(&app, get_with("/admin", &operator)).await;
+    assert!(page.body.contains("revoked@acme.example"));
+    let again = send(&app, post_form(&uri, Some(&operator), &[])).await;
+    assert!(
+        again.location.starts_with("/admin?error=invitation"),
+        "{}",
+        again.location
+    );
+
+    let used = send(&app, accept_form(&created.token)).await;
+    assert!(
+        used.location
+            .contains("error=This+invitation+link+was+revoked"),
+        "{}",
+        used.location
+    );
+    assert!(accounts::find_by_email(&pool, "revoked@acme.example")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        access_events_of(&pool, "invitation_revoked").await,
+        ["revoked@acme.example"]
+    );
+}

@@ -525,3 +525,69 @@ async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool)
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_cross_site_patch_carrying_a_session_cookie_is_refused_and_stores_nothing(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
+    let sponsor = sign_in(&app, "sponsor@acme.example").await;
+    let uri = "/api/platform/launch-acceptance";
+    let document: serde_json::Value = serde_json::from_str(
+        &send(
+            &app,
+            Request::get(uri)
+                .header(header::COOKIE, &sponsor)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    let signature = serde_json::json!({
+        "signer_name": "Ada Buyer",
+        "signer_role": "COO",
+        "approval_reference": "PO-9",
+        "readiness_digest": document["readiness_digest"],
+    })
+    .to_string();
+    let patch = |site: &[(&str, &str)]| {
+        let mut request = Request::patch(uri)
+            .header(header::COOKIE, &sponsor)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::HOST, "clearance.example");
+        for (name, value) in site {
+            request = request.header(*name, *value);
+        }
+        request.body(Body::from(signature.clone())).unwrap()
+    };
+
+    // What the browser says about another site: Fetch metadata, or failing that
+    // an Origin that is not this host.
+    for site in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[("origin", "https://attacker.example")][..],
+        &[("origin", "null")][..],
+    ] {
+        let answer = send(&app, patch(site)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{site:?}");
+        assert!(answer.body.contains("cross-site"), "{}", answer.body);
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        0,
+        "nothing was signed"
+    );
+
+    // The same request from this site is signed: the refusal was the site alone.
+    let answer = send(&app, patch(&[("sec-fetch-site", "same-origin")])).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        1
+    );
+}
