@@ -591,3 +591,226 @@ async fn a_cross_site_patch_carrying_a_session_cookie_is_refused_and_stores_noth
         1
     );
 }
+
+async fn room_state(app: &axum::Router, cookie: &str) -> String {
+    let page = send(app, get_with("/rooms/acme", cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.body
+        .split(r#"data-testid="room-state" data-state=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+async fn chains_intact(pool: &PgPool) -> bool {
+    server::rooms::verify::verify_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .all(|report| report.result.is_ok())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_operator_detaches_evidence_through_the_form_and_the_room_needs_it_again(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
+    let operator = sign_in(&app, "ops@example.com").await;
+    let owner = sign_in(&app, "owner@example.com").await;
+    let sponsor = sign_in(&app, "sponsor@acme.example").await;
+    assert_eq!(room_state(&app, &operator).await, "ready_for_acceptance");
+    let changes = count(&pool, "SELECT count(*) FROM evidence_changes").await;
+
+    let item = crate::common::register()
+        .gate("order-form-scope")
+        .unwrap()
+        .items[0]
+        .clone();
+    let detach = [
+        ("action", "detach"),
+        ("gate_id", "order-form-scope"),
+        ("item", item.as_str()),
+    ];
+    // Owners and sponsors read the room but change no evidence.
+    for cookie in [&owner, &sponsor] {
+        let refused = send(
+            &app,
+            post_form("/rooms/acme/evidence", Some(cookie), &detach),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM evidence_changes").await,
+        changes
+    );
+
+    let answer = send(
+        &app,
+        post_form("/rooms/acme/evidence", Some(&operator), &detach),
+    )
+    .await;
+    let done = form_urlencoded::Serializer::new(String::new())
+        .append_pair("done", &format!("Detached the evidence from “{item}”."))
+        .finish();
+    assert_eq!(
+        answer.location,
+        format!("/rooms/acme?{done}#gate-order-form-scope")
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM evidence_changes WHERE action = 'detached'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM evidence_changes").await,
+        changes + 1,
+        "a detachment is a new record, not a deletion"
+    );
+    assert_eq!(room_state(&app, &operator).await, "setup");
+    assert!(chains_intact(&pool).await);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM access_events WHERE action = 'evidence_detached'"
+        )
+        .await,
+        1
+    );
+
+    // Detaching what is not attached names the problem and records nothing.
+    let again = send(
+        &app,
+        post_form("/rooms/acme/evidence", Some(&operator), &detach),
+    )
+    .await;
+    assert!(
+        again.location.starts_with("/rooms/acme?error="),
+        "{}",
+        again.location
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM evidence_changes").await,
+        changes + 1
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sponsor_revokes_through_the_form_and_signs_again_after(pool: PgPool) {
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator, "acme", "REF-1").await;
+    let sponsor = sign_in(&app, "sponsor@acme.example").await;
+    let other = sign_in(&app, "sponsor@borealis.example").await;
+    let digest = || async {
+        let document: serde_json::Value = serde_json::from_str(
+            &send(&app, get_with("/api/platform/launch-acceptance", &sponsor))
+                .await
+                .body,
+        )
+        .unwrap();
+        document["readiness_digest"].as_str().unwrap().to_owned()
+    };
+    let sign = |digest: String| {
+        post_form(
+            "/rooms/acme/acceptance",
+            Some(&sponsor),
+            &[
+                ("signer_name", "Ada Buyer"),
+                ("signer_role", "COO"),
+                ("approval_reference", "PO-7"),
+                ("residual_risks", "Manual support."),
+                ("readiness_digest", &digest),
+            ],
+        )
+    };
+    let revocation = [
+        ("signer_name", "Ada Buyer"),
+        ("signer_role", "COO"),
+        ("reason", "The order form was withdrawn."),
+    ];
+
+    let signed = send(&app, sign(digest().await)).await;
+    assert!(
+        signed
+            .location
+            .starts_with("/rooms/acme?done=Launch+acceptance+signed"),
+        "{}",
+        signed.location
+    );
+    assert_eq!(room_state(&app, &sponsor).await, "accepted");
+
+    // Another tenant's sponsor cannot revoke Acme's acceptance; a revocation
+    // without a reason names the field; neither stores anything.
+    let refused = send(
+        &app,
+        post_form("/rooms/acme/revocation", Some(&other), &revocation),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let missing = send(
+        &app,
+        post_form(
+            "/rooms/acme/revocation",
+            Some(&sponsor),
+            &[("signer_name", "Ada Buyer"), ("signer_role", "COO")],
+        ),
+    )
+    .await;
+    assert!(
+        missing.location.starts_with("/rooms/acme?error=reason"),
+        "{}",
+        missing.location
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM acceptance_records").await,
+        1
+    );
+
+    let revoked = send(
+        &app,
+        post_form("/rooms/acme/revocation", Some(&sponsor), &revocation),
+    )
+    .await;
+    assert_eq!(
+        revoked.location,
+        "/rooms/acme?done=Launch+acceptance+revoked."
+    );
+    assert_eq!(room_state(&app, &sponsor).await, "revoked");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM acceptance_records WHERE kind = 'revoked'"
+        )
+        .await,
+        1
+    );
+
+    let again = send(&app, sign(digest().await)).await;
+    assert!(
+        again
+            .location
+            .starts_with("/rooms/acme?done=Launch+acceptance+signed"),
+        "{}",
+        again.location
+    );
+    assert_eq!(room_state(&app, &sponsor).await, "accepted");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM acceptance_records WHERE seq = 3 AND kind = 'accepted'"
+        )
+        .await,
+        1,
+        "signed again as a third record"
+    );
+    assert!(chains_intact(&pool).await);
+}

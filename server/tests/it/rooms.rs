@@ -481,19 +481,24 @@ async fn a_hundred_concurrent_signings_make_one_unbroken_chain(pool: PgPool) {
 
 /// Tampering as the table owner would: triggers and row security switched off.
 async fn tamper(pool: &PgPool, statement: &str) {
+    tamper_with(pool, "acceptance_records", statement).await;
+}
+
+/// [`tamper`] on any of the append-only tables.
+async fn tamper_with(pool: &PgPool, table: &str, statement: &str) {
     let mut tx = pool.begin().await.unwrap();
     for setup in [
-        "ALTER TABLE acceptance_records DISABLE TRIGGER USER",
-        "ALTER TABLE acceptance_records NO FORCE ROW LEVEL SECURITY",
+        format!("ALTER TABLE {table} DISABLE TRIGGER USER"),
+        format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
     ] {
-        sqlx::query(setup).execute(&mut *tx).await.unwrap();
+        sqlx::query(&setup).execute(&mut *tx).await.unwrap();
     }
     sqlx::raw_sql(statement).execute(&mut *tx).await.unwrap();
     for restore in [
-        "ALTER TABLE acceptance_records ENABLE TRIGGER USER",
-        "ALTER TABLE acceptance_records FORCE ROW LEVEL SECURITY",
+        format!("ALTER TABLE {table} ENABLE TRIGGER USER"),
+        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
     ] {
-        sqlx::query(restore).execute(&mut *tx).await.unwrap();
+        sqlx::query(&restore).execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
@@ -593,6 +598,130 @@ async fn the_verifier_catches_truncation(pool: PgPool) {
         ChainBreak::Truncated {
             ends_at: 0,
             head: 5
+        }
+    );
+}
+
+/// Every evidence item of Acme's room attached (at least three changes) and one
+/// detached again; answers how many changes the chain holds.
+async fn evidence_changes(pool: &PgPool) -> i32 {
+    let register = register();
+    let w = world(pool).await;
+    attach_everything(pool, &w.operator, "acme", "https://evidence.example/gate").await;
+    let item = register.gate("order-form-scope").unwrap().items[0].clone();
+    rooms::change_evidence(
+        pool,
+        &register,
+        &w.operator,
+        "acme",
+        EvidenceAction::Detached,
+        &EvidenceForm {
+            gate_id: "order-form-scope".to_owned(),
+            item,
+            reference: String::new(),
+            note: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let changes = i32::try_from(count(pool, "evidence_changes").await).unwrap();
+    assert!(changes >= 4, "{changes}");
+    let (output, intact) = server::commands::audit_verify(pool).await.unwrap();
+    assert!(intact, "{output}");
+    changes
+}
+
+async fn first_evidence_break(pool: &PgPool) -> ChainBreak {
+    let reports = verify_all(pool).await.unwrap();
+    let (output, intact) = server::commands::audit_verify(pool).await.unwrap();
+    assert!(!intact);
+    assert!(output.contains("BROKEN  acme evidence:"), "{output}");
+    assert!(
+        !output.contains("BROKEN  acme acceptance:"),
+        "only the chain tampered with breaks: {output}"
+    );
+    reports
+        .into_iter()
+        .find(|report| report.ledger == Ledger::Evidence && report.tenant == "acme")
+        .unwrap()
+        .result
+        .unwrap_err()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_verifier_catches_a_flipped_byte_in_the_evidence_chain(pool: PgPool) {
+    evidence_changes(&pool).await;
+    tamper_with(
+        &pool,
+        "evidence_changes",
+        "UPDATE evidence_changes SET reference = overlay(reference placing 'H' from 1 for 1)
+         WHERE seq = 2",
+    )
+    .await;
+    assert!(matches!(
+        first_evidence_break(&pool).await,
+        ChainBreak::Altered { seq: 2, .. }
+    ));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_verifier_catches_a_deleted_evidence_change(pool: PgPool) {
+    evidence_changes(&pool).await;
+    tamper_with(
+        &pool,
+        "evidence_changes",
+        "DELETE FROM evidence_changes WHERE seq = 2",
+    )
+    .await;
+    assert!(matches!(
+        first_evidence_break(&pool).await,
+        ChainBreak::OutOfSequence {
+            expected: 2,
+            found: 3,
+            ..
+        }
+    ));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_verifier_catches_reordered_evidence_changes(pool: PgPool) {
+    evidence_changes(&pool).await;
+    tamper_with(
+        &pool,
+        "evidence_changes",
+        "UPDATE evidence_changes SET seq = 1000 WHERE seq = 2;
+         UPDATE evidence_changes SET seq = 2 WHERE seq = 3;
+         UPDATE evidence_changes SET seq = 3 WHERE seq = 1000;",
+    )
+    .await;
+    assert!(matches!(
+        first_evidence_break(&pool).await,
+        ChainBreak::LinkBroken { seq: 2, .. } | ChainBreak::Altered { seq: 2, .. }
+    ));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_verifier_catches_a_truncated_evidence_chain(pool: PgPool) {
+    let changes = evidence_changes(&pool).await;
+    tamper_with(
+        &pool,
+        "evidence_changes",
+        "DELETE FROM evidence_changes WHERE seq > 2",
+    )
+    .await;
+    assert_eq!(
+        first_evidence_break(&pool).await,
+        ChainBreak::Truncated {
+            ends_at: 2,
+            head: changes
+        }
+    );
+    tamper_with(&pool, "evidence_changes", "TRUNCATE evidence_changes").await;
+    assert_eq!(
+        first_evidence_break(&pool).await,
+        ChainBreak::Truncated {
+            ends_at: 0,
+            head: changes
         }
     );
 }
