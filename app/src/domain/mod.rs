@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod launch_room;
 pub mod ledger;
 pub mod outlook;
+pub mod packs;
 pub mod proof_run;
 pub mod register;
 #[cfg(feature = "ssr")]

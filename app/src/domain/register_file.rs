@@ -10,6 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
+use super::packs;
 use super::register::{
     Blocker, Boundaries, CustomerEvidence, Decision, EvidenceGate, EvidencePack, EvidencePacks,
     LaunchMotion, MotionRequirements, PageText, ProofPath, ReadinessSettings, Register, Scope,
@@ -367,6 +368,14 @@ impl Checker<'_> {
                     self.problem(
                         &span,
                         format!("evidence pack path {path:?} must start with '/'"),
+                    );
+                } else if !packs::is_servable(&path) {
+                    self.problem(
+                        &span,
+                        format!(
+                            "evidence pack path {path:?} is not one this server serves: use one of {}",
+                            packs::servable_paths().join(", ")
+                        ),
                     );
                 } else if !pack_paths.insert(path.clone()) {
                     self.problem(&span, format!("duplicate evidence pack path {path:?}"));

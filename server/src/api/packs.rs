@@ -19,17 +19,9 @@ use crate::routes::AppState;
 /// The packs' format name and version.
 pub const FORMAT: &str = "clearance.pack/1";
 
-/// The public packs this server builds, by the last segment of their path.
-pub const PRODUCT_PACKS: [&str; 8] = [
-    "managed-beta-readiness",
-    "production-proof",
-    "launch-evidence",
-    "customer-launch-room",
-    "operations-evidence",
-    "procurement-evidence",
-    "security-assurance",
-    "provisioning-guides",
-];
+/// The public packs this server builds, by the last segment of their path; the
+/// list lives in the domain so register files are checked against it.
+pub use app::domain::packs::PRODUCT_PACKS;
 
 /// What every pack starts with.
 #[derive(Debug, Serialize)]

@@ -593,6 +593,28 @@ fn an_evidence_pack_path_must_be_absolute_and_unique() {
 }
 
 #[test]
+fn an_evidence_pack_path_the_server_cannot_serve_is_refused() {
+    let text = altered(
+        r#"path = "/api/product/production-proof""#,
+        r#"path = "/api/product/production-proofs""#,
+    );
+    assert_single_problem(
+        &text,
+        "\"/api/product/production-proofs\"",
+        "is not one this server serves: use one of /api/product/managed-beta-readiness",
+    );
+    let text = altered(
+        r#"path = "/api/platform/launch-room""#,
+        r#"path = "/api/platform/launch-acceptance""#,
+    );
+    assert_single_problem(
+        &text,
+        "\"/api/platform/launch-acceptance\"",
+        "/api/platform/launch-dossier",
+    );
+}
+
+#[test]
 fn an_unsupported_schema_version_is_refused() {
     let text = altered("schema_version = 1", "schema_version = 2");
     assert_single_problem(&text, "schema_version = 2", "unsupported schema_version 2");
