@@ -14,6 +14,9 @@ const BASE = `http://${ADDR}`;
 const MAIN_DB = process.env.DATABASE_URL ?? '';
 const DB = MAIN_DB.replace(/\/[^/]*$/, '/clearance_e2e_boundaries');
 const PASSWORD = 'a long e2e password, not a secret';
+// Tenant values unique to this run, so finding one in a public answer means a leak.
+const EVIDENCE_REF = `EVIDENCEREF${Date.now()}`;
+const APPROVAL = `PO-${Date.now()}`;
 
 const register = readFileSync(path.join(ROOT, 'registers/thesmios.toml'), 'utf8');
 const declared = [
@@ -136,7 +139,7 @@ test('no sentinel value appears in any answer, command output or log line', asyn
       m[1].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
     );
     for (const item of names.slice(0, items)) {
-      await post('/rooms/boundary/evidence', operator, { action: 'attach', gate_id: gate, item, reference: 'REF' });
+      await post('/rooms/boundary/evidence', operator, { action: 'attach', gate_id: gate, item, reference: EVIDENCE_REF });
     }
   }
   const proof = await fetchText('/api/proofs/support-status-notification/runs', {
@@ -173,12 +176,27 @@ test('no sentinel value appears in any answer, command output or log line', asyn
     body: JSON.stringify({
       signer_name: 'Ada',
       signer_role: 'COO',
-      approval_reference: 'PO-1',
+      approval_reference: APPROVAL,
       readiness_digest: acceptance.readiness_digest,
     }),
   });
   expect(signed.status).toBe(200);
   await post('/rooms/boundary/draft', sponsor, { signer_name: 'Ada', signer_role: 'COO', approval_reference: 'PO-2' });
+  // The plain forms too: revoke the API's signature, then sign again.
+  const revoked = await post('/rooms/boundary/revocation', sponsor, {
+    signer_name: 'Ada',
+    signer_role: 'COO',
+    reason: 'Re-signing through the form',
+  });
+  expect(revoked.response.headers.get('location') ?? '').toContain('done=Launch+acceptance+revoked');
+  const current = JSON.parse((await fetchText('/api/platform/launch-acceptance', { headers: bearer })).text);
+  const resigned = await post('/rooms/boundary/acceptance', sponsor, {
+    signer_name: 'Ada',
+    signer_role: 'COO',
+    approval_reference: 'PO-3',
+    readiness_digest: current.readiness_digest,
+  });
+  expect(resigned.response.headers.get('location') ?? '').toContain('done=Launch+acceptance+signed');
 
   // Every page, for every kind of viewer.
   const motions = [...register.matchAll(/^\[\[motions\]\]\nid = "([^"]+)"/gm)].map((m) => m[1]);
@@ -257,9 +275,18 @@ test('no sentinel value appears in any answer, command output or log line', asyn
   seen.push(new TextDecoder().decode(first.value));
   controller.abort();
 
-  // Command output.
+  // Command output, and what `proof record` stores from a run's output.
+  const runOutput = path.join(dir, 'run-output.txt');
+  writeFileSync(runOutput, `rls proof saw ${sentinels['RESEND_API_KEY']} and ${sentinels['STRIPE_SECRET_KEY']}\n`);
+  command(['proof', 'record', 'authenticated-access-rls', '--status', 'passed', '--output', runOutput]);
+  const recorded = await fetchText('/api/proofs/authenticated-access-rls/runs');
+  expect(recorded.text).toContain('[redacted STRIPE_SECRET_KEY]');
   command(['check']);
   command(['check', '--strict']);
+  command(['check', '--motion', 'managed-private-beta']);
+  command(['check', '--motion', 'managed-private-beta', '--strict']);
+  command(['check', '--url', `${BASE}/api/readiness`]);
+  command(['check', '--url', `${BASE}/api/readiness`, '--motion', 'managed-private-beta', '--strict']);
   command(['check-register']);
   command(['audit', 'verify']);
   command(['account', 'list']);
@@ -290,13 +317,18 @@ test('public answers carry no tenant data', async () => {
     '/api/platform/launch-dossier?tenant=boundary',
     '/badge/managed-private-beta.svg',
   ]) {
-    const controller = new AbortController();
-    const response = await fetch(BASE + url, { signal: controller.signal, redirect: 'manual' });
-    const reader = response.body!.getReader();
-    const { value } = await reader.read();
-    controller.abort();
-    const text = new TextDecoder().decode(value ?? new Uint8Array());
-    for (const tenantText of ['Boundary Ltd', 'boundary.example', 'PO-1', 'REF']) {
+    // Whole bodies, except the event stream, which never ends: its first message.
+    let text: string;
+    if (url === '/api/events') {
+      const controller = new AbortController();
+      const response = await fetch(BASE + url, { signal: controller.signal, redirect: 'manual' });
+      const { value } = await response.body!.getReader().read();
+      controller.abort();
+      text = new TextDecoder().decode(value ?? new Uint8Array());
+    } else {
+      text = await (await fetch(BASE + url, { redirect: 'manual' })).text();
+    }
+    for (const tenantText of ['Boundary Ltd', 'boundary.example', APPROVAL, EVIDENCE_REF]) {
       expect(text.includes(tenantText), `${url} shows ${tenantText}`).toBe(false);
     }
   }
