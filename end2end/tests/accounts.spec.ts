@@ -136,6 +136,25 @@ test('an operator invites a buyer sponsor, who joins through the link and reache
   const reused = await sponsorContext.newPage();
   await reused.goto(link);
   await expect(reused.getByTestId('invitation-unusable')).toBeVisible();
+  await reused.close();
+
+  // The password they chose is theirs: out, and back in with it.
+  await sponsor.goto('/');
+  await sponsor.getByRole('button', { name: 'Sign out' }).click();
+  await expect(sponsor.getByTestId('account-bar').getByRole('link', { name: 'Sign in' })).toBeVisible();
+  const signedOut = await sponsor.goto(`/rooms/${slug}`);
+  expect(signedOut?.status()).toBe(401);
+  await sponsor.goto('/login');
+  await sponsor.getByLabel('E-mail address').fill(`sponsor@${slug}.example`);
+  await sponsor.getByLabel('Password').fill('sponsor password, long enough');
+  await sponsor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(sponsor).toHaveURL(/\/$/);
+  await expect(sponsor.getByTestId('account-bar')).toContainText('Signed in as Sam <b>Sponsor</b> (buyer sponsor)');
+  await sponsor.goto(`/rooms/${slug}`);
+  await expect(sponsor.getByRole('heading', { level: 1 })).toHaveText('Acme E2E Ltd launch room');
+  const stillOther = await sponsor.goto(`/rooms/other-${slug}`);
+  expect(stillOther?.status()).toBe(404);
+  await expect(sponsor.getByText('Other E2E plc')).toHaveCount(0);
   await sponsorContext.close();
 
   await page.reload();
