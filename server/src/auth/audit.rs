@@ -1,5 +1,6 @@
 //! The access log: sign-ins (successful, failed, refused), sign-outs, refused
-//! invitation links and account changes, with who, what, when (UTC) and from where. Rows are never changed.
+//! invitation links and account changes, with who, what, when (UTC) and from
+//! where. Rows are never changed.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
