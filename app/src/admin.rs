@@ -57,6 +57,14 @@ pub struct InvitationPreview {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What an invitation link opens: its invitation while pending, or why it opens
+/// nothing (unknown, used, revoked or expired), in words for the person holding it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationLink {
+    Pending(InvitationPreview),
+    Unusable(String),
+}
+
 #[cfg(feature = "ssr")]
 pub use store::{AccessStore, SharedAccessStore};
 
@@ -64,7 +72,7 @@ pub use store::{AccessStore, SharedAccessStore};
 mod store {
     use std::sync::Arc;
 
-    use super::{AdminView, InvitationPreview};
+    use super::{AdminView, InvitationLink};
     use crate::clearance::ClearanceError;
     use crate::domain::access::Viewer;
     use crate::live::StoreFuture;
@@ -79,12 +87,12 @@ mod store {
             viewer: &'a Viewer,
         ) -> StoreFuture<'a, Result<AdminView, ClearanceError>>;
 
-        /// The pending invitation a token opens, if any (throttled per address).
+        /// What a token opens (throttled per address).
         fn invitation<'a>(
             &'a self,
             parts: &'a http::request::Parts,
             token: &'a str,
-        ) -> StoreFuture<'a, Result<Option<InvitationPreview>, ClearanceError>>;
+        ) -> StoreFuture<'a, Result<InvitationLink, ClearanceError>>;
     }
 
     /// How the store travels in Leptos context.
@@ -111,7 +119,7 @@ pub async fn get_admin() -> Result<AdminView, ClearanceError> {
 
 /// What an invitation link opens.
 #[server(endpoint = "invitation")]
-pub async fn get_invitation(token: String) -> Result<Option<InvitationPreview>, ClearanceError> {
+pub async fn get_invitation(token: String) -> Result<InvitationLink, ClearanceError> {
     let (store, parts) = request()?;
     store
         .invitation(&parts, &token)

@@ -14,7 +14,8 @@ use sqlx::PgPool;
 use tower_sessions::Session;
 
 use app::admin::{
-    AccessEvent, AccessStore, AccountRow, AdminView, InvitationPreview, InvitationRow,
+    AccessEvent, AccessStore, AccountRow, AdminView, InvitationLink, InvitationPreview,
+    InvitationRow,
 };
 use app::clearance::ClearanceError;
 use app::domain::access::{Role, Viewer};
@@ -126,7 +127,7 @@ impl AccessStore for PgAccessStore {
         &'a self,
         parts: &'a Parts,
         token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<InvitationPreview>, ClearanceError>> {
+    ) -> StoreFuture<'a, Result<InvitationLink, ClearanceError>> {
         Box::pin(async move {
             let address = ClientAddr::of(parts);
             if let Err(seconds) = throttle_token(&self.pool, &self.throttle, &address).await {
@@ -136,14 +137,14 @@ impl AccessStore for PgAccessStore {
                 .await
                 .map_err(|error| StoreError(error.to_string()))?;
             match opened {
-                Ok(invitation) => Ok(Ok(Some(InvitationPreview {
+                Ok(invitation) => Ok(Ok(InvitationLink::Pending(InvitationPreview {
                     tenant_name: invitation.tenant_name,
                     email: invitation.email,
                     expires_at: invitation.expires_at,
                 }))),
                 Err((reason, email)) => {
                     refuse_token(&self.pool, &address, reason, email.as_deref()).await;
-                    Ok(Ok(None))
+                    Ok(Ok(InvitationLink::Unusable(reason.to_string())))
                 }
             }
         })

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::admin::get_invitation;
+use crate::admin::{get_invitation, InvitationLink};
 use crate::domain::access::MIN_PASSWORD_CHARS;
 use crate::pages::shared::{format_time, SectionError};
 
@@ -30,7 +30,7 @@ pub fn InvitePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Checking the link…"</p> }>
                 {move || Suspend::new(async move {
                     match invitation.await {
-                        Ok(Some(preview)) => view! {
+                        Ok(InvitationLink::Pending(preview)) => view! {
                             <p data-testid="invitation-for">
                                 "You are invited as the buyer sponsor of " <strong>{preview.tenant_name}</strong>
                                 ", signing in as " <strong>{preview.email}</strong>
@@ -46,9 +46,9 @@ pub fn InvitePage() -> impl IntoView {
                             </form>
                         }
                         .into_any(),
-                        Ok(None) => view! {
+                        Ok(InvitationLink::Unusable(reason)) => view! {
                             <p class="notice notice--error" role="alert" data-testid="invitation-unusable">
-                                "This invitation link is not valid: it is unknown, already used, revoked or expired. Ask your operator for a new one."
+                                {reason}
                             </p>
                         }
                         .into_any(),

@@ -326,7 +326,12 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
             .unwrap(),
     )
     .await;
-    assert!(reuse.body.contains("This invitation link is not valid"));
+    assert!(
+        reuse.body.contains(
+            "This invitation link has already been used. Sign in with the password you chose."
+        ),
+        "the page says why the link is dead"
+    );
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM access_events ORDER BY id")
         .fetch_all(&pool)
         .await
@@ -485,6 +490,21 @@ async fn an_expired_invitation_is_refused_with_a_clear_message_and_changes_nothi
     assert!(page
         .body
         .contains("This invitation link has expired. Ask your operator for a new one."));
+    let opened = send(
+        &app,
+        Request::get(format!("/invite/{}", created.token))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(opened.body.contains(r#"data-testid="invitation-unusable""#));
+    assert!(
+        opened
+            .body
+            .contains("This invitation link has expired. Ask your operator for a new one."),
+        "opening the link says so too"
+    );
+    assert!(!opened.body.contains("accept-form"));
 
     assert_eq!(sponsor_accounts(&pool).await, sponsors, "no account made");
     assert!(accounts::find_by_email(&pool, "late@acme.example")
