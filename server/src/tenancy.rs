@@ -15,26 +15,31 @@ pub enum Acting<'a> {
     System,
 }
 
+/// The values of `clearance.role` and `clearance.tenant_id` for `acting`: a fixed
+/// role name and an integer id (or empty), never anything a request supplied.
+pub(crate) fn settings(acting: Acting<'_>) -> (&'static str, String) {
+    match acting {
+        Acting::System => ("system", String::new()),
+        Acting::As(Viewer::Public) => ("", String::new()),
+        Acting::As(Viewer::Account(account)) => (
+            account.role.as_str(),
+            account
+                .tenant_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
 /// Begins a transaction with `clearance.role` and `clearance.tenant_id` set for
 /// its duration only.
 pub async fn begin<'a>(
     pool: &PgPool,
     acting: Acting<'_>,
 ) -> Result<Transaction<'a, Postgres>, sqlx::Error> {
-    let (role, tenant) = match acting {
-        Acting::System => ("system".to_owned(), String::new()),
-        Acting::As(Viewer::Public) => (String::new(), String::new()),
-        Acting::As(Viewer::Account(account)) => (
-            account.role.as_str().to_owned(),
-            account
-                .tenant_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-        ),
-    };
-    // One round trip: BEGIN and the settings as one simple query. Both values are
-    // built here from fixed role names and an integer id, never from input, so
-    // writing them into the statement cannot inject anything.
+    let (role, tenant) = settings(acting);
+    // One round trip: BEGIN and the settings as one simple query. Both values come
+    // from `settings`, so writing them into the statement cannot inject anything.
     debug_assert!(role
         .bytes()
         .all(|byte| byte.is_ascii_lowercase() || byte == b'_'));

@@ -10,9 +10,9 @@ pub mod handlers;
 pub mod store;
 pub mod verify;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use app::domain::access::{FieldError, Viewer};
 use app::domain::launch_room::{
@@ -386,46 +386,154 @@ pub async fn submit_now(
     .await
 }
 
-/// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
-/// sponsor may. The room is checked and the record chained inside one
-/// transaction that holds the chain's head, so what was checked is what is
-/// appended to, and concurrent signatures queue instead of forking the chain.
-/// `slug` of `None` means the sponsor's own tenant.
-pub async fn submit(
-    pool: &PgPool,
+/// A room as a signature is checked against: the tenant, its evidence, and of
+/// the acceptance history only the record at the head, which is all that bears on
+/// the next one, so a signature costs the same however long the chain has grown.
+struct SigningRoom {
+    room: RoomRecords,
+    head: ChainHead,
+    /// How long the evidence chain was, for the append to confirm it still is.
+    evidence_seq: i32,
+}
+
+/// One evidence change as `clearance_signing_room` hands it over.
+#[derive(Debug, sqlx::Type)]
+#[sqlx(type_name = "evidence_change_row")]
+struct EvidenceChangeRow {
+    id: i64,
+    tenant_id: i64,
+    seq: i32,
+    action: String,
+    gate_id: String,
+    item: String,
+    reference: String,
+    note: String,
+    actor: String,
+    at: DateTime<Utc>,
+    prev_digest: String,
+    digest: String,
+}
+
+impl From<EvidenceChangeRow> for EvidenceChange {
+    fn from(row: EvidenceChangeRow) -> Self {
+        Self {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            // The column's CHECK allows only the two; anything else fails the chain.
+            action: EvidenceAction::parse(&row.action).unwrap_or(EvidenceAction::Detached),
+            gate_id: row.gate_id,
+            item: row.item,
+            reference: row.reference,
+            note: row.note,
+            actor: row.actor,
+            at: row.at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        }
+    }
+}
+
+/// The acceptance record at a chain's head as `clearance_signing_room` hands it
+/// over.
+#[derive(Debug, sqlx::Type)]
+#[sqlx(type_name = "acceptance_record_row")]
+struct AcceptanceRecordRow {
+    id: i64,
+    tenant_id: i64,
+    seq: i32,
+    kind: String,
+    motion: String,
+    signer_name: String,
+    signer_role: String,
+    approval_reference: String,
+    exclusions: Vec<String>,
+    residual_risks: String,
+    readiness_digest: String,
+    readiness_inputs: Json<ReadinessInputs>,
+    open_blockers: Vec<String>,
+    actor: String,
+    signed_at: DateTime<Utc>,
+    prev_digest: String,
+    digest: String,
+}
+
+impl From<AcceptanceRecordRow> for AcceptanceRecord {
+    fn from(row: AcceptanceRecordRow) -> Self {
+        Self {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            kind: AcceptanceKind::parse(&row.kind).unwrap_or(AcceptanceKind::Revoked),
+            motion: row.motion,
+            signer_name: row.signer_name,
+            signer_role: row.signer_role,
+            approval_reference: row.approval_reference,
+            exclusions: row.exclusions,
+            residual_risks: row.residual_risks,
+            readiness_digest: row.readiness_digest,
+            readiness_inputs: row.readiness_inputs.0,
+            open_blockers: row.open_blockers,
+            actor: row.actor,
+            signed_at: row.signed_at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        }
+    }
+}
+
+/// Reads tenant `tenant_id`'s room as `settings` (see [`tenancy::settings`]) in
+/// one statement; `None` when row-level security hides the tenant.
+async fn signing_room(
+    conn: &mut PgConnection,
+    (role, tenant): &(&str, String),
+    tenant_id: i64,
+) -> Result<Option<SigningRoom>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id AS "id!", slug AS "slug!", name AS "name!", motion AS "motion!",
+                  billing_route AS "billing_route!", created_at AS "created_at!",
+                  head_seq, head_digest, evidence_seq,
+                  evidence AS "evidence!: Vec<EvidenceChangeRow>",
+                  latest AS "latest: AcceptanceRecordRow"
+           FROM clearance_signing_room($1, $2, $3)"#,
+        role,
+        tenant,
+        tenant_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| SigningRoom {
+        room: RoomRecords {
+            tenant: Tenant {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                motion: row.motion,
+                billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+                created_at: row.created_at,
+            },
+            evidence: row.evidence.into_iter().map(Into::into).collect(),
+            acceptances: row.latest.map(Into::into).into_iter().collect(),
+        },
+        // No head row yet: the chain is empty and starts from genesis.
+        head: ChainHead {
+            seq: row.head_seq.unwrap_or(0),
+            digest: row.head_digest.unwrap_or_else(|| GENESIS_DIGEST.to_owned()),
+        },
+        evidence_seq: row.evidence_seq.unwrap_or(0),
+    }))
+}
+
+/// The record `submission` appends to `signing`'s acceptance chain, digest
+/// included, or why it may not.
+fn next_record(
+    signing: &SigningRoom,
     register: &Register,
     inputs: &ReadinessInputs,
-    viewer: &Viewer,
-    slug: Option<&str>,
-    submission: Submission<'_>,
-) -> Result<(Tenant, AcceptanceRecord), RoomError> {
-    let (account_id, actor, own_tenant) = match viewer {
-        Viewer::Account(account) => match account.tenant_id {
-            Some(tenant) if account.role == app::domain::access::Role::BuyerSponsor => {
-                (account.id, account.email.clone(), tenant)
-            }
-            _ => {
-                return Err(RoomError::Forbidden(
-                    "only the tenant's buyer sponsor signs or revokes its launch acceptance",
-                ))
-            }
-        },
-        Viewer::Public => return Err(RoomError::Forbidden("sign in to sign launch acceptance")),
-    };
-    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let tenant = find_tenant(&mut tx, slug, own_tenant)
-        .await?
-        .filter(|tenant| tenant.id == own_tenant)
-        .ok_or(RoomError::NotFound)?;
-    let head = lock_head(&mut tx, tenant.id, Ledger::Acceptance).await?;
-    // Of the acceptance history only the record at the head bears on the next
-    // one, so a signature costs the same however long the chain has grown.
-    let room = RoomRecords {
-        evidence: evidence_of(&mut tx, tenant.id).await?,
-        acceptances: acceptances_of(&mut tx, tenant.id, head.seq).await?,
-        tenant,
-    };
-    let status = room.status(register, inputs);
+    submission: &Submission<'_>,
+    actor: &str,
+) -> Result<AcceptanceRecord, RoomError> {
+    let status = signing.room.status(register, inputs);
     let checked = match submission {
         Submission::Accept(form) => check_acceptance(form, &status),
         Submission::Revoke(form) => check_revocation(form, &status),
@@ -433,37 +541,43 @@ pub async fn submit(
     .map_err(RoomError::Invalid)?;
     let mut record = AcceptanceRecord {
         id: 0,
-        tenant_id: room.tenant.id,
-        seq: head.seq + 1,
+        tenant_id: signing.room.tenant.id,
+        seq: signing.head.seq + 1,
         kind: checked.kind,
-        motion: room.tenant.motion.clone(),
+        motion: signing.room.tenant.motion.clone(),
         signer_name: checked.signer_name,
         signer_role: checked.signer_role,
         approval_reference: checked.approval_reference,
         exclusions: checked.exclusions,
         residual_risks: checked.residual_risks,
-        readiness_digest: status.readiness_digest.clone(),
+        readiness_digest: status.readiness_digest,
         readiness_inputs: inputs.clone(),
-        open_blockers: status.open_blockers.clone(),
-        actor,
+        open_blockers: status.open_blockers,
+        actor: actor.to_owned(),
         signed_at: storable_time(Utc::now()),
-        prev_digest: head.digest,
+        prev_digest: signing.head.digest.clone(),
         digest: String::new(),
     };
     record.digest = record.computed_digest();
-    // The record and the head it becomes, in one statement.
-    record.id = sqlx::query_scalar!(
-        r#"WITH record AS (
-               INSERT INTO acceptance_records
-                   (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
-                    exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
-                    account_id, actor, signed_at, prev_digest, digest)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-               RETURNING id),
-           head AS (
-               UPDATE ledger_heads SET seq = $2, digest = $17
-               WHERE tenant_id = $1 AND ledger = 'acceptance')
-           SELECT id AS "id!" FROM record"#,
+    Ok(record)
+}
+
+/// Appends `record` if its chain still ends where it was read and the tenant's
+/// motion and evidence are still what it was checked against; `None` (nothing
+/// written) otherwise. The record and the new head, in one statement.
+async fn append_acceptance(
+    conn: &mut PgConnection,
+    (role, tenant): &(&str, String),
+    evidence_seen: i32,
+    account_id: i64,
+    record: &AcceptanceRecord,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT clearance_append_acceptance($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                              $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
+        role,
+        tenant,
+        evidence_seen,
         record.tenant_id,
         record.seq,
         record.kind.as_str(),
@@ -482,8 +596,82 @@ pub async fn submit(
         record.prev_digest,
         record.digest
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((room.tenant, record))
+    .fetch_one(conn)
+    .await
+}
+
+/// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
+/// sponsor may. `slug` of `None` means the sponsor's own tenant.
+///
+/// The room is read, checked here, and the record appended only if the chain's
+/// head, the motion and the evidence are still what was checked: two statements,
+/// no transaction held open in between. When someone else appended first, the
+/// signature is checked again inside a transaction that holds the chain's head,
+/// where concurrent signatures queue instead of forking the chain.
+pub async fn submit(
+    pool: &PgPool,
+    register: &Register,
+    inputs: &ReadinessInputs,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let (account_id, actor, own_tenant) = match viewer {
+        Viewer::Account(account) => match account.tenant_id {
+            Some(tenant) if account.role == app::domain::access::Role::BuyerSponsor => {
+                (account.id, account.email.as_str(), tenant)
+            }
+            _ => {
+                return Err(RoomError::Forbidden(
+                    "only the tenant's buyer sponsor signs or revokes its launch acceptance",
+                ))
+            }
+        },
+        Viewer::Public => return Err(RoomError::Forbidden("sign in to sign launch acceptance")),
+    };
+    let settings = tenancy::settings(Acting::As(viewer));
+    // A sponsor reaches only its own tenant, whichever slug it names.
+    let own = |signing: Option<SigningRoom>| {
+        signing
+            .filter(|signing| slug.is_none_or(|slug| slug == signing.room.tenant.slug))
+            .ok_or(RoomError::NotFound)
+    };
+    {
+        let mut conn = pool.acquire().await?;
+        let signing = own(signing_room(&mut conn, &settings, own_tenant).await?)?;
+        let mut record = next_record(&signing, register, inputs, &submission, actor)?;
+        if let Some(id) = append_acceptance(
+            &mut conn,
+            &settings,
+            signing.evidence_seq,
+            account_id,
+            &record,
+        )
+        .await?
+        {
+            record.id = id;
+            return Ok((signing.room.tenant, record));
+        }
+    }
+    // Each pass follows a change someone else committed; under the head's lock
+    // only an evidence or motion change in between sends it round again.
+    loop {
+        let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+        lock_head(&mut tx, own_tenant, Ledger::Acceptance).await?;
+        let signing = own(signing_room(&mut tx, &settings, own_tenant).await?)?;
+        let mut record = next_record(&signing, register, inputs, &submission, actor)?;
+        if let Some(id) = append_acceptance(
+            &mut tx,
+            &settings,
+            signing.evidence_seq,
+            account_id,
+            &record,
+        )
+        .await?
+        {
+            tx.commit().await?;
+            record.id = id;
+            return Ok((signing.room.tenant, record));
+        }
+    }
 }
