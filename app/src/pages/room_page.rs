@@ -479,7 +479,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
             <h3>"Acceptance records"</h3>
             {shown.map(|shown| view! { <p class="hint" data-testid="acceptance-records-shown">{shown}</p> })}
             {if acceptances.records.is_empty() {
-                view! { <p>"None yet."</p> }.into_any()
+                view! { <p>{if acceptances.before.is_some() { "No older records." } else { "None yet." }}</p> }.into_any()
             } else {
                 view! {
                     <table class="table" data-testid="acceptance-records">
@@ -501,7 +501,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
             <PagerNav links=acceptance_links label="Acceptance records pages" older="Older acceptance records" newest="Newest acceptance records" testid="acceptance-pages"/>
             <h3>"Evidence changes"</h3>
             {if evidence.records.is_empty() {
-                view! { <p>"None yet."</p> }.into_any()
+                view! { <p>{if evidence.before.is_some() { "No older changes." } else { "None yet." }}</p> }.into_any()
             } else {
                 view! {
                     <table class="table" data-testid="evidence-log">

@@ -120,6 +120,13 @@ async fn the_room_page_shows_the_newest_records_and_links_to_older_pages(pool: P
     assert!(older.body.contains(r#"data-testid="current-acceptance""#));
     assert!(older.body.contains("PO-25"));
 
+    // Past record 1 the page says so, and still leads back to the newest.
+    let past = send(&app.router, get_with("/rooms/acme?before=1", &sponsor)).await;
+    assert_eq!(past.status, StatusCode::OK);
+    assert!(acceptance_rows(&past.body).is_empty());
+    assert!(past.body.contains("No older records."));
+    assert!(past.body.contains(r#"href="/rooms/acme#records-heading""#));
+
     // The evidence log pages on its own cursor.
     let evidence = send(
         &app.router,
