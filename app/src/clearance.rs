@@ -134,6 +134,9 @@ pub enum ClearanceError {
     SignInRequired,
     #[error("your account may not see this page")]
     Forbidden,
+    /// A malformed query, e.g. a page cursor that is not a record number.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("too many attempts: try again in {0} seconds")]
     Throttled(u64),
     #[error("the history is unavailable: the database cannot be reached")]

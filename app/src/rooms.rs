@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clearance::ClearanceError;
 use crate::domain::access::FieldError;
+use crate::domain::chain_page::ChainPage;
 use crate::domain::launch_room::{AcceptanceForm, BillingRoute, RoomState, RoomStatus};
 use crate::domain::ledger::{AcceptanceKind, AcceptanceRecord, EvidenceChange};
 use crate::domain::register::EvidenceGate;
@@ -87,10 +88,12 @@ pub struct RoomView {
     pub motions: Vec<(String, String)>,
     /// Blocker id → title, for every blocker the room names.
     pub blocker_titles: BTreeMap<String, String>,
-    /// Newest first.
-    pub evidence_log: Vec<EvidenceChange>,
-    /// Newest first.
-    pub acceptances: Vec<AcceptanceEntry>,
+    /// One page of the evidence changes, newest first.
+    pub evidence_log: ChainPage<EvidenceChange>,
+    /// The record at the head of the acceptance chain, whichever page is shown.
+    pub latest: Option<AcceptanceEntry>,
+    /// One page of the acceptance records, newest first.
+    pub acceptances: ChainPage<AcceptanceEntry>,
     /// Operators attach evidence and change the profile.
     pub can_change: bool,
     /// The tenant's own buyer sponsor signs and revokes.
@@ -105,6 +108,44 @@ impl RoomView {
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_owned())
+    }
+}
+
+/// Which page of each chain the room page shows: `None` for the newest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPages {
+    /// `?before=`: acceptance records before this seq.
+    pub before: Option<i32>,
+    /// `?evidence_before=`: evidence changes before this seq.
+    pub evidence_before: Option<i32>,
+}
+
+impl RoomPages {
+    /// The pages a room URL's query names, each value checked.
+    pub fn parse(before: Option<&str>, evidence_before: Option<&str>) -> Result<Self, FieldError> {
+        use crate::domain::chain_page::parse_before;
+        Ok(Self {
+            before: parse_before("before", before)?,
+            evidence_before: parse_before("evidence_before", evidence_before)?,
+        })
+    }
+
+    /// The query string of a room URL showing these pages (empty for the newest).
+    pub fn query(&self) -> String {
+        let pairs = [
+            ("before", self.before),
+            ("evidence_before", self.evidence_before),
+        ];
+        let query = pairs
+            .iter()
+            .filter_map(|(name, value)| value.map(|value| format!("{name}={value}")))
+            .collect::<Vec<_>>()
+            .join("&");
+        if query.is_empty() {
+            query
+        } else {
+            format!("?{query}")
+        }
     }
 }
 
@@ -136,7 +177,7 @@ pub use store::{RoomStore, SharedRoomStore};
 mod store {
     use std::sync::Arc;
 
-    use super::{RoomView, RoomsView};
+    use super::{RoomPages, RoomView, RoomsView};
     use crate::clearance::ClearanceError;
     use crate::domain::access::Viewer;
     use crate::live::StoreFuture;
@@ -150,13 +191,15 @@ mod store {
             viewer: &'a Viewer,
         ) -> StoreFuture<'a, Result<RoomsView, ClearanceError>>;
 
-        /// One room; `Err(NotFound)` (and a logged denial) for a room that does
-        /// not exist or that `viewer` may not see: the two look the same.
+        /// One room, with the pages of its records `pages` names; `Err(NotFound)`
+        /// (and a logged denial) for a room that does not exist or that `viewer`
+        /// may not see: the two look the same.
         fn room<'a>(
             &'a self,
             parts: &'a http::request::Parts,
             viewer: &'a Viewer,
             slug: &'a str,
+            pages: RoomPages,
         ) -> StoreFuture<'a, Result<RoomView, ClearanceError>>;
     }
 
@@ -183,14 +226,30 @@ pub async fn get_rooms(tick: u64) -> Result<RoomsView, ClearanceError> {
         .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }
 
-/// One launch room. `tick` names the live state wanted.
+/// One launch room, with the pages of its records `pages` names. `tick` names
+/// the live state wanted.
 #[server(endpoint = "room")]
-pub async fn get_room(slug: String, tick: u64) -> Result<RoomView, ClearanceError> {
+pub async fn get_room(
+    slug: String,
+    tick: u64,
+    #[server(default)] pages: RoomPages,
+) -> Result<RoomView, ClearanceError> {
     let _ = tick;
+    // The page sends checked values; anything else was not sent by it.
+    for (field, before) in [
+        ("before", pages.before),
+        ("evidence_before", pages.evidence_before),
+    ] {
+        if before.is_some_and(|before| before < 1) {
+            return Err(ClearanceError::BadRequest(format!(
+                "{field}: a record number (seq) from 1 up"
+            )));
+        }
+    }
     let (store, parts) = request()?;
     let viewer = crate::live::current_viewer();
     store
-        .room(&parts, &viewer, &slug)
+        .room(&parts, &viewer, &slug, pages)
         .await
         .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }

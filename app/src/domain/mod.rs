@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod badge;
+pub mod chain_page;
 pub mod document;
 pub mod dossier;
 pub mod evaluation;

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::pages::room_page::hidden_fields;
 use crate::pages::rooms_page::RoomDenied;
 use crate::pages::shared::{with_clearance, StatusBadge, SKIP_TO_CONTENT};
-use crate::rooms::{get_room, RoomView};
+use crate::rooms::{get_room, RoomPages, RoomView};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
@@ -19,7 +19,7 @@ pub fn ReviewPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let room = Resource::new(
         move || (slug(), tick.get()),
-        |(slug, tick)| get_room(slug, tick),
+        |(slug, tick)| get_room(slug, tick, RoomPages::default()),
     );
     with_clearance(tick, SKIP_TO_CONTENT, move |_live| {
         view! {

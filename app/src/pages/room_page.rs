@@ -7,8 +7,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::clearance::ClearanceError;
 use crate::domain::access::FieldError;
 use crate::domain::launch_room::{
     check_acceptance_fields, AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_TEXT_CHARS,
@@ -18,16 +19,27 @@ use crate::domain::register::EvidenceGate;
 use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
 use crate::pages::shared::{format_time, with_clearance, LivePage, StatusBadge, SKIP_TO_CONTENT};
-use crate::rooms::{get_room, AcceptanceEntry, RoomView};
+use crate::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
     let tick = RwSignal::new(0_u64);
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
+    // Which page of each chain: `?before=` and `?evidence_before=`, newest when absent.
+    let pages = move || {
+        let query = query.read();
+        RoomPages::parse(query.get_str("before"), query.get_str("evidence_before"))
+    };
     let room = Resource::new(
-        move || (slug(), tick.get()),
-        |(slug, tick)| get_room(slug, tick),
+        move || (slug(), tick.get(), pages()),
+        |(slug, tick, pages)| async move {
+            match pages {
+                Ok(pages) => get_room(slug, tick, pages).await,
+                Err(error) => Err(ClearanceError::BadRequest(error.to_string())),
+            }
+        },
     );
     with_clearance(tick, SKIP_TO_CONTENT, move |live| {
         view! {
@@ -238,7 +250,7 @@ fn EvidenceItem(
 #[component]
 fn AcceptanceSection(view: StoredValue<RoomView>) -> impl IntoView {
     let view = view.get_value();
-    let current = view.acceptances.first().cloned();
+    let current = view.latest.clone();
     let standing = matches!(view.status.state, RoomState::Accepted | RoomState::Stale);
     view! {
         <section aria-labelledby="acceptance-heading" id="acceptance">
@@ -412,21 +424,68 @@ fn RevocationFormView(slug: String) -> impl IntoView {
 
 #[component]
 fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
-    let (acceptances, evidence) =
-        view.with_value(|view| (view.acceptances.clone(), view.evidence_log.clone()));
+    let (acceptances, evidence, slug, total) = view.with_value(|view| {
+        (
+            view.acceptances.clone(),
+            view.evidence_log.clone(),
+            view.tenant.slug.clone(),
+            view.latest.as_ref().map_or(0, |latest| latest.seq),
+        )
+    });
+    let pages = RoomPages {
+        before: acceptances.before,
+        evidence_before: evidence.before,
+    };
+    let href = move |pages: RoomPages| format!("/rooms/{slug}{}#records-heading", pages.query());
+    let acceptance_links = PageLinks {
+        older: acceptances.older.map(|older| {
+            href(RoomPages {
+                before: Some(older),
+                ..pages
+            })
+        }),
+        newest: acceptances.before.map(|_| {
+            href(RoomPages {
+                before: None,
+                ..pages
+            })
+        }),
+    };
+    let evidence_links = PageLinks {
+        older: evidence.older.map(|older| {
+            href(RoomPages {
+                evidence_before: Some(older),
+                ..pages
+            })
+        }),
+        newest: evidence.before.map(|_| {
+            href(RoomPages {
+                evidence_before: None,
+                ..pages
+            })
+        }),
+    };
+    let shown = match (acceptances.records.first(), acceptances.records.last()) {
+        (Some(newest), Some(oldest)) if total > 0 => Some(format!(
+            "Showing records {} to {} of {total}, newest first.",
+            newest.seq, oldest.seq
+        )),
+        _ => None,
+    };
     view! {
         <section aria-labelledby="records-heading">
             <h2 id="records-heading">"Records"</h2>
             <p class="hint">"Append-only and hash-chained: nothing here is ever changed or deleted."</p>
             <h3>"Acceptance records"</h3>
-            {if acceptances.is_empty() {
-                view! { <p>"None yet."</p> }.into_any()
+            {shown.map(|shown| view! { <p class="hint" data-testid="acceptance-records-shown">{shown}</p> })}
+            {if acceptances.records.is_empty() {
+                view! { <p>{if acceptances.before.is_some() { "No older records." } else { "None yet." }}</p> }.into_any()
             } else {
                 view! {
                     <table class="table" data-testid="acceptance-records">
                         <thead><tr><th scope="col">"#"</th><th scope="col">"Record"</th><th scope="col">"Signer"</th><th scope="col">"When"</th><th scope="col">"Digest"</th></tr></thead>
                         <tbody>
-                            {acceptances.into_iter().map(|record| view! {
+                            {acceptances.records.into_iter().map(|record| view! {
                                 <tr>
                                     <td>{record.seq}</td>
                                     <td>{record.kind.as_str()}</td>
@@ -439,15 +498,16 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            <PagerNav links=acceptance_links label="Acceptance records pages" older="Older acceptance records" newest="Newest acceptance records" testid="acceptance-pages"/>
             <h3>"Evidence changes"</h3>
-            {if evidence.is_empty() {
-                view! { <p>"None yet."</p> }.into_any()
+            {if evidence.records.is_empty() {
+                view! { <p>{if evidence.before.is_some() { "No older changes." } else { "None yet." }}</p> }.into_any()
             } else {
                 view! {
                     <table class="table" data-testid="evidence-log">
                         <thead><tr><th scope="col">"#"</th><th scope="col">"Change"</th><th scope="col">"Item"</th><th scope="col">"Reference"</th><th scope="col">"Who"</th><th scope="col">"When"</th></tr></thead>
                         <tbody>
-                            {evidence.into_iter().map(|change| view! {
+                            {evidence.records.into_iter().map(|change| view! {
                                 <tr>
                                     <td>{change.seq}</td>
                                     <td>{match change.action { EvidenceAction::Attached => "attached", EvidenceAction::Detached => "detached" }}</td>
@@ -461,9 +521,34 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            <PagerNav links=evidence_links label="Evidence changes pages" older="Older evidence changes" newest="Newest evidence changes" testid="evidence-pages"/>
         </section>
     }
     .into_any()
+}
+
+/// Where a chain's pager leads: the next older page and back to the newest.
+struct PageLinks {
+    older: Option<String>,
+    newest: Option<String>,
+}
+
+#[component]
+fn PagerNav(
+    links: PageLinks,
+    label: &'static str,
+    older: &'static str,
+    newest: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    (links.older.is_some() || links.newest.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label=label data-testid=testid>
+                {links.newest.map(|href| view! { <a href=href rel="first" data-testid="newest">{newest}</a> " " })}
+                {links.older.map(|href| view! { <a href=href rel="next" data-testid="older">{older}</a> })}
+            </nav>
+        }
+    })
 }
 
 #[component]

@@ -19,6 +19,7 @@ pub fn RoomDenied(error: ClearanceError, next: String) -> impl IntoView {
             ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
             ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
             ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
+            ClearanceError::BadRequest(_) => http::StatusCode::BAD_REQUEST,
             _ => http::StatusCode::SERVICE_UNAVAILABLE,
         });
     }

@@ -10,6 +10,7 @@ use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use app::domain::access::{Role, Viewer};
+use app::domain::chain_page::{checked_before, PageRequest};
 use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
 use app::domain::ledger::AcceptanceRecord;
 use app::rooms::AcceptanceEntry;
@@ -18,7 +19,7 @@ use super::error::{ApiError, Result};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
-use crate::rooms::{self, RoomError, RoomRecords, Submission};
+use crate::rooms::{self, RoomError, Submission};
 use crate::routes::AppState;
 
 /// The document's format name and version.
@@ -30,8 +31,40 @@ pub struct TenantQuery {
     tenant: Option<String>,
 }
 
-/// A tenant's acceptance: the record in force (if any) and every record, newest
-/// first, with the room's state and the readiness digest a new signature binds to.
+/// `GET launch-acceptance`: the tenant and which page of the history.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    tenant: Option<String>,
+    limit: Option<i64>,
+    before: Option<i64>,
+}
+
+/// `GET launch-room`: the tenant and which page of each chain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomQuery {
+    tenant: Option<String>,
+    limit: Option<i64>,
+    before: Option<i64>,
+    evidence_before: Option<i64>,
+}
+
+type QueryResult<Q> = std::result::Result<Query<Q>, axum::extract::rejection::QueryRejection>;
+
+fn query<Q>(query: QueryResult<Q>) -> Result<Q> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+}
+
+fn page_request(limit: Option<i64>, before: Option<i64>) -> Result<PageRequest> {
+    PageRequest::checked(limit, before).map_err(|error| ApiError::BadRequest(error.to_string()))
+}
+
+/// A tenant's acceptance: the record in force (if any) and one page of the
+/// history, newest first, with the room's state and the readiness digest a new
+/// signature binds to.
 #[derive(Debug, Serialize)]
 pub struct AcceptanceDocument {
     pub format: &'static str,
@@ -40,7 +73,10 @@ pub struct AcceptanceDocument {
     pub live: bool,
     pub readiness_digest: String,
     pub current: Option<AcceptanceEntry>,
+    /// Newest first: at most `limit` records (default 50) before `before`.
     pub history: Vec<AcceptanceEntry>,
+    /// The `before` of the next older page; `null` once the page reaches record 1.
+    pub next_before: Option<i32>,
 }
 
 /// What a signature or revocation answers: the stored record.
@@ -88,25 +124,45 @@ fn refused(error: RoomError) -> ApiError {
     }
 }
 
-/// The room a GET names (see [`tenant_slug`]), or a logged 404.
-async fn requested_room(
+/// The slug of the tenant a GET names (see [`tenant_slug`]); `None` when there
+/// is none for this viewer.
+async fn requested_slug(
     state: &AppState,
     viewer: &Viewer,
     headers: &HeaderMap,
-    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
-    address: &str,
-    what: &str,
-) -> Result<RoomRecords> {
+    tenant: Option<String>,
+) -> Result<(Option<String>, Option<String>)> {
     caller(viewer, headers)?;
-    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let slug = tenant_slug(viewer, query.tenant)?;
-    let room = match (&slug, viewer) {
-        (Some(slug), _) => rooms::load(&state.pool, viewer, slug).await?,
+    let asked = tenant_slug(viewer, tenant)?;
+    let slug = match (&asked, viewer) {
+        (Some(slug), _) => Some(slug.clone()),
         (None, Viewer::Account(account)) => match account.tenant_id {
-            Some(tenant) => rooms::load_by_id(&state.pool, viewer, tenant).await?,
+            Some(tenant) => rooms::slug_of(&state.pool, viewer, tenant).await?,
             None => None,
         },
         (None, Viewer::Public) => None,
+    };
+    Ok((asked, slug))
+}
+
+/// The room a GET names, as `load` reads it, or a logged 404.
+async fn requested<T, F, Fut>(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    tenant: Option<String>,
+    address: &str,
+    what: &str,
+    load: F,
+) -> Result<T>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<Option<T>, sqlx::Error>>,
+{
+    let (asked, slug) = requested_slug(state, viewer, headers, tenant).await?;
+    let room = match slug {
+        Some(slug) => load(slug).await?,
+        None => None,
     };
     match room {
         Some(room) => Ok(room),
@@ -114,7 +170,7 @@ async fn requested_room(
             logged_denial(
                 state,
                 viewer,
-                &format!("GET {what} {}", slug.unwrap_or_default()),
+                &format!("GET {what} {}", asked.unwrap_or_default()),
                 address,
             )
             .await;
@@ -123,41 +179,53 @@ async fn requested_room(
     }
 }
 
-/// `GET /api/platform/launch-acceptance[?tenant=<slug>]`.
+/// `GET /api/platform/launch-acceptance[?tenant=<slug>][&limit=N][&before=SEQ]`:
+/// the state and one page of the history, newest first.
 pub async fn get(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
-    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+    asked: QueryResult<HistoryQuery>,
 ) -> Result<SafeJson<AcceptanceDocument>> {
-    let room = requested_room(
+    let asked = query(asked)?;
+    let page = page_request(asked.limit, asked.before)?;
+    let pool = &state.pool;
+    let viewer_ref = &viewer;
+    let room = requested(
         &state,
         &viewer,
         &headers,
-        query,
+        asked.tenant,
         &address,
         "launch-acceptance",
+        |slug| async move { rooms::load_page(pool, viewer_ref, &slug, page, None).await },
     )
     .await?;
     let live = state.clearance.current();
-    let status = room.status(&state.clearance.register, &live.readiness.inputs);
-    let history: Vec<AcceptanceEntry> = room
-        .acceptances
-        .iter()
-        .rev()
-        .map(AcceptanceEntry::from)
-        .collect();
+    let status = room
+        .head
+        .status(&state.clearance.register, &live.readiness.inputs);
+    let standing = matches!(status.state, RoomState::Accepted | RoomState::Stale);
     Ok(SafeJson(AcceptanceDocument {
         format: FORMAT,
-        tenant: room.tenant.slug,
+        tenant: room.head.tenant.slug,
         live: status.is_live(),
         state: status.state,
         readiness_digest: status.readiness_digest,
-        current: matches!(status.state, RoomState::Accepted | RoomState::Stale)
-            .then(|| history.first().cloned())
-            .flatten(),
-        history,
+        current: room
+            .head
+            .latest
+            .as_ref()
+            .filter(|_| standing)
+            .map(AcceptanceEntry::from),
+        history: room
+            .acceptances
+            .records
+            .iter()
+            .map(AcceptanceEntry::from)
+            .collect(),
+        next_before: room.acceptances.older,
     }))
 }
 
@@ -176,11 +244,11 @@ pub async fn patch(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
-    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+    query: QueryResult<TenantQuery>,
     body: Bytes,
 ) -> Result<SafeJson<Stored>> {
     caller(&viewer, &headers)?;
-    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let query = self::query(query)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     let patch: Patch = if value.get("revoke").is_some() {
@@ -241,35 +309,69 @@ pub struct RoomDocument {
     #[serde(flatten)]
     pub status: app::domain::launch_room::RoomStatus,
     pub live: bool,
-    /// Every evidence change, oldest first (the chain's order).
+    /// The newest `limit` evidence changes before `evidence_before`, oldest first
+    /// (the chain's order).
     pub evidence_changes: Vec<app::domain::ledger::EvidenceChange>,
-    /// Every acceptance record, oldest first.
+    /// The `evidence_before` of the next older page, if there is one.
+    pub evidence_changes_next_before: Option<i32>,
+    /// The newest `limit` acceptance records before `before`, oldest first.
     pub acceptance_records: Vec<AcceptanceEntry>,
+    /// The `before` of the next older page, if there is one.
+    pub acceptance_records_next_before: Option<i32>,
 }
 
-/// `GET /api/platform/launch-room[?tenant=<slug>]`.
+/// `GET /api/platform/launch-room[?tenant=<slug>][&limit=N][&before=SEQ][&evidence_before=SEQ]`.
 pub async fn room(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
-    query: std::result::Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+    asked: QueryResult<RoomQuery>,
 ) -> Result<SafeJson<RoomDocument>> {
-    let room = requested_room(&state, &viewer, &headers, query, &address, "launch-room").await?;
+    let asked = query(asked)?;
+    let acceptances = page_request(asked.limit, asked.before)?;
+    let evidence = PageRequest {
+        before: checked_before(asked.evidence_before)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+        ..acceptances
+    };
+    let pool = &state.pool;
+    let viewer_ref = &viewer;
+    let room = requested(
+        &state,
+        &viewer,
+        &headers,
+        asked.tenant,
+        &address,
+        "launch-room",
+        |slug| async move {
+            rooms::load_page(pool, viewer_ref, &slug, acceptances, Some(evidence)).await
+        },
+    )
+    .await?;
     let live = state.clearance.current();
     let register = &state.clearance.register;
-    let status = room.status(register, &live.readiness.inputs);
+    let status = room.head.status(register, &live.readiness.inputs);
+    let tenant = room.head.tenant;
     Ok(SafeJson(RoomDocument {
         format: ROOM_FORMAT,
         generated_at: chrono::Utc::now(),
         motion_name: register
-            .motion(&room.tenant.motion)
+            .motion(&tenant.motion)
             .map(|motion| motion.name.clone()),
         live: status.is_live(),
         status,
-        acceptance_records: room.acceptances.iter().map(AcceptanceEntry::from).collect(),
-        evidence_changes: room.evidence,
-        tenant: room.tenant,
+        acceptance_records: room
+            .acceptances
+            .records
+            .iter()
+            .rev()
+            .map(AcceptanceEntry::from)
+            .collect(),
+        acceptance_records_next_before: room.acceptances.older,
+        evidence_changes: room.evidence.records.into_iter().rev().collect(),
+        evidence_changes_next_before: room.evidence.older,
+        tenant,
     }))
 }
 
@@ -291,20 +393,22 @@ pub async fn dossier(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
-    query: std::result::Result<Query<DossierQuery>, axum::extract::rejection::QueryRejection>,
+    query: QueryResult<DossierQuery>,
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
-    let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let tenant_query = Ok(Query(TenantQuery {
-        tenant: query.tenant,
-    }));
-    let room = requested_room(
+    let query = self::query(query)?;
+    let pool = &state.pool;
+    let viewer_ref = &viewer;
+    // A download that carries and verifies both chains: whole by design, and
+    // fetched by hand, not on every page view.
+    let room = requested(
         &state,
         &viewer,
         &headers,
-        tenant_query,
+        query.tenant,
         &address,
         "launch-dossier",
+        |slug| async move { rooms::load(pool, viewer_ref, &slug).await },
     )
     .await?;
     let (evidence_chain, acceptance_chain) =

@@ -53,6 +53,23 @@ pub fn document() -> Value {
         "name": "tenant", "in": "query", "required": false, "schema": { "type": "string" },
         "description": "Tenant slug. Buyer sponsors default to (and may only name) their own tenant; operators and commercial owners must name one."
     });
+    let limit = json!({
+        "name": "limit", "in": "query", "required": false,
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": app::domain::chain_page::MAX_PAGE_RECORDS,
+            "default": app::domain::chain_page::DEFAULT_PAGE_RECORDS
+        },
+        "description": "Records per page; 400 outside the range."
+    });
+    let before = |name: &str, chain: &str| {
+        json!({
+            "name": name, "in": "query", "required": false,
+            "schema": { "type": "integer", "minimum": 1 },
+            "description": format!("Only {chain} with a lower seq: the previous answer's next-before cursor. Absent: from the newest. 400 below 1.")
+        })
+    };
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -151,9 +168,9 @@ pub fn document() -> Value {
             },
             "/api/platform/launch-acceptance": {
                 "get": {
-                    "summary": "A tenant's launch acceptance: state, readiness digest, current record and history (format clearance.launch-acceptance/1)",
+                    "summary": "A tenant's launch acceptance: state, readiness digest, current record and one page of the history, newest first, with `next_before` for the next older page (format clearance.launch-acceptance/1)",
                     "security": [{ "bearer": [] }, { "session": [] }],
-                    "parameters": [tenant.clone()],
+                    "parameters": [tenant.clone(), limit.clone(), before("before", "acceptance records")],
                     "responses": with_errors(json!({ "200": { "description": "The acceptance document" } }), &["400", "401", "404"])
                 },
                 "patch": {
@@ -169,9 +186,9 @@ pub fn document() -> Value {
                 }
             },
             "/api/platform/launch-room": { "get": {
-                "summary": "A tenant's launch room: state, the motion's status for the tenant, gates with their evidence, acceptance records (format clearance.launch-room/1)",
+                "summary": "A tenant's launch room: state, the motion's status for the tenant, gates with their evidence, and one page of each chain in chain order, `acceptance_records` and `evidence_changes`, each with its `…_next_before` cursor (format clearance.launch-room/1)",
                 "security": [{ "bearer": [] }, { "session": [] }],
-                "parameters": [tenant],
+                "parameters": [tenant, limit, before("before", "acceptance records"), before("evidence_before", "evidence changes")],
                 "responses": with_errors(json!({ "200": { "description": "The launch room document" } }), &["400", "401", "404"])
             } },
             "/api/platform/launch-dossier": { "get": {

@@ -249,7 +249,7 @@ pub async fn review(
     body: Bytes,
 ) -> Response {
     let mut form = acceptance_form(&pairs(&body));
-    let room = match super::load(&state.pool, &viewer, &slug).await {
+    let room = match super::load_head(&state.pool, &viewer, &slug).await {
         Ok(Some(room)) => room,
         Ok(None) => {
             return refused(

@@ -15,6 +15,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use app::domain::access::{FieldError, Viewer};
+use app::domain::chain_page::{ChainPage, PageRequest};
 use app::domain::launch_room::{
     check_acceptance, check_evidence, check_revocation, current_evidence, room_status,
     AcceptanceForm, BillingRoute, EvidenceForm, RevocationForm, RoomInputs, RoomStatus,
@@ -50,6 +51,42 @@ impl RoomRecords {
             latest: self.acceptances.last(),
         })
     }
+}
+
+/// What a room's state is worked out from, and nothing that grows with its
+/// history: what every page and document that shows the state loads.
+#[derive(Clone, Debug)]
+pub struct RoomHead {
+    pub tenant: Tenant,
+    /// The evidence in force: for each item still attached, the change that
+    /// attached it, in chain order.
+    pub evidence: Vec<EvidenceChange>,
+    /// The record at the acceptance chain's head: the only one the state depends on.
+    pub latest: Option<AcceptanceRecord>,
+}
+
+impl RoomHead {
+    /// The room worked out against `inputs`.
+    pub fn status(&self, register: &Register, inputs: &ReadinessInputs) -> RoomStatus {
+        let evidence = current_evidence(&self.evidence);
+        room_status(&RoomInputs {
+            register,
+            inputs,
+            motion: &self.tenant.motion,
+            evidence: &evidence,
+            latest: self.latest.as_ref(),
+        })
+    }
+}
+
+/// A room's head with one page of each chain's history.
+#[derive(Clone, Debug)]
+pub struct RoomPage {
+    pub head: RoomHead,
+    /// Newest first.
+    pub acceptances: ChainPage<AcceptanceRecord>,
+    /// Newest first; empty unless asked for.
+    pub evidence: ChainPage<EvidenceChange>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +223,176 @@ async fn acceptances_of(
         .collect())
 }
 
+/// An acceptance record as the paged queries read it.
+struct AcceptanceRow {
+    id: i64,
+    tenant_id: i64,
+    seq: i32,
+    kind: String,
+    motion: String,
+    signer_name: String,
+    signer_role: String,
+    approval_reference: String,
+    exclusions: Vec<String>,
+    residual_risks: String,
+    readiness_digest: String,
+    readiness_inputs: Json<ReadinessInputs>,
+    open_blockers: Vec<String>,
+    actor: String,
+    signed_at: DateTime<Utc>,
+    prev_digest: String,
+    digest: String,
+}
+
+impl From<AcceptanceRow> for AcceptanceRecord {
+    fn from(row: AcceptanceRow) -> Self {
+        Self {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            kind: AcceptanceKind::parse(&row.kind).unwrap_or(AcceptanceKind::Revoked),
+            motion: row.motion,
+            signer_name: row.signer_name,
+            signer_role: row.signer_role,
+            approval_reference: row.approval_reference,
+            exclusions: row.exclusions,
+            residual_risks: row.residual_risks,
+            readiness_digest: row.readiness_digest,
+            readiness_inputs: row.readiness_inputs.0,
+            open_blockers: row.open_blockers,
+            actor: row.actor,
+            signed_at: row.signed_at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        }
+    }
+}
+
+/// An evidence change as the paged and current-state queries read it.
+struct EvidenceRow {
+    id: i64,
+    tenant_id: i64,
+    seq: i32,
+    action: String,
+    gate_id: String,
+    item: String,
+    reference: String,
+    note: String,
+    actor: String,
+    at: DateTime<Utc>,
+    prev_digest: String,
+    digest: String,
+}
+
+impl From<EvidenceRow> for EvidenceChange {
+    fn from(row: EvidenceRow) -> Self {
+        Self {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            // The column's CHECK allows only the two; anything else fails the chain.
+            action: EvidenceAction::parse(&row.action).unwrap_or(EvidenceAction::Detached),
+            gate_id: row.gate_id,
+            item: row.item,
+            reference: row.reference,
+            note: row.note,
+            actor: row.actor,
+            at: row.at,
+            prev_digest: row.prev_digest,
+            digest: row.digest,
+        }
+    }
+}
+
+/// One page of tenant `tenant_id`'s acceptance records, newest first: an index
+/// range scan of `(tenant_id, seq)`, however long the chain.
+async fn acceptance_page(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+    request: PageRequest,
+) -> Result<ChainPage<AcceptanceRecord>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        AcceptanceRow,
+        r#"SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
+                  approval_reference, exclusions, residual_risks, readiness_digest,
+                  readiness_inputs AS "readiness_inputs: Json<ReadinessInputs>",
+                  open_blockers, actor, signed_at, prev_digest, digest
+           FROM acceptance_records WHERE tenant_id = $1 AND seq < $2
+           ORDER BY seq DESC LIMIT $3"#,
+        tenant_id,
+        request.below(),
+        request.fetch()
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let page = ChainPage::from_rows(rows, request, |row| row.seq);
+    Ok(page.map(AcceptanceRecord::from))
+}
+
+/// One page of tenant `tenant_id`'s evidence changes, newest first.
+async fn evidence_page(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+    request: PageRequest,
+) -> Result<ChainPage<EvidenceChange>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        EvidenceRow,
+        r#"SELECT id, tenant_id, seq, action, gate_id, item, reference, note, actor, at,
+                  prev_digest, digest
+           FROM evidence_changes WHERE tenant_id = $1 AND seq < $2
+           ORDER BY seq DESC LIMIT $3"#,
+        tenant_id,
+        request.below(),
+        request.fetch()
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let page = ChainPage::from_rows(rows, request, |row| row.seq);
+    Ok(page.map(EvidenceChange::from))
+}
+
+/// Tenant `tenant_id`'s evidence in force: of each item, its newest change when
+/// that attached it. PostgreSQL picks them, so the server holds one row per
+/// attached item rather than the whole chain.
+async fn evidence_in_force(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: i64,
+) -> Result<Vec<EvidenceChange>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        EvidenceRow,
+        r#"SELECT id AS "id!", tenant_id AS "tenant_id!", seq AS "seq!", action AS "action!",
+                  gate_id AS "gate_id!", item AS "item!", reference AS "reference!",
+                  note AS "note!", actor AS "actor!", at AS "at!",
+                  prev_digest AS "prev_digest!", digest AS "digest!"
+           FROM (SELECT DISTINCT ON (gate_id, item) *
+                 FROM evidence_changes WHERE tenant_id = $1
+                 ORDER BY gate_id, item, seq DESC) AS newest
+           WHERE action = 'attached'
+           ORDER BY seq"#,
+        tenant_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(EvidenceChange::from).collect())
+}
+
+/// Tenant `tenant`'s head: its evidence in force and newest acceptance record.
+async fn head_of(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Tenant,
+) -> Result<RoomHead, sqlx::Error> {
+    let evidence = evidence_in_force(tx, tenant.id).await?;
+    let latest = acceptance_page(tx, tenant.id, PageRequest::newest(1))
+        .await?
+        .records
+        .pop();
+    Ok(RoomHead {
+        tenant,
+        evidence,
+        latest,
+    })
+}
+
 async fn records(
     tx: &mut Transaction<'_, Postgres>,
     tenant: Tenant,
@@ -199,8 +406,9 @@ async fn records(
     })
 }
 
-/// The room `slug` as `viewer` may see it: `None` when the tenant does not exist
-/// or belongs to someone else (row-level security hides it).
+/// The room `slug` as `viewer` may see it, with both chains whole: for the
+/// dossier, a download that carries and verifies them. `None` when the tenant
+/// does not exist or belongs to someone else (row-level security hides it).
 pub async fn load(
     pool: &PgPool,
     viewer: &Viewer,
@@ -215,25 +423,78 @@ pub async fn load(
     Ok(Some(room))
 }
 
-/// The room of tenant `id`, as [`load`] does.
-pub async fn load_by_id(
+/// The room `slug`'s head, as [`load`] finds it.
+pub async fn load_head(
+    pool: &PgPool,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<Option<RoomHead>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+        return Ok(None);
+    };
+    let head = head_of(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(Some(head))
+}
+
+/// The room `slug`'s head with one page of its acceptance records and, when
+/// `evidence` names one, a page of its evidence changes, read in one
+/// transaction so the pages and the state agree.
+pub async fn load_page(
+    pool: &PgPool,
+    viewer: &Viewer,
+    slug: &str,
+    acceptances: PageRequest,
+    evidence: Option<PageRequest>,
+) -> Result<Option<RoomPage>, sqlx::Error> {
+    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+        return Ok(None);
+    };
+    let acceptance_records = acceptance_page(&mut tx, tenant.id, acceptances).await?;
+    // The newest page starts with the head; an older one does not hold it.
+    let latest = match (acceptances.before, acceptance_records.records.first()) {
+        (None, first) => first.cloned(),
+        (Some(_), _) => acceptance_page(&mut tx, tenant.id, PageRequest::newest(1))
+            .await?
+            .records
+            .pop(),
+    };
+    let evidence_changes = match evidence {
+        Some(request) => evidence_page(&mut tx, tenant.id, request).await?,
+        None => ChainPage::default(),
+    };
+    let head = RoomHead {
+        evidence: evidence_in_force(&mut tx, tenant.id).await?,
+        latest,
+        tenant,
+    };
+    tx.commit().await?;
+    Ok(Some(RoomPage {
+        head,
+        acceptances: acceptance_records,
+        evidence: evidence_changes,
+    }))
+}
+
+/// The slug of tenant `id`, when `viewer` may see it.
+pub async fn slug_of(
     pool: &PgPool,
     viewer: &Viewer,
     id: i64,
-) -> Result<Option<RoomRecords>, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
     let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", id)
         .fetch_optional(&mut *tx)
         .await?;
     tx.commit().await?;
-    match slug {
-        Some(slug) => load(pool, viewer, &slug).await,
-        None => Ok(None),
-    }
+    Ok(slug)
 }
 
-/// Every room `viewer` may see, by tenant name.
-pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomRecords>, sqlx::Error> {
+/// Every room `viewer` may see, by tenant name: each one's head only, so the
+/// list costs the same however many records the rooms hold.
+pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomHead>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
     let slugs = sqlx::query_scalar!("SELECT slug FROM tenants ORDER BY name, id")
         .fetch_all(&mut *tx)
@@ -241,7 +502,7 @@ pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomRecords>
     let mut rooms = Vec::with_capacity(slugs.len());
     for slug in slugs {
         if let Some(tenant) = tenant_by_slug(&mut tx, &slug).await? {
-            rooms.push(records(&mut tx, tenant).await?);
+            rooms.push(head_of(&mut tx, tenant).await?);
         }
     }
     tx.commit().await?;
@@ -309,7 +570,7 @@ pub async fn change_evidence(
         .await?
         .ok_or(RoomError::NotFound)?;
     let head = lock_head(&mut tx, tenant.id, Ledger::Evidence).await?;
-    let evidence = current_evidence(&evidence_of(&mut tx, tenant.id).await?);
+    let evidence = current_evidence(&evidence_in_force(&mut tx, tenant.id).await?);
     let checked = check_evidence(register, action, form, &evidence).map_err(RoomError::Invalid)?;
     let mut change = EvidenceChange {
         id: 0,

@@ -8,13 +8,15 @@ use tower_sessions::Session;
 
 use app::clearance::ClearanceError;
 use app::domain::access::Viewer;
+use app::domain::chain_page::{PageRequest, ROOM_PAGE_RECORDS};
 use app::domain::Register;
 use app::live::{LiveClearance, StoreError, StoreFuture};
 use app::rooms::{
-    AcceptanceDraft, AcceptanceEntry, RoomStore, RoomSummary, RoomView, RoomsView, DRAFT_KEY,
+    AcceptanceDraft, AcceptanceEntry, RoomPages, RoomStore, RoomSummary, RoomView, RoomsView,
+    DRAFT_KEY,
 };
 
-use super::{load, load_all, RoomRecords};
+use super::{load_all, load_page, RoomPage};
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
 
@@ -48,14 +50,20 @@ async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, parts: &Parts) {
 }
 
 impl PgRoomStore {
-    fn view(&self, room: RoomRecords, viewer: &Viewer, draft: Option<AcceptanceDraft>) -> RoomView {
+    fn view(&self, room: RoomPage, viewer: &Viewer, draft: Option<AcceptanceDraft>) -> RoomView {
         let register = &self.clearance.register;
         let live = self.clearance.current();
-        let status = room.status(register, &live.readiness.inputs);
+        let RoomPage {
+            head,
+            acceptances,
+            evidence,
+        } = room;
+        let status = head.status(register, &live.readiness.inputs);
         let mut blocker_titles = BTreeMap::new();
         let named = status.scopable.iter().chain(&status.open_blockers).chain(
-            room.acceptances
+            head.latest
                 .iter()
+                .chain(&acceptances.records)
                 .flat_map(|record| record.exclusions.iter().chain(&record.open_blockers)),
         );
         for id in named {
@@ -63,24 +71,21 @@ impl PgRoomStore {
                 blocker_titles.insert(id.clone(), blocker.title.clone());
             }
         }
-        let can_sign = viewer.signs_for(room.tenant.id);
+        let tenant = head.tenant;
+        let can_sign = viewer.signs_for(tenant.id);
         RoomView {
-            motion_name: motion_name(register, &room.tenant.motion),
+            motion_name: motion_name(register, &tenant.motion),
             status,
             gates: register.customer_evidence.gates.clone(),
             motions: motions(register),
             blocker_titles,
-            evidence_log: room.evidence.into_iter().rev().collect(),
-            acceptances: room
-                .acceptances
-                .iter()
-                .rev()
-                .map(AcceptanceEntry::from)
-                .collect(),
+            evidence_log: evidence,
+            latest: head.latest.as_ref().map(AcceptanceEntry::from),
+            acceptances: acceptances.map(|record| AcceptanceEntry::from(&record)),
             can_change: viewer.is_operator(),
             can_sign,
-            draft: draft.filter(|draft| can_sign && draft.slug == room.tenant.slug),
-            tenant: room.tenant,
+            draft: draft.filter(|draft| can_sign && draft.slug == tenant.slug),
+            tenant,
         }
     }
 
@@ -123,12 +128,22 @@ impl PgRoomStore {
         parts: &Parts,
         viewer: &Viewer,
         slug: &str,
+        pages: RoomPages,
     ) -> Result<Result<RoomView, ClearanceError>, sqlx::Error> {
         if matches!(viewer, Viewer::Public) {
             denied(&self.pool, viewer, &format!("/rooms/{slug}"), parts).await;
             return Ok(Err(ClearanceError::SignInRequired));
         }
-        let Some(room) = load(&self.pool, viewer, slug).await? else {
+        let acceptances = PageRequest {
+            limit: ROOM_PAGE_RECORDS,
+            before: pages.before,
+        };
+        let evidence = PageRequest {
+            limit: ROOM_PAGE_RECORDS,
+            before: pages.evidence_before,
+        };
+        let Some(room) = load_page(&self.pool, viewer, slug, acceptances, Some(evidence)).await?
+        else {
             denied(&self.pool, viewer, &format!("/rooms/{slug}"), parts).await;
             return Ok(Err(ClearanceError::NotFound));
         };
@@ -162,9 +177,10 @@ impl RoomStore for PgRoomStore {
         parts: &'a Parts,
         viewer: &'a Viewer,
         slug: &'a str,
+        pages: RoomPages,
     ) -> StoreFuture<'a, Result<RoomView, ClearanceError>> {
         Box::pin(async move {
-            self.one(parts, viewer, slug)
+            self.one(parts, viewer, slug, pages)
                 .await
                 .map_err(|error| StoreError(error.to_string()))
         })

@@ -14,6 +14,7 @@ mod auth;
 mod bad_input;
 mod commands;
 mod fixtures;
+mod history_pages;
 mod launch_rooms;
 mod pages;
 mod readiness_snapshots;
