@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use app::domain::access::{FieldError, Viewer};
+use app::domain::access::{FieldError, TenantScope, Viewer};
 use app::domain::chain_page::{ChainPage, PageRequest};
 use app::domain::launch_room::{
     check_acceptance, check_evidence, check_revocation, current_evidence, room_status,
@@ -119,17 +119,34 @@ fn writer(viewer: &Viewer) -> Option<(i64, &str)> {
     }
 }
 
-/// The tenant named by `slug`, or with id `id` when no slug is given.
+/// The tenant ids `viewer` may read, as a query parameter: `Some(None)` for
+/// every tenant, `Some(Some(id))` for a sponsor's own, `None` for no tenant at
+/// all. Room queries filter on it in the code as well as through row-level
+/// security, so either alone keeps a sponsor to their own tenant.
+fn tenant_filter(viewer: &Viewer) -> Option<Option<i64>> {
+    match viewer.tenant_scope() {
+        TenantScope::Every => Some(None),
+        TenantScope::One(tenant) => Some(Some(tenant)),
+        TenantScope::Nothing => None,
+    }
+}
+
+/// The tenant named by `slug`, or with id `id` when no slug is given, among
+/// the tenants `only` allows (`None`: any).
 async fn find_tenant(
     tx: &mut Transaction<'_, Postgres>,
     slug: Option<&str>,
     id: i64,
+    only: Option<i64>,
 ) -> Result<Option<Tenant>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id, slug, name, motion, billing_route, created_at
-           FROM tenants WHERE CASE WHEN $1::text IS NULL THEN id = $2 ELSE slug = $1 END"#,
+           FROM tenants
+           WHERE CASE WHEN $1::text IS NULL THEN id = $2 ELSE slug = $1 END
+             AND ($3::bigint IS NULL OR id = $3)"#,
         slug,
-        id
+        id,
+        only
     )
     .fetch_optional(&mut **tx)
     .await?;
@@ -143,11 +160,16 @@ async fn find_tenant(
     }))
 }
 
+/// The tenant `slug`, when `viewer` may read it.
 async fn tenant_by_slug(
     tx: &mut Transaction<'_, Postgres>,
+    viewer: &Viewer,
     slug: &str,
 ) -> Result<Option<Tenant>, sqlx::Error> {
-    find_tenant(tx, Some(slug), 0).await
+    match tenant_filter(viewer) {
+        Some(only) => find_tenant(tx, Some(slug), 0, only).await,
+        None => Ok(None),
+    }
 }
 
 async fn evidence_of(
@@ -415,7 +437,7 @@ pub async fn load(
     slug: &str,
 ) -> Result<Option<RoomRecords>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+    let Some(tenant) = tenant_by_slug(&mut tx, viewer, slug).await? else {
         return Ok(None);
     };
     let room = records(&mut tx, tenant).await?;
@@ -430,7 +452,7 @@ pub async fn load_head(
     slug: &str,
 ) -> Result<Option<RoomHead>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+    let Some(tenant) = tenant_by_slug(&mut tx, viewer, slug).await? else {
         return Ok(None);
     };
     let head = head_of(&mut tx, tenant).await?;
@@ -449,7 +471,7 @@ pub async fn load_page(
     evidence: Option<PageRequest>,
 ) -> Result<Option<RoomPage>, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let Some(tenant) = tenant_by_slug(&mut tx, slug).await? else {
+    let Some(tenant) = tenant_by_slug(&mut tx, viewer, slug).await? else {
         return Ok(None);
     };
     let acceptance_records = acceptance_page(&mut tx, tenant.id, acceptances).await?;
@@ -484,10 +506,17 @@ pub async fn slug_of(
     viewer: &Viewer,
     id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
+    let Some(only) = tenant_filter(viewer) else {
+        return Ok(None);
+    };
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let slug = sqlx::query_scalar!(
+        "SELECT slug FROM tenants WHERE id = $1 AND ($2::bigint IS NULL OR id = $2)",
+        id,
+        only
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(slug)
 }
@@ -495,13 +524,19 @@ pub async fn slug_of(
 /// Every room `viewer` may see, by tenant name: each one's head only, so the
 /// list costs the same however many records the rooms hold.
 pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomHead>, sqlx::Error> {
+    let Some(only) = tenant_filter(viewer) else {
+        return Ok(Vec::new());
+    };
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let slugs = sqlx::query_scalar!("SELECT slug FROM tenants ORDER BY name, id")
-        .fetch_all(&mut *tx)
-        .await?;
+    let slugs = sqlx::query_scalar!(
+        "SELECT slug FROM tenants WHERE ($1::bigint IS NULL OR id = $1) ORDER BY name, id",
+        only
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut rooms = Vec::with_capacity(slugs.len());
     for slug in slugs {
-        if let Some(tenant) = tenant_by_slug(&mut tx, &slug).await? {
+        if let Some(tenant) = tenant_by_slug(&mut tx, viewer, &slug).await? {
             rooms.push(head_of(&mut tx, tenant).await?);
         }
     }
@@ -566,7 +601,7 @@ pub async fn change_evidence(
         ));
     };
     let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-    let tenant = tenant_by_slug(&mut tx, slug)
+    let tenant = tenant_by_slug(&mut tx, viewer, slug)
         .await?
         .ok_or(RoomError::NotFound)?;
     let head = lock_head(&mut tx, tenant.id, Ledger::Evidence).await?;

@@ -107,6 +107,39 @@ async fn the_code_filter_alone_keeps_a_sponsor_to_its_tenant_when_row_level_secu
         names(&pool, &w.operator).await,
         ["Acme Ltd", "Borealis plc"]
     );
+
+    // The launch rooms are read through the same filter.
+    let rooms = |viewer: Viewer| {
+        let pool = pool.clone();
+        async move {
+            server::rooms::load_all(&pool, &viewer)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|room| room.tenant.slug)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(rooms(w.sponsor_a.clone()).await, ["acme"]);
+    assert!(rooms(Viewer::Public).await.is_empty());
+    assert_eq!(rooms(w.operator.clone()).await, ["acme", "borealis"]);
+    for (viewer, slug) in [(&w.sponsor_a, "borealis"), (&w.sponsor_b, "acme")] {
+        let head = server::rooms::load_head(&pool, viewer, slug).await.unwrap();
+        assert!(head.is_none(), "a sponsor reads another tenant's room");
+        let dossier = server::rooms::load(&pool, viewer, slug).await.unwrap();
+        assert!(
+            dossier.is_none(),
+            "a sponsor reads another tenant's records"
+        );
+    }
+    let other = server::rooms::slug_of(&pool, &w.sponsor_a, w.b)
+        .await
+        .unwrap();
+    assert_eq!(other, None);
+    let own = server::rooms::slug_of(&pool, &w.sponsor_a, w.a)
+        .await
+        .unwrap();
+    assert_eq!(own.as_deref(), Some("acme"));
 }
 
 #[sqlx::test(migrations = "../migrations")]
