@@ -245,87 +245,6 @@ async fn acceptances_of(
         .collect())
 }
 
-/// An acceptance record as the paged queries read it.
-struct AcceptanceRow {
-    id: i64,
-    tenant_id: i64,
-    seq: i32,
-    kind: String,
-    motion: String,
-    signer_name: String,
-    signer_role: String,
-    approval_reference: String,
-    exclusions: Vec<String>,
-    residual_risks: String,
-    readiness_digest: String,
-    readiness_inputs: Json<ReadinessInputs>,
-    open_blockers: Vec<String>,
-    actor: String,
-    signed_at: DateTime<Utc>,
-    prev_digest: String,
-    digest: String,
-}
-
-impl From<AcceptanceRow> for AcceptanceRecord {
-    fn from(row: AcceptanceRow) -> Self {
-        Self {
-            id: row.id,
-            tenant_id: row.tenant_id,
-            seq: row.seq,
-            kind: AcceptanceKind::parse(&row.kind).unwrap_or(AcceptanceKind::Revoked),
-            motion: row.motion,
-            signer_name: row.signer_name,
-            signer_role: row.signer_role,
-            approval_reference: row.approval_reference,
-            exclusions: row.exclusions,
-            residual_risks: row.residual_risks,
-            readiness_digest: row.readiness_digest,
-            readiness_inputs: row.readiness_inputs.0,
-            open_blockers: row.open_blockers,
-            actor: row.actor,
-            signed_at: row.signed_at,
-            prev_digest: row.prev_digest,
-            digest: row.digest,
-        }
-    }
-}
-
-/// An evidence change as the paged and current-state queries read it.
-struct EvidenceRow {
-    id: i64,
-    tenant_id: i64,
-    seq: i32,
-    action: String,
-    gate_id: String,
-    item: String,
-    reference: String,
-    note: String,
-    actor: String,
-    at: DateTime<Utc>,
-    prev_digest: String,
-    digest: String,
-}
-
-impl From<EvidenceRow> for EvidenceChange {
-    fn from(row: EvidenceRow) -> Self {
-        Self {
-            id: row.id,
-            tenant_id: row.tenant_id,
-            seq: row.seq,
-            // The column's CHECK allows only the two; anything else fails the chain.
-            action: EvidenceAction::parse(&row.action).unwrap_or(EvidenceAction::Detached),
-            gate_id: row.gate_id,
-            item: row.item,
-            reference: row.reference,
-            note: row.note,
-            actor: row.actor,
-            at: row.at,
-            prev_digest: row.prev_digest,
-            digest: row.digest,
-        }
-    }
-}
-
 /// One page of tenant `tenant_id`'s acceptance records, newest first: an index
 /// range scan of `(tenant_id, seq)`, however long the chain.
 async fn acceptance_page(
@@ -334,7 +253,7 @@ async fn acceptance_page(
     request: PageRequest,
 ) -> Result<ChainPage<AcceptanceRecord>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        AcceptanceRow,
+        AcceptanceRecordRow,
         r#"SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
                   approval_reference, exclusions, residual_risks, readiness_digest,
                   readiness_inputs AS "readiness_inputs: Json<ReadinessInputs>",
@@ -358,7 +277,7 @@ async fn evidence_page(
     request: PageRequest,
 ) -> Result<ChainPage<EvidenceChange>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        EvidenceRow,
+        EvidenceChangeRow,
         r#"SELECT id, tenant_id, seq, action, gate_id, item, reference, note, actor, at,
                   prev_digest, digest
            FROM evidence_changes WHERE tenant_id = $1 AND seq < $2
@@ -381,7 +300,7 @@ async fn evidence_in_force(
     tenant_id: i64,
 ) -> Result<Vec<EvidenceChange>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        EvidenceRow,
+        EvidenceChangeRow,
         r#"SELECT id AS "id!", tenant_id AS "tenant_id!", seq AS "seq!", action AS "action!",
                   gate_id AS "gate_id!", item AS "item!", reference AS "reference!",
                   note AS "note!", actor AS "actor!", at AS "at!",
@@ -692,7 +611,8 @@ struct SigningRoom {
     evidence_seq: i32,
 }
 
-/// One evidence change as `clearance_signing_room` hands it over.
+/// One evidence change as `clearance_signing_room` and the paged and
+/// current-state queries hand it over.
 #[derive(Debug, sqlx::Type)]
 #[sqlx(type_name = "evidence_change_row")]
 struct EvidenceChangeRow {
@@ -730,8 +650,8 @@ impl From<EvidenceChangeRow> for EvidenceChange {
     }
 }
 
-/// The acceptance record at a chain's head as `clearance_signing_room` hands it
-/// over.
+/// An acceptance record as `clearance_signing_room` (the head) and the paged
+/// queries hand it over.
 #[derive(Debug, sqlx::Type)]
 #[sqlx(type_name = "acceptance_record_row")]
 struct AcceptanceRecordRow {
