@@ -42,15 +42,34 @@ pub struct RoomRecords {
 impl RoomRecords {
     /// The room worked out against `inputs`.
     pub fn status(&self, register: &Register, inputs: &ReadinessInputs) -> RoomStatus {
-        let evidence = current_evidence(&self.evidence);
-        room_status(&RoomInputs {
+        status_of(
+            &self.tenant,
+            &self.evidence,
+            self.acceptances.last(),
             register,
             inputs,
-            motion: &self.tenant.motion,
-            evidence: &evidence,
-            latest: self.acceptances.last(),
-        })
+        )
     }
+}
+
+/// A room's state from what it depends on: the tenant's motion, the evidence
+/// changes (the whole chain or only those in force: the items still attached come
+/// out the same), and the acceptance record at the chain's head.
+fn status_of(
+    tenant: &Tenant,
+    evidence: &[EvidenceChange],
+    latest: Option<&AcceptanceRecord>,
+    register: &Register,
+    inputs: &ReadinessInputs,
+) -> RoomStatus {
+    let evidence = current_evidence(evidence);
+    room_status(&RoomInputs {
+        register,
+        inputs,
+        motion: &tenant.motion,
+        evidence: &evidence,
+        latest,
+    })
 }
 
 /// What a room's state is worked out from, and nothing that grows with its
@@ -68,14 +87,13 @@ pub struct RoomHead {
 impl RoomHead {
     /// The room worked out against `inputs`.
     pub fn status(&self, register: &Register, inputs: &ReadinessInputs) -> RoomStatus {
-        let evidence = current_evidence(&self.evidence);
-        room_status(&RoomInputs {
+        status_of(
+            &self.tenant,
+            &self.evidence,
+            self.latest.as_ref(),
             register,
             inputs,
-            motion: &self.tenant.motion,
-            evidence: &evidence,
-            latest: self.latest.as_ref(),
-        })
+        )
     }
 }
 
