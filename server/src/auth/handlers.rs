@@ -194,18 +194,23 @@ pub(crate) async fn refuse_token(
         Some(email) => format!("{} for {email}", reason.as_str()),
         None => reason.as_str().to_owned(),
     };
+    record_token_refusal(pool, address, &subject).await;
+    tokio::time::sleep(FAILURE_DELAY).await;
+}
+
+/// An invitation link refused to an anonymous caller at `address`, and why.
+async fn record_token_refusal(pool: &PgPool, address: &str, subject: &str) {
     audit::record(
         pool,
         &Event {
             account_id: None,
             actor: "anonymous",
             action: Action::InvitationRefused,
-            subject: Some(&subject),
+            subject: Some(subject),
             remote_addr: Some(address),
         },
     )
     .await;
-    tokio::time::sleep(FAILURE_DELAY).await;
 }
 
 /// Counts an invitation-link attempt from `address`; when it has made too many,
@@ -218,17 +223,7 @@ pub(crate) async fn throttle_token(
     let Err(wait) = throttle.invitation_attempt(address) else {
         return Ok(());
     };
-    audit::record(
-        pool,
-        &Event {
-            account_id: None,
-            actor: "anonymous",
-            action: Action::InvitationRefused,
-            subject: Some("too many attempts"),
-            remote_addr: Some(address),
-        },
-    )
-    .await;
+    record_token_refusal(pool, address, "too many attempts").await;
     Err(wait.as_secs().max(1))
 }
 
