@@ -6,12 +6,15 @@
 //! - [`rooms`]: the launch-room pages' data.
 //! - [`views`]: what each page fetches, evaluated on the server, and the server
 //!   functions that serve it.
-//! - [`pages`]: the views, rendered on the server and hydrated in the browser.
+//! - [`pages`]: the views, rendered on the server only.
+//! - [`islands`]: the small interactive parts hydrated in the browser (live
+//!   updates, the blocker table's controls, copy buttons, the acceptance form).
 //! - `live` (server only): the handle through which the server publishes readiness.
 
 pub mod admin;
 pub mod clearance;
 pub mod domain;
+pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod live;
 pub mod pages;
@@ -35,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -48,15 +51,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects only run in the browser, once hydration has attached the app: the
-    // marker tells tests (and benchmarks) that the page is now interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            // Setting an attribute on the live body cannot fail in practice; a
-            // failure would only leave the marker unset.
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/clearance.css"/>
@@ -94,5 +88,8 @@ pub fn App() -> impl IntoView {
                 />
             </Routes>
         </Router>
+        // Last, so that it hydrates after every other island: it tells tests (and
+        // benchmarks) that the page is now interactive.
+        <islands::HydrationMarker/>
     }
 }

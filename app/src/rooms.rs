@@ -214,10 +214,9 @@ fn request() -> Result<(SharedRoomStore, http::request::Parts), ClearanceError> 
     Ok((store, parts))
 }
 
-/// The rooms the viewer may open. `tick` names the live state wanted.
+/// The rooms the viewer may open.
 #[server(endpoint = "rooms")]
-pub async fn get_rooms(tick: u64) -> Result<RoomsView, ClearanceError> {
-    let _ = tick;
+pub async fn get_rooms() -> Result<RoomsView, ClearanceError> {
     let (store, parts) = request()?;
     let viewer = crate::live::current_viewer();
     store
@@ -226,15 +225,12 @@ pub async fn get_rooms(tick: u64) -> Result<RoomsView, ClearanceError> {
         .map_err(|_| ClearanceError::DatabaseUnavailable)?
 }
 
-/// One launch room, with the pages of its records `pages` names. `tick` names
-/// the live state wanted.
+/// One launch room, with the pages of its records `pages` names.
 #[server(endpoint = "room")]
 pub async fn get_room(
     slug: String,
-    tick: u64,
     #[server(default)] pages: RoomPages,
 ) -> Result<RoomView, ClearanceError> {
-    let _ = tick;
     // The page sends checked values; anything else was not sent by it.
     for (field, before) in [
         ("before", pages.before),

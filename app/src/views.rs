@@ -1,11 +1,10 @@
 //! What each page asks the server for, already evaluated, and the server functions
 //! that answer.
 //!
-//! The register can hold thousands of blockers, so the browser never receives it
-//! whole: the server evaluates the live state once per change (see
-//! `live::LiveClearance::evaluated`), and each page fetches only what it shows — the
-//! overview figures, one page of filtered rows, one motion or one blocker. Every
-//! fetch names the live state it wants (`tick`), so a pushed change refetches it.
+//! The register can hold thousands of blockers, so no page holds it whole: the
+//! server evaluates the live state once per change (see
+//! `live::LiveClearance::evaluated`), and each page renders only what it shows —
+//! the overview figures, one page of filtered rows, one motion or one blocker.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -264,11 +263,9 @@ fn live_clearance() -> Result<crate::live::LiveClearance, ClearanceError> {
     use_context::<crate::live::LiveClearance>().ok_or(ClearanceError::Unavailable)
 }
 
-/// The register page's figures and motion statuses. `tick` only tells the browser's
-/// cache which live state it wants.
+/// The register page's figures and motion statuses.
 #[server(endpoint = "overview")]
-pub async fn get_overview(tick: u64) -> Result<Overview, ClearanceError> {
-    let _ = tick;
+pub async fn get_overview() -> Result<Overview, ClearanceError> {
     let live = live_clearance()?;
     let evaluated = live.evaluated();
     Ok(build::overview(&live.register, &evaluated.evaluation))
@@ -276,8 +273,7 @@ pub async fn get_overview(tick: u64) -> Result<Overview, ClearanceError> {
 
 /// One page of the blocker table for a query string (`scope=…&q=…`).
 #[server(endpoint = "triage")]
-pub async fn get_triage(query: String, tick: u64) -> Result<TriageView, ClearanceError> {
-    let _ = tick;
+pub async fn get_triage(query: String) -> Result<TriageView, ClearanceError> {
     let live = live_clearance()?;
     let evaluated = live.evaluated();
     Ok(build::triage(
@@ -291,8 +287,7 @@ pub async fn get_triage(query: String, tick: u64) -> Result<TriageView, Clearanc
 
 /// One launch motion's view.
 #[server(endpoint = "motion")]
-pub async fn get_motion(id: String, tick: u64) -> Result<MotionView, ClearanceError> {
-    let _ = tick;
+pub async fn get_motion(id: String) -> Result<MotionView, ClearanceError> {
     let live = live_clearance()?;
     let evaluated = live.evaluated();
     build::motion(&live.register, &evaluated.evaluation, &evaluated.live, &id)
@@ -302,8 +297,7 @@ pub async fn get_motion(id: String, tick: u64) -> Result<MotionView, ClearanceEr
 /// One blocker's drill-down, with its proof's recent runs and dependency history
 /// (left out, with the rest still shown, when the database cannot be reached).
 #[server(endpoint = "blocker")]
-pub async fn get_blocker(id: String, tick: u64) -> Result<BlockerView, ClearanceError> {
-    let _ = tick;
+pub async fn get_blocker(id: String) -> Result<BlockerView, ClearanceError> {
     let live = live_clearance()?;
     let evaluated = live.evaluated();
     let mut view = build::blocker(&live.register, &evaluated.evaluation, &evaluated.live, &id)

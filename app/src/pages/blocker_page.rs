@@ -8,7 +8,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::clearance::{BlockerHistory, ClearanceError};
 use crate::domain::triage::BlockerFilter;
-use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::shared::{
     format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT,
 };
@@ -17,30 +16,32 @@ use crate::views::{get_blocker, BlockerView};
 
 #[component]
 pub fn BlockerPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
     let params = use_params_map();
     let blocker = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), tick.get()),
-        |(id, tick)| get_blocker(id, tick),
+        move || params.read().get("id").unwrap_or_default(),
+        get_blocker,
     );
-    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
+    with_clearance(SKIP_TO_CONTENT, move |live| {
         view! {
-            <Transition fallback=|| view! { <p class="loading">"Loading the blocker…"</p> }>
-                {move || Suspend::new(async move {
+            <Suspense fallback=|| view! { <p class="loading">"Loading the blocker…"</p> }>
+                {move || {
+                    let live = live.clone();
+                    Suspend::new(async move {
                     match blocker.await {
                         Ok(view) => view! { <BlockerBody live view/> }.into_any(),
                         Err(ClearanceError::NotFound) => view! { <NotFound/> }.into_any(),
                         Err(error) => view! { <main class="page"><SectionError error/></main> }.into_any(),
                     }
-                })}
-            </Transition>
+                    })
+                }}
+            </Suspense>
         }
     })
 }
 
 #[component]
 fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
-    let outline = live.outline();
+    let outline = live.outline;
     let BlockerView {
         row,
         motions,
@@ -89,11 +90,10 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
 
     view! {
         <Title text=title/>
-        <main class="page" id="content">
+        <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {blocker.title.clone()}
             </nav>
-            <ConnectionIndicator connection=live.connection/>
             <header>
                 <h1>{blocker.title.clone()}</h1>
                 <p class="blocker-state" data-testid="blocker-state">

@@ -13,7 +13,6 @@ mod admin_page;
 mod blocker_page;
 pub mod history;
 mod invite_page;
-pub mod live_updates;
 mod motion_page;
 mod register_page;
 mod review_page;

@@ -7,7 +7,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::clearance::ClearanceError;
 use crate::domain::triage::BlockerFilter;
-use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::register_page::GateCard;
 use crate::pages::shared::{with_clearance, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT};
 use crate::pages::NotFound;
@@ -15,30 +14,32 @@ use crate::views::{get_motion, MotionView};
 
 #[component]
 pub fn MotionPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
     let params = use_params_map();
     let motion = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), tick.get()),
-        |(id, tick)| get_motion(id, tick),
+        move || params.read().get("id").unwrap_or_default(),
+        get_motion,
     );
-    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
+    with_clearance(SKIP_TO_CONTENT, move |live| {
         view! {
-            <Transition fallback=|| view! { <p class="loading">"Loading the motion…"</p> }>
-                {move || Suspend::new(async move {
+            <Suspense fallback=|| view! { <p class="loading">"Loading the motion…"</p> }>
+                {move || {
+                    let live = live.clone();
+                    Suspend::new(async move {
                     match motion.await {
                         Ok(view) => view! { <MotionBody live view/> }.into_any(),
                         Err(ClearanceError::NotFound) => view! { <NotFound/> }.into_any(),
                         Err(error) => view! { <main class="page"><SectionError error/></main> }.into_any(),
                     }
-                })}
-            </Transition>
+                    })
+                }}
+            </Suspense>
         }
     })
 }
 
 #[component]
 fn MotionBody(live: LivePage, view: MotionView) -> impl IntoView {
-    let outline = live.outline();
+    let outline = live.outline;
     let MotionView {
         motion,
         status,
@@ -54,11 +55,10 @@ fn MotionBody(live: LivePage, view: MotionView) -> impl IntoView {
     .href();
     view! {
         <Title text=title/>
-        <main class="page" id="content">
+        <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {motion.name.clone()}
             </nav>
-            <ConnectionIndicator connection=live.connection/>
             <header class="motion-header">
                 <h1>{motion.name.clone()}</h1>
                 <p>{motion.summary}</p>

@@ -9,7 +9,6 @@ use leptos_router::hooks::use_query_map;
 use crate::clearance::{ClearanceError, LiveState};
 use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
 use crate::pages::history::History;
-use crate::pages::live_updates::ConnectionIndicator;
 use crate::pages::shared::{
     format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
 };
@@ -21,30 +20,25 @@ type OverviewResource = Resource<Result<Overview, ClearanceError>>;
 /// `/`: the register, with the blocker table filtered by the query string.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
     let query = use_query_map();
-    let overview: OverviewResource = Resource::new(move || tick.get(), get_overview);
-    let triage: TriageResource = Resource::new(
-        move || (query.read().to_query_string(), tick.get()),
-        |(query, tick)| get_triage(query, tick),
-    );
+    let overview: OverviewResource = Resource::new(|| (), |()| get_overview());
+    let triage: TriageResource = Resource::new(move || query.read().to_query_string(), get_triage);
     let skip = SkipLink {
         href: "#blockers-heading",
         label: "Skip to the blockers",
     };
-    with_clearance(tick, skip, move |live| {
+    with_clearance(skip, move |live| {
         view! { <RegisterView live overview triage/> }
     })
 }
 
-/// Renders `section` with the overview once it is loaded, keeping the previous
-/// one on screen while a pushed change reloads it.
+/// Renders `section` with the overview once it is loaded.
 fn with_overview<V: IntoView + 'static>(
     overview: OverviewResource,
     section: impl Fn(Overview) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || {
                 let section = section.clone();
                 Suspend::new(async move {
@@ -54,7 +48,7 @@ fn with_overview<V: IntoView + 'static>(
                     }
                 })
             }}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -64,7 +58,7 @@ fn RegisterView(
     overview: OverviewResource,
     triage: TriageResource,
 ) -> impl IntoView {
-    let outline = live.outline();
+    let outline = Arc::clone(&live.outline);
     let page = outline.page.clone();
     let title = format!("{} · {}", outline.page.title, outline.organisation);
     let motions = outline.motions.clone();
@@ -78,24 +72,26 @@ fn RegisterView(
             <p class="masthead__intro">{page.introduction}</p>
         </header>
         <main class="page">
-            <ConnectionIndicator connection=live.connection/>
-            {with_overview(overview, |overview| view! { <Headline overview/> })}
-            {move || view! { <ObservedAt live=live.live.get()/> }}
+            <div id="live-figures" data-live>
+                {with_overview(overview, |overview| view! { <Headline overview/> })}
+                <ObservedAt live=Arc::clone(&live.live)/>
+            </div>
             <section class="decision" aria-labelledby="decision-heading">
                 <h2 id="decision-heading">"Decision"</h2>
                 <p class="decision__statement">{outline.decision.statement.clone()}</p>
-                <p class="decision__summary" data-testid="decision-summary">
+                <p class="decision__summary" data-testid="decision-summary" id="live-decision" data-live>
                     {with_overview(overview, |overview| overview.decision_summary)}
                 </p>
                 <p class="decision__label">"Strict readiness check"</p>
                 <pre class="command"><code>{outline.decision.strict_check_command.clone()}</code></pre>
             </section>
-            {with_overview(overview, move |overview| view! { <Motions motions=motions.clone() overview/> })}
+            <div id="live-motions" data-live>
+                {with_overview(overview, move |overview| view! { <Motions motions=motions.clone() overview/> })}
+            </div>
             <BlockerTriage triage/>
-            {
-                let outline = Arc::clone(&outline);
-                move || view! { <History outline=Arc::clone(&outline) live=live.live.get()/> }
-            }
+            <div id="live-history" data-live>
+                <History outline=Arc::clone(&outline) live=Arc::clone(&live.live)/>
+            </div>
             <CustomerEvidenceSection
                 gates=outline.customer_evidence.gates.clone()
                 lead=outline.customer_evidence.lead.clone()

@@ -14,24 +14,20 @@ use crate::rooms::{get_room, RoomPages, RoomView};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let room = Resource::new(
-        move || (slug(), tick.get()),
-        |(slug, tick)| get_room(slug, tick, RoomPages::default()),
-    );
-    with_clearance(tick, SKIP_TO_CONTENT, move |_live| {
+    let room = Resource::new(slug, |slug| get_room(slug, RoomPages::default()));
+    with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="Review launch acceptance · Clearance"/>
-            <Transition fallback=|| view! { <p class="loading">"Loading the review…"</p> }>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the review…"</p> }>
                 {move || Suspend::new(async move {
                     match room.await {
                         Ok(view) => view! { <ReviewBody view/> }.into_any(),
                         Err(error) => view! { <RoomDenied error next=format!("/rooms/{}/review", slug())/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         }
     })
 }
@@ -90,7 +86,7 @@ fn ReviewBody(view: RoomView) -> impl IntoView {
         }
     };
     view! {
-        <main class="page page--narrow" id="content">
+        <main class="page page--narrow" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">"Launch clearance"</a> " › " <a href="/rooms">"Launch rooms"</a> " › "
                 <a href=room_href.clone()>{view.tenant.name.clone()}</a> " › Review"

@@ -10,20 +10,18 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::clearance::ClearanceError;
-use crate::domain::access::FieldError;
 use crate::domain::launch_room::{
-    check_acceptance_fields, AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_TEXT_CHARS,
+    AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_TEXT_CHARS,
 };
 use crate::domain::ledger::{AcceptanceKind, EvidenceAction};
 use crate::domain::register::EvidenceGate;
-use crate::pages::live_updates::ConnectionIndicator;
+use crate::islands::{AcceptanceFields, FieldValues};
 use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
-use crate::pages::shared::{format_time, with_clearance, LivePage, StatusBadge, SKIP_TO_CONTENT};
+use crate::pages::shared::{format_time, with_clearance, StatusBadge, SKIP_TO_CONTENT};
 use crate::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
@@ -33,30 +31,30 @@ pub fn RoomPage() -> impl IntoView {
         RoomPages::parse(query.get_str("before"), query.get_str("evidence_before"))
     };
     let room = Resource::new(
-        move || (slug(), tick.get(), pages()),
-        |(slug, tick, pages)| async move {
+        move || (slug(), pages()),
+        |(slug, pages)| async move {
             match pages {
-                Ok(pages) => get_room(slug, tick, pages).await,
+                Ok(pages) => get_room(slug, pages).await,
                 Err(error) => Err(ClearanceError::BadRequest(error.to_string())),
             }
         },
     );
-    with_clearance(tick, SKIP_TO_CONTENT, move |live| {
+    with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
-            <Transition fallback=|| view! { <p class="loading">"Loading the launch room…"</p> }>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the launch room…"</p> }>
                 {move || Suspend::new(async move {
                     match room.await {
-                        Ok(view) => view! { <RoomBody live view/> }.into_any(),
+                        Ok(view) => view! { <RoomBody view/> }.into_any(),
                         Err(error) => view! { <RoomDenied error next=format!("/rooms/{}", slug())/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         }
     })
 }
 
 #[component]
-fn RoomBody(live: LivePage, view: RoomView) -> impl IntoView {
+fn RoomBody(view: RoomView) -> impl IntoView {
     let title = format!("{} launch room · Clearance", view.tenant.name);
     let view = StoredValue::new(view);
     let tenant = view.with_value(|view| view.tenant.clone());
@@ -66,13 +64,12 @@ fn RoomBody(live: LivePage, view: RoomView) -> impl IntoView {
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">"Launch clearance"</a> " › " <a href="/rooms">"Launch rooms"</a> " › " {tenant.name.clone()}
             </nav>
-            <ConnectionIndicator connection=live.connection/>
             <h1>{tenant.name.clone()} " launch room"</h1>
             <div id="messages"><FormMessage/></div>
-            <RoomSummaryBlock view/>
-            <GatesSection view/>
-            <AcceptanceSection view/>
-            <HistorySection view/>
+            <div id="room-summary" data-live><RoomSummaryBlock view/></div>
+            <div id="room-gates" data-live><GatesSection view/></div>
+            <div id="room-acceptance" data-live><AcceptanceSection view/></div>
+            <div id="room-history" data-live><HistorySection view/></div>
             {view.with_value(|view| view.can_change).then(|| view! { <ProfileForm view/> })}
         </main>
     }
@@ -261,7 +258,7 @@ fn AcceptanceSection(view: StoredValue<RoomView>) -> impl IntoView {
             }}
             {view.can_sign.then(|| {
                 let form = if view.status.accepts_signature() {
-                    view! { <AcceptanceFormView view=view.clone()/> }.into_any()
+                    view! { <AcceptanceFields values=acceptance_values(&view)/> }.into_any()
                 } else {
                     view! { <p class="hint">"The form opens once everything above is in place."</p> }.into_any()
                 };
@@ -302,107 +299,21 @@ fn CurrentAcceptance(record: AcceptanceEntry) -> impl IntoView {
     .into_any()
 }
 
-/// The sponsor's acceptance form: a plain post to the review step; after
-/// hydration each field is checked as it is typed.
-#[component]
-fn AcceptanceFormView(view: RoomView) -> impl IntoView {
+/// What the sponsor's acceptance form starts from: their entries so far (kept
+/// by the server when it refused them) and the blockers they may scope out.
+fn acceptance_values(view: &RoomView) -> FieldValues {
     let draft = view.draft.clone().unwrap_or_default();
-    let server_error = {
-        let draft = draft.clone();
-        move |field: &str| draft.error(field)
-    };
-    let form = RwSignal::new(draft.form.clone());
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let inline = move |field: &'static str| {
-        move || {
-            if !touched.read().contains(&field) {
-                return None;
-            }
-            check_acceptance_fields(&form.read())
-                .into_iter()
-                .find(|error: &FieldError| error.field == field)
-                .map(|error| error.message)
-        }
-    };
-    let room_error = server_error("room").or_else(|| server_error("readiness_digest"));
-    let action = format!("/rooms/{}/draft", view.tenant.slug);
-    let selected = draft.form.exclusions.clone();
-    view! {
-        <form method="post" action=action class="form acceptance-form" data-testid="acceptance-form" novalidate>
-            <h3>"Sign launch acceptance"</h3>
-            <p class="hint">"You will see exactly what you are accepting before you sign."</p>
-            {room_error.map(|error| view! { <p class="notice notice--error" role="alert">{error}</p> })}
-            <AcceptanceField field="signer_name" label="Signer name" value=draft.form.signer_name.clone()
-                server=server_error("signer_name") inline=inline("signer_name")
-                on_input=move |value| { form.update(|form| form.signer_name = value); touch(touched, "signer_name"); }/>
-            <AcceptanceField field="signer_role" label="Signer role" value=draft.form.signer_role.clone()
-                server=server_error("signer_role") inline=inline("signer_role")
-                on_input=move |value| { form.update(|form| form.signer_role = value); touch(touched, "signer_role"); }/>
-            <AcceptanceField field="approval_reference" label="Approval reference" value=draft.form.approval_reference.clone()
-                server=server_error("approval_reference") inline=inline("approval_reference")
-                on_input=move |value| { form.update(|form| form.approval_reference = value); touch(touched, "approval_reference"); }/>
-            <fieldset class="exclusions" aria-describedby="exclusions-hint">
-                <legend>"Scoped exclusions"</legend>
-                <p class="hint" id="exclusions-hint">"Live blockers this motion allows you to scope out of the order form. An excluded blocker no longer holds this tenant’s motion at conditional."</p>
-                {if view.status.scopable.is_empty() {
-                    view! { <p>"None: no live blocker can be scoped out."</p> }.into_any()
-                } else {
-                    view.status.scopable.iter().map(|id| {
-                        let checked = selected.contains(id);
-                        let label_for = format!("exclude-{id}");
-                        let input_id = label_for.clone();
-                        view! {
-                            <label class="checkbox" for=label_for>
-                                <input type="checkbox" id=input_id name="exclusions" value=id.clone() checked=checked/>
-                                {view.blocker_title(id)}
-                            </label>
-                        }
-                    }).collect_view().into_any()
-                }}
-                {server_error("exclusions").map(|error| view! { <p class="field-error" role="alert">{error}</p> })}
-            </fieldset>
-            <label for="residual_risks">"Residual risks"</label>
-            <textarea id="residual_risks" name="residual_risks" maxlength=MAX_TEXT_CHARS.to_string() rows="4"
-                on:input=move |event| { form.update(|form| form.residual_risks = event_target_value(&event)); touch(touched, "residual_risks"); }
-            >{draft.form.residual_risks.clone()}</textarea>
-            {move || inline("residual_risks")().or_else(|| server_error("residual_risks")).map(|error| view! { <p class="field-error" role="alert">{error}</p> })}
-            <button type="submit" class="button">"Review acceptance"</button>
-        </form>
+    FieldValues {
+        action: format!("/rooms/{}/draft", view.tenant.slug),
+        form: draft.form,
+        errors: draft.errors,
+        scopable: view
+            .status
+            .scopable
+            .iter()
+            .map(|id| (id.clone(), view.blocker_title(id)))
+            .collect(),
     }
-    .into_any()
-}
-
-fn touch(touched: RwSignal<Vec<&'static str>>, field: &'static str) {
-    if !touched.read_untracked().contains(&field) {
-        touched.update(|touched| touched.push(field));
-    }
-}
-
-#[component]
-fn AcceptanceField<I, F>(
-    field: &'static str,
-    label: &'static str,
-    value: String,
-    server: Option<String>,
-    inline: I,
-    on_input: F,
-) -> impl IntoView
-where
-    I: Fn() -> Option<String> + Send + Sync + 'static,
-    F: Fn(String) + 'static,
-{
-    let message_id = format!("{field}-error");
-    let server = StoredValue::new(server);
-    let message = Memo::new(move |_| inline().or_else(|| server.get_value()));
-    let invalid = move || message.read().is_some().to_string();
-    view! {
-        <label for=field>{label}</label>
-        <input id=field name=field value=value required maxlength=MAX_FIELD_CHARS.to_string()
-            aria-invalid=invalid aria-describedby=message_id.clone()
-            on:input=move |event| on_input(event_target_value(&event))/>
-        <p class="field-error" id=message_id role="alert" data-testid=format!("{field}-error")>{message}</p>
-    }
-    .into_any()
 }
 
 #[component]

@@ -73,19 +73,18 @@ pub fn FormMessage() -> impl IntoView {
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
-    let tick = RwSignal::new(0_u64);
-    let rooms = Resource::new(move || tick.get(), get_rooms);
-    with_clearance(tick, SKIP_TO_CONTENT, move |_live| {
+    let rooms = Resource::new(|| (), |()| get_rooms());
+    with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="Launch rooms · Clearance"/>
-            <Transition fallback=|| view! { <p class="loading">"Loading the launch rooms…"</p> }>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the launch rooms…"</p> }>
                 {move || Suspend::new(async move {
                     match rooms.await {
                         Ok(view) => view! { <RoomsBody view/> }.into_any(),
                         Err(error) => view! { <RoomDenied error next="/rooms".to_owned()/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         }
     })
 }
@@ -100,7 +99,7 @@ fn RoomsBody(view: RoomsView) -> impl IntoView {
     let live = rooms.iter().filter(|room| room.live).count();
     let total = rooms.len();
     view! {
-        <main class="page" id="content">
+        <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Launch rooms"</nav>
             <h1>"Launch rooms"</h1>
             <div id="messages"><FormMessage/></div>

@@ -9,31 +9,22 @@ use leptos::prelude::*;
 use crate::clearance::{get_clearance, ClearanceError, LiveState};
 use crate::domain::access::Viewer;
 use crate::domain::register::{CommandPart, RegisterOutline};
-use crate::pages::live_updates::{subscribe, Connection};
+use crate::islands::{CopyButton, LiveUpdates};
 
-/// What every page holds: the register's outline and the live state pushed by the
-/// server. `tick` counts the pushed changes that alter what the views show; the
-/// page's resources name it, so each change refetches them.
-#[derive(Clone, Copy)]
+/// What every page is rendered from: the register's outline, who is asking, and
+/// the live state at the time of the request.
+#[derive(Clone)]
 pub struct LivePage {
-    pub outline: StoredValue<Arc<RegisterOutline>>,
-    pub viewer: StoredValue<Viewer>,
-    pub live: RwSignal<Arc<LiveState>>,
-    pub connection: RwSignal<Connection>,
-    pub tick: RwSignal<u64>,
+    pub outline: Arc<RegisterOutline>,
+    pub viewer: Viewer,
+    pub live: Arc<LiveState>,
 }
 
-impl LivePage {
-    pub fn outline(&self) -> Arc<RegisterOutline> {
-        self.outline.get_value()
-    }
-}
-
-/// Loads the outline and live state (rendered on the server, resumed in the
-/// browser), follows the live updates once hydrated, and renders `page` with it.
-/// Create `tick` at the top of the page component, with the page's resources.
+/// Loads the outline and live state and renders `page` with them, after the skip
+/// link, the account bar and the live-updates indicator. The page marks what a
+/// pushed change may alter as live regions (`data-live` with an `id`); the
+/// [`LiveUpdates`] island swaps them in place.
 pub fn with_clearance<V: IntoView + 'static>(
-    tick: RwSignal<u64>,
     skip: SkipLink,
     page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
@@ -45,16 +36,16 @@ pub fn with_clearance<V: IntoView + 'static>(
                 Suspend::new(async move {
                     match clearance.await {
                         Ok(clearance) => {
-                            let outline = StoredValue::new(Arc::clone(&clearance.outline));
-                            let viewer = StoredValue::new(clearance.viewer.clone());
-                            let live = RwSignal::new(Arc::clone(&clearance.live));
-                            let connection = RwSignal::new(Connection::Static);
-                            // Effects run only in the browser: once hydrated, follow pushes.
-                            Effect::new(move |_| subscribe(live, connection, tick));
+                            let version = clearance.live.version();
                             view! {
                                 <a class="skip-link" href=skip.href>{skip.label}</a>
-                                <AccountBar viewer=clearance.viewer/>
-                                {page(LivePage { outline, viewer, live, connection, tick })}
+                                <AccountBar viewer=clearance.viewer.clone()/>
+                                <LiveUpdates version/>
+                                {page(LivePage {
+                                    outline: clearance.outline,
+                                    viewer: clearance.viewer,
+                                    live: clearance.live,
+                                })}
                             }
                             .into_any()
                         }
@@ -161,10 +152,6 @@ pub fn CommandBlock(command: String, #[prop(optional)] label: Option<String>) ->
     let has_placeholders = parts
         .iter()
         .any(|part| matches!(part, CommandPart::Placeholder(_)));
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let status = RwSignal::new(String::new());
-    let copy = move |_| copy_to_clipboard(command.clone(), status);
     let label = label.unwrap_or_else(|| "Copy command".to_owned());
     view! {
         <div class="command-block">
@@ -179,14 +166,7 @@ pub fn CommandBlock(command: String, #[prop(optional)] label: Option<String>) ->
                     })
                     .collect_view()}
             </code></pre>
-            <div class="command-block__actions">
-                <button type="button" class="button" on:click=copy hidden=move || !hydrated.get() data-testid="copy">
-                    {label}
-                </button>
-                <span class="command-block__status" role="status" aria-live="polite" data-testid="copy-status">
-                    {move || status.get()}
-                </span>
-            </div>
+            <CopyButton command label/>
             {has_placeholders.then(|| view! {
                 <p class="hint">
                     "Highlighted values such as " <var class="placeholder">"<secret>"</var>
@@ -196,18 +176,4 @@ pub fn CommandBlock(command: String, #[prop(optional)] label: Option<String>) ->
         </div>
     }
     .into_any()
-}
-
-fn copy_to_clipboard(text: String, status: RwSignal<String>) {
-    #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(async move {
-        let promise = window().navigator().clipboard().write_text(&text);
-        let message = match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => "Copied to the clipboard.",
-            Err(_) => "Copying was refused: select the command and copy it by hand.",
-        };
-        status.set(message.to_owned());
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (text, status);
 }

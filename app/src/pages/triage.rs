@@ -1,63 +1,59 @@
 //! The blocker table with its filters. The filter is the page's query string: the
-//! server renders exactly the rows the URL asks for, facet links and the search form
-//! work as plain HTML, and after hydration they fetch the new page of rows without
-//! loading a document. The register can hold thousands of blockers; the browser
-//! only ever holds one page of them.
+//! server renders exactly the rows the URL asks for, and facet links and the search
+//! form work as plain HTML. Once hydrated, the [`TriageNavigation`] island loads
+//! each filtered page without leaving the document and swaps the heading, facets,
+//! search form and results (all live regions). The register can hold thousands of
+//! blockers; a page only ever holds one page of them.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 
 use crate::clearance::ClearanceError;
 use crate::domain::proof_run::ProofRun;
 use crate::domain::triage::{BlockerFilter, FacetValue, StateFilter};
 use crate::domain::DependencyState;
+use crate::islands::TriageNavigation;
 use crate::pages::shared::{format_time, SectionError, StatusBadge};
 use crate::views::{BlockerRow, TriageView};
 
 pub type TriageResource = Resource<Result<TriageView, ClearanceError>>;
 
-/// Which control to focus again once the table has been rebuilt: facet and pager
-/// links are replaced with the results, and keyboard users must not lose their
-/// place.
-#[derive(Clone, Copy)]
-struct Refocus(StoredValue<Option<String>>);
-
 #[component]
 pub fn BlockerTriage(triage: TriageResource) -> impl IntoView {
     let query = use_query_map();
-    let filter = Memo::new(move |_| {
-        let query = query.read();
-        BlockerFilter::from_query(|key| query.get(key)).0
-    });
-    let refocus = Refocus(StoredValue::new(None));
-    let heading = move || match filter.read().state {
+    let filter = query.with_untracked(|query| BlockerFilter::from_query(|key| query.get(key)).0);
+    let heading = match filter.state {
         StateFilter::Live => "Live blockers",
         StateFilter::Cleared => "Cleared blockers",
         StateFilter::All => "Blockers",
     };
-    let loaded = move |body: fn(Arc<TriageView>, Refocus) -> AnyView| {
+    let loaded = move |body: fn(Arc<TriageView>) -> AnyView| {
         view! {
-            <Transition fallback=|| view! { <p class="loading">"Loading blockers…"</p> }>
+            <Suspense fallback=|| view! { <p class="loading">"Loading blockers…"</p> }>
                 {move || Suspend::new(async move {
                     match triage.await {
-                        Ok(view) => body(Arc::new(view), refocus),
+                        Ok(view) => body(Arc::new(view)),
                         Err(error) => view! { <SectionError error/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         }
     };
     view! {
         <section class="blockers" aria-labelledby="blockers-heading">
-            <h2 id="blockers-heading" tabindex="-1">{heading}</h2>
+            <h2 id="blockers-heading" tabindex="-1" data-live>{heading}</h2>
+            <TriageNavigation/>
             <div class="triage">
-                {loaded(|view, refocus| view! { <Filters view refocus/> }.into_any())}
+                <div id="triage-filters" data-live>
+                    {loaded(|view| view! { <Filters view/> }.into_any())}
+                </div>
                 <div class="triage__results">
                     <SearchForm filter/>
-                    {loaded(|view, refocus| view! { <Results view refocus/> }.into_any())}
+                    <div id="triage-results" data-live>
+                        {loaded(|view| view! { <Results view/> }.into_any())}
+                    </div>
                 </div>
             </div>
         </section>
@@ -65,31 +61,9 @@ pub fn BlockerTriage(triage: TriageResource) -> impl IntoView {
     .into_any()
 }
 
-/// Focuses the control remembered by a click before the rebuild, if any.
-fn restore_focus(refocus: Refocus) {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(key) = refocus.0.write_value().take() {
-            use leptos::wasm_bindgen::JsCast;
-            let element = document()
-                .query_selector(&format!("[data-refocus=\"{key}\"]"))
-                .ok()
-                .flatten()
-                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
-            if let Some(element) = element {
-                // Focus can only fail on a detached element; then there is nothing to do.
-                let _ = element.focus();
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = refocus;
-    });
-}
-
 /// The facet lists: each value is a link to the same page with that facet chosen.
 #[component]
-fn Filters(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
-    restore_focus(refocus);
+fn Filters(view: Arc<TriageView>) -> impl IntoView {
     let group = |name: &'static str, title: &'static str, values: &[FacetValue]| {
         let heading = format!("facet-{name}");
         view! {
@@ -98,7 +72,7 @@ fn Filters(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
                 <ul aria-labelledby=heading>
                     {values
                         .iter()
-                        .map(|facet| view! { <FacetLink name facet=facet.clone() refocus/> })
+                        .map(|facet| view! { <FacetLink name facet=facet.clone()/> })
                         .collect_view()}
                 </ul>
             </div>
@@ -112,7 +86,7 @@ fn Filters(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
             {group("motion", "Standing between a motion and clear", &facets.motion)}
             {group("dependency", "Dependency state", &facets.dependency)}
             {view.filter.is_active().then(|| view! {
-                <p><a class="button button--secondary" href="/" data-testid="clear-filters">"Clear all filters"</a></p>
+                <p><a class="button button--secondary" href="/" data-testid="clear-filters" data-triage data-refocus="clear">"Clear all filters"</a></p>
             })}
         </nav>
     }
@@ -120,14 +94,11 @@ fn Filters(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
 }
 
 #[component]
-fn FacetLink(name: &'static str, facet: FacetValue, refocus: Refocus) -> impl IntoView {
+fn FacetLink(name: &'static str, facet: FacetValue) -> impl IntoView {
     let label = format!("{} ({})", facet.label, facet.count);
     let value = facet.value.unwrap_or_default();
+    // Facet links are rebuilt with the results: the key finds the used one again.
     let key = format!("{name}:{value}");
-    let remember = {
-        let key = key.clone();
-        move |_| refocus.0.set_value(Some(key.clone()))
-    };
     view! {
         <li>
             <a
@@ -138,7 +109,7 @@ fn FacetLink(name: &'static str, facet: FacetValue, refocus: Refocus) -> impl In
                 data-facet=name
                 data-value=value
                 data-refocus=key
-                on:click=remember
+                data-triage
             >
                 {label}
             </a>
@@ -147,69 +118,39 @@ fn FacetLink(name: &'static str, facet: FacetValue, refocus: Refocus) -> impl In
     .into_any()
 }
 
-/// Free-text search. A plain GET form before hydration; afterwards the table
-/// follows each keystroke. Rendered once, outside the reloading results, so typing
-/// never loses focus.
+/// Free-text search: a plain GET form keeping the other filters in hidden fields.
+/// Once hydrated, the table follows each keystroke.
 #[component]
-fn SearchForm(filter: Memo<BlockerFilter>) -> impl IntoView {
-    let navigate = use_navigate();
-    let go = move |next: BlockerFilter| {
-        navigate(
-            &next.href(),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..NavigateOptions::default()
-            },
-        );
-    };
-    let on_input = {
-        let go = go.clone();
-        move |event| {
-            let text = event_target_value(&event);
-            go(filter.read_untracked().with(|filter| filter.text = text));
-        }
-    };
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        go(filter.read_untracked().with(|_| ()));
-    };
-    let hidden = move || {
-        let filter = filter.get();
-        [
-            ("scope", filter.scope),
-            ("motion", filter.motion),
-            (
-                "state",
-                (filter.state != StateFilter::Live).then(|| filter.state.as_str().to_owned()),
-            ),
-            (
-                "dependency",
-                filter.dependency.map(|state| state.as_str().to_owned()),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| {
-            value.map(|value| view! { <input type="hidden" name=name value=value/> })
-        })
-        .collect_view()
-    };
-    let text = move || filter.read().text.clone();
+fn SearchForm(filter: BlockerFilter) -> impl IntoView {
+    let hidden = [
+        ("scope", filter.scope),
+        ("motion", filter.motion),
+        (
+            "state",
+            (filter.state != StateFilter::Live).then(|| filter.state.as_str().to_owned()),
+        ),
+        (
+            "dependency",
+            filter.dependency.map(|state| state.as_str().to_owned()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        value.map(|value| view! { <input type="hidden" name=name value=value/> })
+    })
+    .collect_view();
     view! {
-        <form class="search" method="get" action="/" role="search" data-testid="blocker-search" on:submit=on_submit>
+        <form class="search" method="get" action="/" role="search" id="blocker-search" data-testid="blocker-search" data-live>
             {hidden}
             <label for="blocker-search-q">"Search titles, dependency names and proofs"</label>
             <div class="search__row">
-                // The attribute for the server's HTML, the property once interactive.
                 <input
                     type="search"
                     id="blocker-search-q"
                     name="q"
                     maxlength="200"
                     autocomplete="off"
-                    value=text
-                    prop:value=text
-                    on:input=on_input
+                    value=filter.text
                 />
                 <button type="submit" class="button">"Search"</button>
             </div>
@@ -220,8 +161,7 @@ fn SearchForm(filter: Memo<BlockerFilter>) -> impl IntoView {
 
 /// What was ignored, the count, the rows and the pager.
 #[component]
-fn Results(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
-    restore_focus(refocus);
+fn Results(view: Arc<TriageView>) -> impl IntoView {
     let noun = match view.filter.state {
         StateFilter::All => "blockers".to_owned(),
         state => format!("{} blockers", state.as_str()),
@@ -234,7 +174,7 @@ fn Results(view: Arc<TriageView>, refocus: Refocus) -> impl IntoView {
     let pager_link = |href: Option<String>, key: &'static str, text: &'static str| {
         href.map(|href| {
             view! {
-                <a href=href rel=key data-refocus=key on:click=move |_| refocus.0.set_value(Some(key.to_owned()))>
+                <a href=href rel=key data-refocus=key data-triage>
                     {text}
                 </a>
             }

@@ -1,4 +1,6 @@
 //! `GET /api/events`: server-sent events carrying the live state on every change.
+//! Each event's id is the state's version (`LiveState::version`), which the
+//! pages compare with the version they were rendered from.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -22,6 +24,7 @@ pub async fn stream(
         // Browsers reconnect a second after a dropped stream.
         match Event::default()
             .event(LIVE_EVENT)
+            .id(live.version())
             .retry(Duration::from_secs(1))
             .json_data(&*live)
         {

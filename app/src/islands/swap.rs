@@ -1,0 +1,181 @@
+//! Showing a freshly rendered page without leaving the document: the server
+//! renders the page as it would for a reload, and each live region of the open
+//! page (`[data-live][id]`) is replaced with its counterpart. Browser only.
+//!
+//! A region is left as it is while the person is working in it: when it holds
+//! the focused form field, or a form that posts and has been typed into
+//! (`data-dirty`, set by [`mark_dirty_forms`]). Focus on anything else (a facet
+//! link, a button) moves to the same control in the new region.
+
+use std::cell::Cell;
+
+use leptos::prelude::*;
+use leptos::wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Document, DomParser, Element, HtmlElement, SupportedType};
+
+/// Where the shown page goes in the browser's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum History {
+    /// The address stays (a live update, or going back).
+    Keep,
+    /// A new entry (a facet or pager link).
+    Push,
+    /// The current entry changes (each keystroke in the search box).
+    Replace,
+}
+
+thread_local! {
+    /// Numbers each load: only the newest one is shown, so a slow answer never
+    /// overwrites a newer one.
+    static LATEST: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Loads `url` and shows it in place. Returns false when it could not be loaded
+/// (the page stays as it was) or a newer load started meanwhile.
+pub async fn show(url: String, history: History) -> bool {
+    let ticket = LATEST.with(|latest| {
+        latest.set(latest.get() + 1);
+        latest.get()
+    });
+    let request = gloo_net::http::Request::get(&url).header("accept", "text/html");
+    let Ok(response) = request.send().await else {
+        return false;
+    };
+    let Ok(html) = response.text().await else {
+        return false;
+    };
+    if LATEST.with(Cell::get) != ticket {
+        return false;
+    }
+    let Ok(fresh) = DomParser::new()
+        .and_then(|parser| parser.parse_from_string(&html, SupportedType::TextHtml))
+    else {
+        return false;
+    };
+    if let Ok(browser_history) = window().history() {
+        // Only a URL of another origin could be refused, and these are our own.
+        let _ = match history {
+            History::Keep => Ok(()),
+            History::Push => browser_history.push_state_with_url(&JsValue::NULL, "", Some(&url)),
+            History::Replace => {
+                browser_history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+            }
+        };
+    }
+    replace_regions(&document(), &fresh);
+    true
+}
+
+/// Replaces every live region of `open` that `fresh` also has, then gives focus
+/// back to the control that had it.
+fn replace_regions(open: &Document, fresh: &Document) {
+    let focused = open.active_element();
+    let refocus = focused.as_ref().and_then(focus_selector);
+    let Ok(regions) = open.query_selector_all("[data-live][id]") else {
+        return;
+    };
+    for index in 0..regions.length() {
+        let Some(region) = regions
+            .item(index)
+            .and_then(|node| node.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        if in_use(&region, focused.as_ref()) {
+            continue;
+        }
+        let Some(replacement) = fresh.get_element_by_id(&region.id()) else {
+            continue;
+        };
+        let Ok(replacement) = open.import_node_with_deep(&replacement, true) else {
+            continue;
+        };
+        if region.replace_with_with_node_1(&replacement).is_ok() {
+            if let Ok(replacement) = replacement.dyn_into::<Element>() {
+                hydrate_islands(&replacement);
+            }
+        }
+    }
+    if !fresh.title().is_empty() {
+        open.set_title(&fresh.title());
+    }
+    if let (Some(focused), Some(selector)) = (focused, refocus) {
+        if !focused.is_connected() {
+            let target = open
+                .query_selector(&selector)
+                .ok()
+                .flatten()
+                .and_then(|element| element.dyn_into::<HtmlElement>().ok());
+            if let Some(target) = target {
+                // Focusing fails only on an element that cannot take focus.
+                let _ = target.focus();
+            }
+        }
+    }
+}
+
+/// How to find the focused control again in the new page: its `data-refocus`
+/// key, else its id.
+fn focus_selector(focused: &Element) -> Option<String> {
+    if let Some(key) = focused.get_attribute("data-refocus") {
+        return Some(format!("[data-refocus=\"{}\"]", key.replace('"', "\\\"")));
+    }
+    let id = focused.id();
+    (!id.is_empty()).then(|| format!("[id=\"{}\"]", id.replace('"', "\\\"")))
+}
+
+/// Whether the person is working in `region`: it holds the focused form field or
+/// a posting form they have typed into.
+fn in_use(region: &Element, focused: Option<&Element>) -> bool {
+    let typing = focused.is_some_and(|focused| {
+        matches!(focused.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            && region.contains(Some(focused))
+    });
+    typing
+        || region
+            .query_selector("form[data-dirty]")
+            .ok()
+            .flatten()
+            .is_some()
+}
+
+/// Hydrates the islands a swapped-in region brings (a copy button, the
+/// acceptance form), through the function Leptos's island loader leaves on
+/// `window`.
+fn hydrate_islands(region: &Element) {
+    let Ok(hydrate) = js_sys::Reflect::get(&window(), &JsValue::from_str("__hydrateIsland")) else {
+        return;
+    };
+    let Some(hydrate) = hydrate.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    let Ok(islands) = region.query_selector_all("leptos-island") else {
+        return;
+    };
+    for index in 0..islands.length() {
+        let Some(island) = islands
+            .item(index)
+            .and_then(|node| node.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        let component = island.get_attribute("data-component").unwrap_or_default();
+        // A failing island stays as its server-rendered HTML, which works.
+        let _ = hydrate.call2(&JsValue::NULL, &island, &JsValue::from_str(&component));
+    }
+}
+
+/// Marks a form that posts as typed into, so live updates leave its region alone.
+pub fn mark_dirty_forms() {
+    // The listener stays for as long as the page is open.
+    window_event_listener(leptos::ev::input, |event| {
+        let form = event
+            .target()
+            .and_then(|target| target.dyn_into::<Element>().ok())
+            .and_then(|element| element.closest("form[method=\"post\"]").ok().flatten());
+        if let Some(form) = form {
+            // Setting an attribute on a live element cannot fail in practice.
+            let _ = form.set_attribute("data-dirty", "");
+        }
+    });
+}
