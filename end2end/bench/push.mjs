@@ -8,18 +8,18 @@
 // clears (passed) or re-opens (failed) the *Support email* blocker: every trigger
 // is a real readiness change. scripts/bench starts it on its own.
 //
-// What a page does (app/src/pages/live_updates.rs, register_page.rs): it follows
-// `GET /api/events`; each `live` event carries the whole live state; when the
-// state's version (readiness digest and newest proof run id) differs from the one
-// shown, the page re-fetches its server functions `/api/overview` and
-// `/api/triage`, and re-renders. So a page is *updated* once it has the event AND
-// both re-fetches have answered.
+// What a page does (app/src/islands/live.rs and swap.rs): it follows
+// `GET /api/events`; each `live` event's id is the state's version (readiness
+// digest and newest proof run id); when it differs from the version the page was
+// rendered from, the page loads its own URL again (`GET /`, HTML) and swaps its
+// live regions. So a page is *updated* once it has the event AND the re-fetched
+// page has arrived.
 //
 // Clients:
 //   BENCH_PUSH_CLIENTS (default 500) plain-HTTP SSE clients in this process, each
-//     on its own connection, doing exactly that: event, version check, both
-//     re-fetches (on a shared keep-alive pool), and checking the re-fetched
-//     figures show the new state;
+//     on its own connection, doing exactly that: event, version check, the
+//     re-fetch of the page (on a shared keep-alive pool), and checking the
+//     re-fetched page's live-blocker count shows the new state;
 //   BENCH_PUSH_PAGES (default 8) real Chromium pages on `/`, hydrated and live,
 //     whose visible live-blocker count must change (a MutationObserver notes when).
 // Each of BENCH_PUSH_TRIGGERS (default 10) triggers records a proof run through
@@ -59,22 +59,17 @@ if (!TOKEN) {
 /** A high-resolution wall-clock time, comparable with the same expression in a page. */
 const now = () => performance.timeOrigin + performance.now();
 
-/** The page's notion of "what the views show" (LiveState::version in app/src/clearance.rs). */
-function version(live) {
-  const runIds = Object.values(live.latest_runs ?? {}).map((run) => run.id);
-  return `${live.readiness.digest}:${Math.max(0, ...runIds)}`;
-}
-
 // --- The SSE clients -------------------------------------------------------------
 
 /** The re-fetches share a keep-alive pool with no socket limit (one page, one connection or two). */
 const refetchAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
-function post(path, body, { agent = refetchAgent, headers = {} } = {}) {
+/** GET `path` as the page does (`accept: text/html`): `{ status, text }`. */
+function get(path, { agent = refetchAgent } = {}) {
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${URL_BASE}${path}`,
-      { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body), ...headers } },
+      { method: 'GET', agent, headers: { accept: 'text/html' } },
       (response) => {
         let text = '';
         response.setEncoding('utf8');
@@ -84,23 +79,26 @@ function post(path, body, { agent = refetchAgent, headers = {} } = {}) {
       },
     );
     request.on('error', reject);
-    request.end(body);
+    request.end();
   });
 }
 
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
+/** The live-blocker count a rendered register page shows. */
+function shownCount(html) {
+  const count = html.match(/data-testid="live-blocker-count"[^>]*><dt>live blockers<\/dt><dd>(\d+)<\/dd>/)?.[1];
+  if (count === undefined) throw new ContractError('the re-fetched page shows no live-blocker count');
+  return Number(count);
+}
 
 /**
  * One simulated page: follows the stream, and on a new version re-fetches the
- * overview and the triage table as the register page does. `onUpdate` gets
- * the arrival time of the event, the time both re-fetches answered and the
- * re-fetched live-blocker count.
+ * page as the register page does. `onUpdate` gets the arrival time of the
+ * event, the time the re-fetched page arrived and its live-blocker count.
  */
 class SseClient {
   constructor(index) {
     this.index = index;
     this.version = null;
-    this.tick = 0;
     this.onUpdate = null;
     this.closed = false;
   }
@@ -116,9 +114,9 @@ class SseClient {
         response.setEncoding('utf8');
         response.on(
           'data',
-          serverSentEvents((event, data) => {
+          serverSentEvents((event, _data, id) => {
             const arrived = now();
-            if (event === 'live' && data) this.receive(JSON.parse(data), arrived, resolve);
+            if (event === 'live' && id) this.receive(id, arrived, resolve);
           }),
         );
         response.on('end', () => {
@@ -130,8 +128,7 @@ class SseClient {
     });
   }
 
-  receive(live, arrived, connected) {
-    const next = version(live);
+  receive(next, arrived, connected) {
     if (this.version === null) {
       this.version = next;
       connected();
@@ -139,19 +136,15 @@ class SseClient {
     }
     if (next === this.version) return; // the page ignores an unchanged state too
     this.version = next;
-    this.tick += 1;
-    const tick = this.tick;
     // The re-fetches start after this poll phase: every stream that is already
     // readable gets its arrival time first, so 500 clients sharing one thread do
     // not delay each other's event times (their re-fetches still queue, which
     // only makes the "updated" figure pessimistic).
     new Promise((resolve) => setImmediate(resolve))
-      .then(() => Promise.all([post('/api/overview', `tick=${tick}`, { headers: form }), post('/api/triage', `query=&tick=${tick}`, { headers: form })]))
-      .then(([overview, triage]) => {
-        if (overview.status !== 200 || triage.status !== 200) {
-          throw new ContractError(`re-fetch answered ${overview.status} (overview), ${triage.status} (triage)`);
-        }
-        this.onUpdate?.({ event: arrived, updated: now(), liveBlockers: JSON.parse(overview.text).live_blockers });
+      .then(() => get('/'))
+      .then((page) => {
+        if (page.status !== 200) throw new ContractError(`re-fetch of / answered ${page.status}`);
+        this.onUpdate?.({ event: arrived, updated: now(), liveBlockers: shownCount(page.text) });
       })
       .catch((error) => this.onUpdate?.({ event: arrived, updated: NaN, error }));
   }
@@ -253,8 +246,8 @@ async function trigger(clients, pages, status, expected, label) {
 
 /** Reads the live-blocker count the way a client would, after a calibration trigger settled. */
 async function currentCount() {
-  const answer = await post('/api/overview', 'tick=0', { agent: false, headers: form });
-  return JSON.parse(answer.text).live_blockers;
+  const answer = await get('/', { agent: false });
+  return shownCount(answer.text);
 }
 
 // --- Main --------------------------------------------------------------------------

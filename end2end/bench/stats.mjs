@@ -135,7 +135,8 @@ export function serverSentEvents(onEvent) {
       buffer = buffer.slice(end + 2);
       const event = block.match(/^event: ?(.*)$/m)?.[1];
       const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((match) => match[1]).join('\n');
-      onEvent(event, data);
+      const id = block.match(/^id: ?(.*)$/m)?.[1];
+      onEvent(event, data, id);
     }
   };
 }
