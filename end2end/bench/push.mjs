@@ -66,10 +66,18 @@ const refetchAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 /** GET `path` as the page does (`accept: text/html`): `{ status, text }`. */
 function get(path, { agent = refetchAgent } = {}) {
+  return send('GET', path, '', { agent, headers: { accept: 'text/html' } });
+}
+
+function post(path, body, { agent = refetchAgent, headers = {} } = {}) {
+  return send('POST', path, body, { agent, headers: { 'content-length': Buffer.byteLength(body), ...headers } });
+}
+
+function send(method, path, body, { agent, headers }) {
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${URL_BASE}${path}`,
-      { method: 'GET', agent, headers: { accept: 'text/html' } },
+      { method, agent, headers },
       (response) => {
         let text = '';
         response.setEncoding('utf8');
@@ -79,7 +87,7 @@ function get(path, { agent = refetchAgent } = {}) {
       },
     );
     request.on('error', reject);
-    request.end();
+    request.end(body);
   });
 }
 

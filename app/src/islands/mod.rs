@@ -17,6 +17,7 @@
 mod acceptance;
 mod copy;
 mod live;
+mod loader;
 #[cfg(feature = "hydrate")]
 mod swap;
 mod triage;
@@ -24,6 +25,7 @@ mod triage;
 pub use acceptance::{AcceptanceFields, FieldValues};
 pub use copy::CopyButton;
 pub use live::{Connection, LiveUpdates};
+pub use loader::IslandLoader;
 pub use triage::TriageNavigation;
 
 use leptos::prelude::*;

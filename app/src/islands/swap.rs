@@ -140,8 +140,7 @@ fn in_use(region: &Element, focused: Option<&Element>) -> bool {
 }
 
 /// Hydrates the islands a swapped-in region brings (a copy button, the
-/// acceptance form), through the function Leptos's island loader leaves on
-/// `window`.
+/// acceptance form), through the function the island loader leaves on `window`.
 fn hydrate_islands(region: &Element) {
     let Ok(hydrate) = js_sys::Reflect::get(&window(), &JsValue::from_str("__hydrateIsland")) else {
         return;
@@ -159,9 +158,8 @@ fn hydrate_islands(region: &Element) {
         else {
             continue;
         };
-        let component = island.get_attribute("data-component").unwrap_or_default();
         // A failing island stays as its server-rendered HTML, which works.
-        let _ = hydrate.call2(&JsValue::NULL, &island, &JsValue::from_str(&component));
+        let _ = hydrate.call1(&JsValue::NULL, &island);
     }
 }
 
