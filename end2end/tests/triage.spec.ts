@@ -228,6 +228,53 @@ test.describe('drill-down', () => {
     await expect(run).toContainText('SCIM endpoint answered 401');
   });
 
+  test('live updates reach an open page without touching the field being typed in, and swapped-in buttons work', async ({
+    page,
+    context,
+    request,
+  }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    const record = async (actor: string) => {
+      const recorded = await request.post(ONE_CONFIGURED_URL + '/api/proofs/stripe-self-serve-billing/runs', {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        data: { status: 'failed', actor, excerpt: 'card declined' },
+      });
+      expect(recorded.status()).toBe(201);
+    };
+    await page.goto(ONE_CONFIGURED_URL + '/?q=stripe');
+    await hydrated(page);
+    await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
+    await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same document'));
+
+    // Typing in the search box while a change arrives: the rows follow, the box keeps
+    // its focus and its text.
+    const search = page.getByRole('searchbox');
+    await search.focus();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' self');
+    await expect(table(page)).toHaveAttribute('data-query', 'q=stripe+self');
+    const typing = `e2e: typing ${Date.now()}`;
+    await record(typing);
+    await expect(rows(page).getByTestId('last-run')).toContainText(`Last run failed`);
+    await expect(rows(page).getByTestId('last-run')).toContainText(`by ${typing}`);
+    await expect(search).toBeFocused();
+    await expect(search).toHaveValue('stripe self');
+
+    // The blocker page follows too, and the copy button it swapped in is hydrated.
+    await page.getByRole('link', { name: 'Stripe self-serve billing' }).click();
+    await expect(page).toHaveURL(/\/blockers\/stripe-self-serve-billing$/);
+    await hydrated(page);
+    await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
+    await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'blocker page'));
+    const drillDown = `e2e: drill-down ${Date.now()}`;
+    await record(drillDown);
+    await expect(page.getByTestId('runs')).toContainText(`by ${drillDown}`);
+    await page.getByRole('button', { name: 'Copy command' }).click();
+    await expect(page.getByTestId('copy-status')).toHaveText('Copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('npm run check:stripe-fixture');
+    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('blocker page');
+  });
+
   test('an unknown blocker or motion is a 404', async ({ page }) => {
     expect((await page.goto('/blockers/no-such-blocker'))?.status()).toBe(404);
     await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();

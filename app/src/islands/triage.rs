@@ -62,10 +62,25 @@ fn listen() {
             .target()
             .and_then(|target| target.dyn_into::<Element>().ok())
             .and_then(|element| element.closest("a[data-triage]").ok().flatten());
-        if let Some(href) = link.and_then(|link| link.get_attribute("href")) {
-            event.prevent_default();
-            go(href, History::Push);
-        }
+        let Some(link) = link else {
+            return;
+        };
+        let Some(href) = link.get_attribute("href") else {
+            return;
+        };
+        event.prevent_default();
+        // Facets keep the search as it is in the box now, which may be newer than
+        // the page the link was rendered on.
+        let href = match search_text().filter(|_| link.has_attribute("data-facet")) {
+            Some(text) => {
+                let query = href.split_once('?').map_or("", |(_, query)| query);
+                let (mut filter, _) = BlockerFilter::from_query_string(query);
+                filter.text = text;
+                filter.href()
+            }
+            None => href,
+        };
+        go(href, History::Push);
     });
     window_event_listener(ev::input, |event| {
         let on_search = event
