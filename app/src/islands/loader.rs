@@ -1,11 +1,15 @@
 //! The `<head>` part that loads the WASM and hydrates the islands.
 //!
 //! Leptos's own loader for islands waits for the browser to be idle before it
-//! even starts fetching the module. This one starts at once, while the page is
-//! still being parsed, and hydrates each `<leptos-island>` as soon as both the
-//! module is instantiated and the document is parsed. The islands here take no
-//! `children`, so no more is needed. `window.__hydrateIsland(element)` hydrates
-//! an island swapped in later (see `swap.rs`).
+//! even starts fetching the module. This one is an `async` module script: it
+//! runs as soon as the module has arrived, while the page may still be parsed,
+//! and hydrates each `<leptos-island>` as soon as the module
+//! is instantiated and the body has been parsed: when the last island of the body
+//! (the [`super::HydrationMarker`]) is in the document, or else at
+//! `DOMContentLoaded` (which also waits for the stylesheet, because of the inline
+//! scripts Leptos puts after the body). The islands here take no `children`, so
+//! no more is needed. `window.__hydrateIsland(element)` hydrates an island
+//! swapped in later (see `swap.rs`).
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
@@ -22,27 +26,26 @@ pub fn IslandLoader(options: LeptosOptions) -> impl IntoView {
     let js = format!("/{}/{}.js", options.site_pkg_dir, options.output_name);
     let wasm = format!("/{}/{}.wasm", options.site_pkg_dir, options.output_name);
     let script = format!(
-        r#"(() => {{
-  const pkg = import("{js}").then((m) => m.default({{ module_or_path: "{wasm}" }}).then(() => m));
-  const parsed = new Promise((done) => document.readyState === "loading"
-    ? document.addEventListener("DOMContentLoaded", done, {{ once: true }})
-    : done());
-  Promise.all([pkg, parsed]).then(([m]) => {{
-    m.hydrate();
-    const hydrateIsland = (island) => {{
-      const hydrate = m[island.dataset.component];
-      if (hydrate) hydrate(island);
-      else console.warn("no WASM function for the island " + island.dataset.component);
-    }};
-    window.__hydrateIsland = hydrateIsland;
-    document.querySelectorAll("leptos-island").forEach(hydrateIsland);
-  }});
-}})();"#
+        r#"import init, * as islands from "{js}";
+await init({{ module_or_path: "{wasm}" }});
+const hydrateIsland = (island) => {{
+  const hydrate = islands[island.dataset.component];
+  if (hydrate) hydrate(island);
+  else console.warn("no WASM function for the island " + island.dataset.component);
+}};
+const hydrateAll = () => {{
+  islands.hydrate();
+  window.__hydrateIsland = hydrateIsland;
+  document.querySelectorAll("leptos-island").forEach(hydrateIsland);
+}};
+if (document.readyState !== "loading"
+  || document.querySelector('leptos-island[data-component^="HydrationMarker_"]')) hydrateAll();
+else document.addEventListener("DOMContentLoaded", hydrateAll, {{ once: true }});"#
     );
     let nonce = use_nonce();
     view! {
         <link rel="modulepreload" href=js.clone()/>
         <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
-        <script nonce=nonce>{script}</script>
+        <script type="module" async nonce=nonce>{script}</script>
     }
 }
