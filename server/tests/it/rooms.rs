@@ -943,3 +943,36 @@ async fn two_servers_signing_at_once_make_one_unbroken_chain(pool: PgPool) {
         "{reports:?}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_record_can_only_name_a_signer_of_its_own_tenant(pool: PgPool) {
+    let w = world(&pool).await;
+    let Viewer::Account(sponsor_b) = &w.sponsor_b else {
+        panic!("a sponsor account")
+    };
+    // Written as the system (which row-level security lets write any tenant's
+    // records), naming tenant A and tenant B's sponsor, or no signer at all.
+    for account in [Some(sponsor_b.id), None] {
+        let mut tx = tenancy::begin(&pool, Acting::System).await.unwrap();
+        let error = sqlx::query(
+            "INSERT INTO acceptance_records (tenant_id, seq, kind, motion, signer_name,
+                 signer_role, approval_reference, exclusions, residual_risks,
+                 readiness_digest, readiness_inputs, open_blockers, account_id, actor,
+                 signed_at, prev_digest, digest)
+             VALUES ($1, 1, 'accepted', 'managed-private-beta', 'Eve', 'x', '', '{}', '',
+                     repeat('0', 64), '{}', '{}', $2, 'eve', now(), repeat('0', 64),
+                     repeat('0', 64))",
+        )
+        .bind(w.a)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("acceptance_records_signer_fkey") || error.contains("account_id"),
+            "{error}"
+        );
+    }
+    assert_eq!(count(&pool, "acceptance_records").await, 0);
+}
