@@ -1,8 +1,10 @@
 //! Signing benchmark: launch-acceptance records per second through the real
-//! signing path (`rooms::submit`: row-level security, the chain head locked,
-//! the room checked, the record digested, inserted and the head advanced, in
-//! one transaction), against a plain single-row INSERT of the same record as
-//! JSON on the same database, with the same concurrency, in alternating rounds.
+//! signing path (`rooms::submit`, as the forms and the API call it: the room
+//! checked and the record digested in Rust, then appended under row-level
+//! security, with the chain's head advanced, only if the database still holds
+//! the room it was checked against), against a plain single-row INSERT of the
+//! same record as JSON on the same database, with the same concurrency, in
+//! alternating rounds.
 //!
 //! ```sh
 //! DATABASE_URL=postgres://…/clearance_bench cargo bench -p server --bench signing

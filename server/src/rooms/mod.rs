@@ -4,11 +4,16 @@
 //!
 //! The rules (what may be signed, what an attachment needs, what the room's state
 //! is) live in `app::domain::launch_room`; this module loads what they need,
-//! applies them inside the transaction that appends, and stores the result.
+//! applies them, and stores the result only if what they were applied to is still
+//! what the database holds.
 
 pub mod handlers;
+mod snapshots;
 pub mod store;
 pub mod verify;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -18,7 +23,8 @@ use app::domain::access::{FieldError, TenantScope, Viewer};
 use app::domain::chain_page::{ChainPage, PageRequest};
 use app::domain::launch_room::{
     check_acceptance, check_evidence, check_revocation, current_evidence, room_status,
-    AcceptanceForm, BillingRoute, EvidenceForm, RevocationForm, RoomInputs, RoomStatus,
+    AcceptanceForm, AttachedEvidence, BillingRoute, EvidenceForm, RevocationForm, RoomInputs,
+    RoomStatus,
 };
 use app::domain::ledger::{
     storable_time, AcceptanceKind, AcceptanceRecord, ChainHead, EvidenceAction, EvidenceChange,
@@ -589,6 +595,9 @@ pub async fn change_evidence(
     )
     .await?;
     tx.commit().await?;
+    // The room kept for signing has moved on: the next signature would find out,
+    // at the cost of a refused append.
+    snapshots::forget(pool, tenant.id);
     Ok((tenant, change))
 }
 
@@ -619,14 +628,64 @@ pub async fn submit_now(
     .await
 }
 
-/// A room as a signature is checked against: the tenant, its evidence, and of
-/// the acceptance history only the record at the head, which is all that bears on
-/// the next one, so a signature costs the same however long the chain has grown.
-struct SigningRoom {
-    room: RoomRecords,
+/// A room as a signature is checked against: the tenant, its evidence in force,
+/// and of the acceptance history only the record at the head, which is all that
+/// bears on the next one, so a signature costs the same however long the chains
+/// have grown. With where both chains end, for the append to confirm that the
+/// database still holds exactly this room.
+///
+/// Read from the database, or kept by this server since its last read or
+/// signature ([`snapshots`]); either way the append is what decides.
+#[derive(Clone, Debug)]
+pub(crate) struct SigningRoom {
+    tenant: Arc<Tenant>,
+    /// The evidence attached now, by gate and item; shared by the rooms kept
+    /// after each signature, which change only the acceptance head.
+    evidence: Arc<BTreeMap<(String, String), AttachedEvidence>>,
+    /// Where the evidence chain ends: genesis when it is empty.
+    evidence_head: ChainHead,
+    /// The acceptance record at the head.
+    latest: Option<AcceptanceRecord>,
+    /// Where the acceptance chain ends: genesis when it is empty.
     head: ChainHead,
-    /// How long the evidence chain was, for the append to confirm it still is.
-    evidence_seq: i32,
+}
+
+impl SigningRoom {
+    fn status(&self, register: &Register, inputs: &ReadinessInputs) -> RoomStatus {
+        room_status(&RoomInputs {
+            register,
+            inputs,
+            motion: &self.tenant.motion,
+            evidence: &self.evidence,
+            latest: self.latest.as_ref(),
+        })
+    }
+
+    /// The room once `record` is appended to its acceptance chain.
+    fn after(&self, record: &AcceptanceRecord) -> Self {
+        Self {
+            tenant: Arc::clone(&self.tenant),
+            evidence: Arc::clone(&self.evidence),
+            evidence_head: self.evidence_head.clone(),
+            latest: Some(record.clone()),
+            head: ChainHead {
+                seq: record.seq,
+                digest: record.digest.clone(),
+            },
+        }
+    }
+}
+
+/// A chain's head as `clearance_signing_room` hands it over: no row yet means
+/// an empty chain, which starts from genesis.
+fn head_or_genesis(seq: Option<i32>, digest: Option<String>) -> ChainHead {
+    match (seq, digest) {
+        (Some(seq), Some(digest)) => ChainHead { seq, digest },
+        _ => ChainHead {
+            seq: 0,
+            digest: GENESIS_DIGEST.to_owned(),
+        },
+    }
 }
 
 /// One evidence change as `clearance_signing_room` and the paged and
@@ -726,7 +785,7 @@ async fn signing_room(
     let row = sqlx::query!(
         r#"SELECT id AS "id!", slug AS "slug!", name AS "name!", motion AS "motion!",
                   billing_route AS "billing_route!", created_at AS "created_at!",
-                  head_seq, head_digest, evidence_seq,
+                  head_seq, head_digest, evidence_seq, evidence_digest,
                   evidence AS "evidence!: Vec<EvidenceChangeRow>",
                   latest AS "latest: AcceptanceRecordRow"
            FROM clearance_signing_room($1, $2, $3)"#,
@@ -737,24 +796,23 @@ async fn signing_room(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|row| SigningRoom {
-        room: RoomRecords {
-            tenant: Tenant {
-                id: row.id,
-                slug: row.slug,
-                name: row.name,
-                motion: row.motion,
-                billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
-                created_at: row.created_at,
-            },
-            evidence: row.evidence.into_iter().map(Into::into).collect(),
-            acceptances: row.latest.map(Into::into).into_iter().collect(),
-        },
-        // No head row yet: the chain is empty and starts from genesis.
-        head: ChainHead {
-            seq: row.head_seq.unwrap_or(0),
-            digest: row.head_digest.unwrap_or_else(|| GENESIS_DIGEST.to_owned()),
-        },
-        evidence_seq: row.evidence_seq.unwrap_or(0),
+        tenant: Arc::new(Tenant {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            motion: row.motion,
+            billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+            created_at: row.created_at,
+        }),
+        evidence: Arc::new(current_evidence(
+            &row.evidence
+                .into_iter()
+                .map(EvidenceChange::from)
+                .collect::<Vec<_>>(),
+        )),
+        evidence_head: head_or_genesis(row.evidence_seq, row.evidence_digest),
+        latest: row.latest.map(Into::into),
+        head: head_or_genesis(row.head_seq, row.head_digest),
     }))
 }
 
@@ -767,7 +825,7 @@ fn next_record(
     submission: &Submission<'_>,
     actor: &str,
 ) -> Result<AcceptanceRecord, RoomError> {
-    let status = signing.room.status(register, inputs);
+    let status = signing.status(register, inputs);
     let checked = match submission {
         Submission::Accept(form) => check_acceptance(form, &status),
         Submission::Revoke(form) => check_revocation(form, &status),
@@ -775,10 +833,10 @@ fn next_record(
     .map_err(RoomError::Invalid)?;
     let mut record = AcceptanceRecord {
         id: 0,
-        tenant_id: signing.room.tenant.id,
+        tenant_id: signing.tenant.id,
         seq: signing.head.seq + 1,
         kind: checked.kind,
-        motion: signing.room.tenant.motion.clone(),
+        motion: signing.tenant.motion.clone(),
         signer_name: checked.signer_name,
         signer_role: checked.signer_role,
         approval_reference: checked.approval_reference,
@@ -796,22 +854,24 @@ fn next_record(
     Ok(record)
 }
 
-/// Appends `record` if its chain still ends where it was read and the tenant's
+/// Appends `record` if its chain still ends where `signing` says and the tenant's
 /// motion and evidence are still what it was checked against; `None` (nothing
 /// written) otherwise. The record and the new head, in one statement.
 async fn append_acceptance(
     conn: &mut PgConnection,
     (role, tenant): &(&str, String),
-    evidence_seen: i32,
+    signing: &SigningRoom,
     account_id: i64,
     record: &AcceptanceRecord,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT clearance_append_acceptance($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                                              $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
+                                              $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                                              $21)"#,
         role,
         tenant,
-        evidence_seen,
+        signing.evidence_head.seq,
+        signing.evidence_head.digest,
         record.tenant_id,
         record.seq,
         record.kind.as_str(),
@@ -834,14 +894,35 @@ async fn append_acceptance(
     .await
 }
 
+/// `record`, appended to `signing`'s chain as row `id`: kept as this server's
+/// view of the room for the tenant's next signature, and returned.
+fn appended(
+    pool: &PgPool,
+    signing: &SigningRoom,
+    mut record: AcceptanceRecord,
+    id: i64,
+) -> (Tenant, AcceptanceRecord) {
+    record.id = id;
+    snapshots::keep(pool, Arc::new(signing.after(&record)));
+    (Tenant::clone(&signing.tenant), record)
+}
+
 /// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
 /// sponsor may. `slug` of `None` means the sponsor's own tenant.
 ///
-/// The room is read, checked here, and the record appended only if the chain's
-/// head, the motion and the evidence are still what was checked: two statements,
-/// no transaction held open in between. When someone else appended first, the
-/// signature is checked again inside a transaction that holds the chain's head,
-/// where concurrent signatures queue instead of forking the chain.
+/// Usually one statement: the record is checked against the room as this server
+/// last read or signed it and appended only if the database still holds exactly
+/// that room (the acceptance chain's head, the motion, the evidence chain's head).
+/// When anything moved, or the kept room would refuse what the current one may
+/// allow, the room is read again, checked, and the record appended on the same
+/// condition: two statements, no transaction held open in between. When someone
+/// else appended first even then, the signature is checked again inside a
+/// transaction that holds the chain's head, where concurrent signatures queue
+/// instead of forking the chain.
+///
+/// Answers the record and the tenant it was checked against: its slug, id and
+/// motion as the database holds them, its name and billing route (which no
+/// signature depends on) as this server last read them.
 pub async fn submit(
     pool: &PgPool,
     register: &Register,
@@ -865,26 +946,41 @@ pub async fn submit(
     };
     let settings = tenancy::settings(Acting::As(viewer));
     // A sponsor reaches only its own tenant, whichever slug it names.
-    let own = |signing: Option<SigningRoom>| {
-        signing
-            .filter(|signing| slug.is_none_or(|slug| slug == signing.room.tenant.slug))
-            .ok_or(RoomError::NotFound)
+    let named = |signing: &SigningRoom| slug.is_none_or(|slug| slug == signing.tenant.slug);
+    // A room just read from the database: kept for the next signature, and the
+    // sponsor's own only if it is the one named.
+    let read = |signing: Option<SigningRoom>| match signing {
+        Some(signing) => {
+            let signing = Arc::new(signing);
+            snapshots::keep(pool, Arc::clone(&signing));
+            Some(signing).filter(|signing| named(signing))
+        }
+        None => {
+            snapshots::forget(pool, own_tenant);
+            None
+        }
     };
     {
         let mut conn = pool.acquire().await?;
-        let signing = own(signing_room(&mut conn, &settings, own_tenant).await?)?;
-        let mut record = next_record(&signing, register, inputs, &submission, actor)?;
-        if let Some(id) = append_acceptance(
-            &mut conn,
-            &settings,
-            signing.evidence_seq,
-            account_id,
-            &record,
-        )
-        .await?
+        // The room as this server last saw it: nothing it says is taken on trust.
+        // A refusal it leads to is not final either (evidence may have been
+        // attached since), so anything but an append reads the room again.
+        if let Some(kept) = snapshots::kept(pool, own_tenant).filter(|kept| named(kept)) {
+            if let Ok(record) = next_record(&kept, register, inputs, &submission, actor) {
+                if let Some(id) =
+                    append_acceptance(&mut conn, &settings, &kept, account_id, &record).await?
+                {
+                    return Ok(appended(pool, &kept, record, id));
+                }
+            }
+        }
+        let signing = read(signing_room(&mut conn, &settings, own_tenant).await?)
+            .ok_or(RoomError::NotFound)?;
+        let record = next_record(&signing, register, inputs, &submission, actor)?;
+        if let Some(id) =
+            append_acceptance(&mut conn, &settings, &signing, account_id, &record).await?
         {
-            record.id = id;
-            return Ok((signing.room.tenant, record));
+            return Ok(appended(pool, &signing, record, id));
         }
     }
     // Each pass follows a change someone else committed; under the head's lock
@@ -892,20 +988,14 @@ pub async fn submit(
     loop {
         let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
         lock_head(&mut tx, own_tenant, Ledger::Acceptance).await?;
-        let signing = own(signing_room(&mut tx, &settings, own_tenant).await?)?;
-        let mut record = next_record(&signing, register, inputs, &submission, actor)?;
-        if let Some(id) = append_acceptance(
-            &mut tx,
-            &settings,
-            signing.evidence_seq,
-            account_id,
-            &record,
-        )
-        .await?
+        let signing =
+            read(signing_room(&mut tx, &settings, own_tenant).await?).ok_or(RoomError::NotFound)?;
+        let record = next_record(&signing, register, inputs, &submission, actor)?;
+        if let Some(id) =
+            append_acceptance(&mut tx, &settings, &signing, account_id, &record).await?
         {
             tx.commit().await?;
-            record.id = id;
-            return Ok((signing.room.tenant, record));
+            return Ok(appended(pool, &signing, record, id));
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
-use crate::common::{attach_everything, register, world, World};
+use crate::common::{attach_everything, register, tenant_form, world, World};
 use app::domain::access::Viewer;
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm, RoomState};
 use app::domain::ledger::{ChainBreak, EvidenceAction, Ledger};
@@ -14,6 +14,7 @@ use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::rooms::verify::verify_all;
 use server::rooms::{self, RoomError, Submission};
 use server::tenancy::{self, Acting};
+use server::tenants::{self, TenantForm};
 
 fn inputs(register: &Register, configured: &[&str]) -> ReadinessInputs {
     ReadinessInputs {
@@ -724,4 +725,254 @@ async fn the_verifier_catches_a_truncated_evidence_chain(pool: PgPool) {
             head: changes
         }
     );
+}
+
+/// A second server on the same database: its own pool, so its own kept rooms.
+async fn another_server(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap()
+}
+
+async fn sign(
+    pool: &PgPool,
+    register: &Register,
+    now: &ReadinessInputs,
+    sponsor: &Viewer,
+) -> Result<app::domain::ledger::AcceptanceRecord, RoomError> {
+    rooms::submit(
+        pool,
+        register,
+        now,
+        sponsor,
+        Some("acme"),
+        Submission::Accept(&acceptance(now, &[])),
+    )
+    .await
+    .map(|(_, record)| record)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPool) {
+    let register = register();
+    let w = world(&pool).await;
+    let now = inputs(&register, &[]);
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
+    let other = another_server(&pool).await;
+
+    // This server signs and keeps the room it signed; the other signs after it.
+    let first = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let second = sign(&other, &register, &now, &w.sponsor_a).await.unwrap();
+    assert_eq!((first.seq, second.seq), (1, 2));
+    // The room kept here ends at record 1: the append is refused, the room read
+    // again, and the record follows the other server's.
+    let third = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    assert_eq!(third.seq, 3);
+    assert_eq!(third.prev_digest, second.digest);
+
+    // A revocation there: the room here is read again before the next signature.
+    let revocation = RevocationForm {
+        signer_name: "Ada Buyer".to_owned(),
+        signer_role: "COO".to_owned(),
+        reason: "Order form withdrawn".to_owned(),
+    };
+    let (_, revoked) = rooms::submit(
+        &other,
+        &register,
+        &now,
+        &w.sponsor_a,
+        None,
+        Submission::Revoke(&revocation),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revoked.seq, 4);
+    // This server last saw record 3 standing; revoking again here must find
+    // record 4 and refuse.
+    assert!(matches!(
+        rooms::submit(
+            &pool,
+            &register,
+            &now,
+            &w.sponsor_a,
+            None,
+            Submission::Revoke(&revocation)
+        )
+        .await,
+        Err(RoomError::Invalid(_))
+    ));
+    let fifth = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    assert_eq!((fifth.seq, fifth.prev_digest), (5, revoked.digest));
+
+    // Evidence detached there: the room kept here still has it, the database
+    // does not, so the signature is refused and nothing is stored.
+    let gate = register.gate("order-form-scope").unwrap();
+    let item = EvidenceForm {
+        gate_id: gate.id.clone(),
+        item: gate.items[0].clone(),
+        reference: "https://evidence.example/gate".to_owned(),
+        note: String::new(),
+    };
+    rooms::change_evidence(
+        &other,
+        &register,
+        &w.operator,
+        "acme",
+        EvidenceAction::Detached,
+        &item,
+    )
+    .await
+    .unwrap();
+    let Err(RoomError::Invalid(errors)) = sign(&pool, &register, &now, &w.sponsor_a).await else {
+        panic!("a signature over detached evidence was accepted")
+    };
+    assert_eq!(errors[0].field, "room");
+    assert_eq!(count(&pool, "acceptance_records").await, 5);
+    // Attached again there: the refusal here was not kept either.
+    rooms::change_evidence(
+        &other,
+        &register,
+        &w.operator,
+        "acme",
+        EvidenceAction::Attached,
+        &item,
+    )
+    .await
+    .unwrap();
+    let sixth = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    assert_eq!(sixth.seq, 6);
+
+    // The motion changed there to one whose evidence is not all attached.
+    tenants::update(
+        &other,
+        &register,
+        &w.operator,
+        &TenantForm {
+            motion: "invoice-led-paid-beta".to_owned(),
+            ..tenant_form("Acme Ltd", "acme")
+        },
+    )
+    .await
+    .unwrap();
+    let Err(RoomError::Invalid(errors)) = sign(&pool, &register, &now, &w.sponsor_a).await else {
+        panic!("a signature against the old motion was accepted")
+    };
+    assert_eq!(errors[0].field, "room");
+    assert_eq!(count(&pool, "acceptance_records").await, 6);
+    tenants::update(
+        &other,
+        &register,
+        &w.operator,
+        &tenant_form("Acme Ltd", "acme"),
+    )
+    .await
+    .unwrap();
+    let seventh = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    assert_eq!(
+        (seventh.seq, seventh.motion.as_str()),
+        (7, "managed-private-beta")
+    );
+
+    // Readiness is never kept: a signature for the readiness this server
+    // reviewed is refused once readiness moves on.
+    let later = inputs(&register, &["RESEND_API_KEY"]);
+    let Err(RoomError::Invalid(errors)) = rooms::submit(
+        &pool,
+        &register,
+        &later,
+        &w.sponsor_a,
+        None,
+        Submission::Accept(&acceptance(&now, &[])),
+    )
+    .await
+    else {
+        panic!("a signature for old readiness was accepted")
+    };
+    assert_eq!(errors[0].field, "readiness_digest");
+
+    let reports = verify_all(&pool).await.unwrap();
+    let acme = reports
+        .iter()
+        .find(|report| report.tenant == "acme" && report.ledger == Ledger::Acceptance)
+        .unwrap();
+    assert_eq!(acme.result, Ok(7));
+    assert!(
+        reports.iter().all(|report| report.result.is_ok()),
+        "{reports:?}"
+    );
+    other.close().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_servers_signing_at_once_make_one_unbroken_chain(pool: PgPool) {
+    let register = std::sync::Arc::new(register());
+    let w = world(&pool).await;
+    let now = std::sync::Arc::new(inputs(&register, &[]));
+    attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
+    let servers = [pool.clone(), another_server(&pool).await];
+    let sponsor = std::sync::Arc::new(w.sponsor_a.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..60 {
+        let (pool, register, now, sponsor) = (
+            servers[index % 2].clone(),
+            register.clone(),
+            now.clone(),
+            sponsor.clone(),
+        );
+        tasks.spawn(async move {
+            // Each task signs three times, so most signatures start from a room
+            // kept by the server they go through, while the other appends.
+            let mut seqs = Vec::new();
+            for _ in 0..3 {
+                seqs.push(sign(&pool, &register, &now, &sponsor).await.unwrap().seq);
+            }
+            seqs
+        });
+    }
+    let mut seqs = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        seqs.extend(joined.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=180).collect::<Vec<i32>>());
+    let reports = verify_all(&pool).await.unwrap();
+    assert!(
+        reports.iter().all(|report| report.result.is_ok()),
+        "{reports:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_record_can_only_name_a_signer_of_its_own_tenant(pool: PgPool) {
+    let w = world(&pool).await;
+    let Viewer::Account(sponsor_b) = &w.sponsor_b else {
+        panic!("a sponsor account")
+    };
+    // Written as the system (which row-level security lets write any tenant's
+    // records), naming tenant A and tenant B's sponsor, or no signer at all.
+    for account in [Some(sponsor_b.id), None] {
+        let mut tx = tenancy::begin(&pool, Acting::System).await.unwrap();
+        let error = sqlx::query(
+            "INSERT INTO acceptance_records (tenant_id, seq, kind, motion, signer_name,
+                 signer_role, approval_reference, exclusions, residual_risks,
+                 readiness_digest, readiness_inputs, open_blockers, account_id, actor,
+                 signed_at, prev_digest, digest)
+             VALUES ($1, 1, 'accepted', 'managed-private-beta', 'Eve', 'x', '', '{}', '',
+                     repeat('0', 64), '{}', '{}', $2, 'eve', now(), repeat('0', 64),
+                     repeat('0', 64))",
+        )
+        .bind(w.a)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("acceptance_records_signer_fkey") || error.contains("account_id"),
+            "{error}"
+        );
+    }
+    assert_eq!(count(&pool, "acceptance_records").await, 0);
 }
