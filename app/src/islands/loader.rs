@@ -10,6 +10,10 @@
 //! scripts Leptos puts after the body). The islands here take no `children`, so
 //! no more is needed. `window.__hydrateIsland(element)` hydrates an island
 //! swapped in later (see `swap.rs`).
+//!
+//! The WASM is fetched and compiled by a classic script as soon as the parser
+//! reaches the `<head>`, so that compiling it is off the path to hydration: the
+//! module script runs only after Chromium's first style and layout of the page.
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
@@ -27,7 +31,7 @@ pub fn IslandLoader(options: LeptosOptions) -> impl IntoView {
     let wasm = format!("/{}/{}.wasm", options.site_pkg_dir, options.output_name);
     let script = format!(
         r#"import init, * as islands from "{js}";
-await init({{ module_or_path: "{wasm}" }});
+await init({{ module_or_path: await window.__islandsWasm }});
 const hydrateIsland = (island) => {{
   const hydrate = islands[island.dataset.component];
   if (hydrate) hydrate(island);
@@ -42,10 +46,14 @@ if (document.readyState !== "loading"
   || document.querySelector('leptos-island[data-component^="HydrationMarker_"]')) hydrateAll();
 else document.addEventListener("DOMContentLoaded", hydrateAll, {{ once: true }});"#
     );
+    // A browser without streaming compilation gets the address and compiles later.
+    let compile = format!(
+        r#"window.__islandsWasm = WebAssembly.compileStreaming(fetch("{wasm}")).catch(() => "{wasm}");"#
+    );
     let nonce = use_nonce();
     view! {
         <link rel="modulepreload" href=js.clone()/>
-        <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script nonce=nonce.clone()>{compile}</script>
         <script type="module" async nonce=nonce>{script}</script>
     }
 }
