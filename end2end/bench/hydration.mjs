@@ -20,7 +20,17 @@
 //         whatever the HTTP and code caches keep).
 // Budget: cold median ≤ 150 ms.
 //
+// Baseline, in the same run: the floor. When BENCH_SITE_ROOT names the server's site
+// root, a copy of `/` that keeps its <head> (the same loader, WASM and stylesheet) but
+// whose body holds only the hydration marker is written there and loaded cold,
+// alternating with `/`. Its median is what any page costs on this machine before its
+// own content; `/` minus the floor (per pair of loads) is what the register's own
+// content adds.
+//
 // Exits 1 when the budget fails, 2 when the page never reports hydration.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
@@ -31,6 +41,8 @@ const LOADS = positive('BENCH_HYDRATION_LOADS', 20);
 const WARMUP = 2;
 const BUDGET_MS = 150;
 const LOAD_TIMEOUT_MS = 30_000;
+const SITE_ROOT = process.env.BENCH_SITE_ROOT;
+const FLOOR_PATH = '/bench-hydration-floor.html';
 
 /** Runs in the page before its scripts: note when <body data-hydrated="true"> appears. */
 function watchHydration() {
@@ -42,11 +54,28 @@ function watchHydration() {
   new MutationObserver(mark).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
 }
 
-/** One load of `/` in `context`: the page's own timings, all from navigation start. */
-async function load(context) {
+/**
+ * Writes the floor page into the site root: `/` up to and including `<body>`, then
+ * only the hydration marker island. Returns its path, after checking the server
+ * answers it byte for byte.
+ */
+async function writeFloor() {
+  const html = await (await fetch(`${DEFAULT_URL}/`)).text();
+  const body = html.indexOf('<body>');
+  const marker = html.match(/<leptos-island data-component="HydrationMarker_[^"]*">.*?<\/leptos-island>/s);
+  if (body < 0 || !marker) throw new ContractError('`/` has no <body> or no hydration marker island');
+  const floor = `${html.slice(0, body + '<body>'.length)}<main class="page"><p>Floor.</p></main>${marker[0]}</body></html>`;
+  writeFileSync(join(SITE_ROOT, FLOOR_PATH), floor);
+  const served = await (await fetch(`${DEFAULT_URL}${FLOOR_PATH}`)).text();
+  if (served !== floor) throw new Error(`GET ${FLOOR_PATH} does not answer the floor page written to ${SITE_ROOT}`);
+  return FLOOR_PATH;
+}
+
+/** One load of `path` in `context`: the page's own timings, all from navigation start. */
+async function load(context, path = '/') {
   const page = await context.newPage();
   try {
-    await page.goto(`${DEFAULT_URL}/`, { timeout: LOAD_TIMEOUT_MS });
+    await page.goto(`${DEFAULT_URL}${path}`, { timeout: LOAD_TIMEOUT_MS });
     await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: LOAD_TIMEOUT_MS }).catch(() => {
       throw new ContractError('<body data-hydrated="true"> never appeared');
     });
@@ -66,8 +95,10 @@ async function load(context) {
   }
 }
 
-async function measure(browser, kind) {
+/** `kind` is 'cold' or 'warm'; a cold run given `floorPath` alternates `/` with the floor page. */
+async function measure(browser, kind, floorPath) {
   const samples = [];
+  const floors = [];
   let shared;
   if (kind === 'warm') {
     shared = await browser.newContext();
@@ -86,12 +117,26 @@ async function measure(browser, kind) {
       } finally {
         if (kind === 'cold') await context.close();
       }
+      if (floorPath) {
+        const floorContext = await browser.newContext();
+        await floorContext.addInitScript(watchHydration);
+        try {
+          const sample = await load(floorContext, floorPath);
+          if (i >= WARMUP) floors.push(sample);
+        } finally {
+          await floorContext.close();
+        }
+      }
     }
   } finally {
     await shared?.close();
   }
   const of = (key) => summary(samples.map((sample) => sample[key]).filter(Number.isFinite));
+  const floor = floors.length ? floors.map((sample) => sample.hydrated) : undefined;
   return {
+    floor: floor && summary(floor),
+    // Per pair of loads, so a slow moment of the machine counts against both.
+    overFloor: floor && summary(samples.map((sample, i) => sample.hydrated - floor[i])),
     hydrated: of('hydrated'),
     firstByte: of('firstByte'),
     domContentLoaded: of('domContentLoaded'),
@@ -107,7 +152,8 @@ const browser = await chromium.launch(CHROMIUM_LAUNCH);
 let cold;
 let warm;
 try {
-  cold = await measure(browser, 'cold');
+  const floorPath = SITE_ROOT ? await writeFloor() : undefined;
+  cold = await measure(browser, 'cold', floorPath);
   warm = await measure(browser, 'warm');
 } catch (error) {
   if (!(error instanceof ContractError)) throw error;
@@ -133,6 +179,20 @@ table([
   ]),
 ]);
 console.log('  (medians, p10–p90 in brackets; every time counts from navigation start)');
+if (cold.floor) {
+  console.log(`\nFloor (baseline, same run): ${FLOOR_PATH}, the same <head> with only the marker in <body>, cold, alternating with /`);
+  console.log(`  floor hydrated ${cell(cold.floor)};  / minus floor, per pair: ${cell(cold.overFloor)}`);
+  record({
+    measure: `hydration floor (same <head>, marker only), cold, median of ${cold.floor.n}`,
+    figure: ms(cold.floor.median),
+    spread: `p10–p90 ${spread(cold.floor)}`,
+  });
+  record({
+    measure: 'hydration, cold: / minus floor (per pair)',
+    figure: ms(cold.overFloor.median),
+    spread: `p10–p90 ${spread(cold.overFloor)}`,
+  });
+}
 
 record({
   measure: `hydration, warm cache, median of ${warm.hydrated.n}`,
