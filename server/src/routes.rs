@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
 use axum::routing::post;
 use axum::{middleware, Router};
 use leptos::prelude::*;
@@ -11,7 +12,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use app::admin::SharedAccessStore;
 use app::live::LiveClearance;
@@ -66,6 +69,19 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let options = Arc::new(state.leptos_options.clone());
+    // The built front end keeps its file names from one build to the next, while
+    // the islands' names in the page change with the code. Left to a browser's
+    // heuristics (it has only `Last-Modified`), an old `clearance.wasm` could be
+    // used for hours after a deployment and the new page's islands would not
+    // hydrate. So the browser asks again on every load, and `ServeDir` (which,
+    // unlike Leptos's file handler, reads the request's validators) answers 304
+    // while the file is unchanged.
+    let front_end = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(leptos_axum::site_pkg_dir_service(&options));
     let sessions = session::layer(state.pool.clone(), state.sessions);
     Router::new()
         .merge(api::router())
@@ -89,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .route("/rooms/{slug}/draft", post(room_forms::review))
         .route("/rooms/{slug}/acceptance", post(room_forms::sign))
         .route("/rooms/{slug}/revocation", post(room_forms::revoke))
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            front_end,
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = Arc::clone(&options);
             move || shell((*options).clone())

@@ -175,3 +175,60 @@ async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool
     );
     assert_eq!(fetch("/", None).await.0.as_deref(), Some("hit"));
 }
+
+/// The built front end keeps its file names across builds, so a browser must
+/// revalidate it (and then gets a bodiless 304) rather than use an old copy.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_front_end_is_revalidated_on_every_load(pool: PgPool) {
+    let site = std::env::temp_dir().join(format!("clearance-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/clearance.js"), "export default 1;\n").unwrap();
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("clearance")
+        .site_root(site.to_string_lossy().into_owned())
+        .build();
+    let app =
+        crate::common::test_app_with_options(&pool, None, SessionSettings::default(), options)
+            .await
+            .router;
+
+    let first = app
+        .clone()
+        .oneshot(
+            http::Request::get("/pkg/clearance.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()[http::header::CACHE_CONTROL], "no-cache");
+    let modified = first.headers()[http::header::LAST_MODIFIED].clone();
+
+    let again = app
+        .clone()
+        .oneshot(
+            http::Request::get("/pkg/clearance.js")
+                .header(http::header::IF_MODIFIED_SINCE, modified)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .is_empty());
+
+    // Pages are not touched: they are rendered per request and carry no validator.
+    let page = app
+        .oneshot(http::Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(page.headers().get(http::header::CACHE_CONTROL).is_none());
+    std::fs::remove_dir_all(&site).unwrap();
+}

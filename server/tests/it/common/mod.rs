@@ -40,13 +40,24 @@ pub async fn test_app(
     api_token: Option<&str>,
     sessions: SessionSettings,
 ) -> TestApp {
+    let options = LeptosOptions::builder().output_name("clearance").build();
+    test_app_with_options(pool, api_token, sessions, options).await
+}
+
+/// [`test_app`] with Leptos options of the test's own (a site root, say).
+pub async fn test_app_with_options(
+    pool: &PgPool,
+    api_token: Option<&str>,
+    sessions: SessionSettings,
+    leptos_options: LeptosOptions,
+) -> TestApp {
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let (monitor, state) =
         ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
     let clearance = LiveClearance::new(register, state, PgHistory::shared(pool.clone()));
     let router = router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("clearance").build(),
+        leptos_options,
         pool: pool.clone(),
         clearance: clearance.clone(),
         monitor_wake: monitor.waker(),
