@@ -51,24 +51,28 @@ fn check(register: &Register, form: &TenantForm) -> Result<Checked, TenantError>
     })
 }
 
-fn tenant(row: TenantRow) -> Tenant {
-    Tenant {
-        id: row.id,
-        slug: row.slug,
-        name: row.name,
-        motion: row.motion,
-        billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
-        created_at: row.created_at,
-    }
+/// A `tenants` row as stored; every query that reads a tenant goes through it.
+pub(crate) struct TenantRow {
+    pub(crate) id: i64,
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    pub(crate) motion: String,
+    pub(crate) billing_route: String,
+    pub(crate) created_at: chrono::DateTime<chrono::Utc>,
 }
 
-struct TenantRow {
-    id: i64,
-    slug: String,
-    name: String,
-    motion: String,
-    billing_route: String,
-    created_at: chrono::DateTime<chrono::Utc>,
+impl From<TenantRow> for Tenant {
+    /// A billing route this build does not know reads as the default one.
+    fn from(row: TenantRow) -> Self {
+        Tenant {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            motion: row.motion,
+            billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Creates a tenant pursuing one of the register's motions; only an operator may.
@@ -97,7 +101,7 @@ pub async fn create(
     .await?
     .ok_or(TenantError::Exists)?;
     tx.commit().await?;
-    Ok(tenant(row))
+    Ok(row.into())
 }
 
 /// Changes a tenant's name, motion and billing route (its slug stays); only an
@@ -134,7 +138,7 @@ pub async fn update(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((tenant(before), tenant(after)))
+    Ok((before.into(), after.into()))
 }
 
 /// The tenants `viewer` may see, by name. Filtered here by the viewer's tenant
@@ -156,5 +160,5 @@ pub async fn visible(pool: &PgPool, viewer: &Viewer) -> Result<Vec<Tenant>, sqlx
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows.into_iter().map(tenant).collect())
+    Ok(rows.into_iter().map(Tenant::from).collect())
 }

@@ -23,8 +23,7 @@ use app::domain::access::{FieldError, TenantScope, Viewer};
 use app::domain::chain_page::{ChainPage, PageRequest};
 use app::domain::launch_room::{
     check_acceptance, check_evidence, check_revocation, current_evidence, room_status,
-    AcceptanceForm, AttachedEvidence, BillingRoute, EvidenceForm, RevocationForm, RoomInputs,
-    RoomStatus,
+    AcceptanceForm, AttachedEvidence, EvidenceForm, RevocationForm, RoomInputs, RoomStatus,
 };
 use app::domain::ledger::{
     storable_time, AcceptanceKind, AcceptanceRecord, ChainHead, EvidenceAction, EvidenceChange,
@@ -34,6 +33,7 @@ use app::domain::tenant::Tenant;
 use app::domain::{ReadinessInputs, Register};
 
 use crate::tenancy::{self, Acting};
+use crate::tenants::TenantRow;
 
 /// A tenant with everything its launch room is made of.
 #[derive(Clone, Debug)]
@@ -163,7 +163,8 @@ async fn find_tenant(
     id: i64,
     only: Option<i64>,
 ) -> Result<Option<Tenant>, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        TenantRow,
         r#"SELECT id, slug, name, motion, billing_route, created_at
            FROM tenants
            WHERE CASE WHEN $1::text IS NULL THEN id = $2 ELSE slug = $1 END
@@ -174,14 +175,7 @@ async fn find_tenant(
     )
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|row| Tenant {
-        id: row.id,
-        slug: row.slug,
-        name: row.name,
-        motion: row.motion,
-        billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
-        created_at: row.created_at,
-    }))
+    Ok(row.map(Tenant::from))
 }
 
 /// The tenant `slug`, when `viewer` may read it.
@@ -796,14 +790,14 @@ async fn signing_room(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|row| SigningRoom {
-        tenant: Arc::new(Tenant {
+        tenant: Arc::new(Tenant::from(TenantRow {
             id: row.id,
             slug: row.slug,
             name: row.name,
             motion: row.motion,
-            billing_route: BillingRoute::parse(&row.billing_route).unwrap_or_default(),
+            billing_route: row.billing_route,
             created_at: row.created_at,
-        }),
+        })),
         evidence: Arc::new(current_evidence(
             &row.evidence
                 .into_iter()

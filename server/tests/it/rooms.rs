@@ -170,21 +170,9 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
         RoomState::Accepted
     );
 
-    let revocation = RevocationForm {
-        signer_name: "Ada Buyer".to_owned(),
-        signer_role: "COO".to_owned(),
-        reason: "Order form withdrawn".to_owned(),
-    };
-    let (_, revoked) = rooms::submit(
-        &pool,
-        &register,
-        &after,
-        &w.sponsor_a,
-        None,
-        Submission::Revoke(&revocation),
-    )
-    .await
-    .unwrap();
+    let revoked = revoke(&pool, &register, &after, &w.sponsor_a)
+        .await
+        .unwrap();
     assert_eq!(revoked.seq, 3);
     assert_eq!(
         state(&pool, &register, &w.sponsor_a, "acme", &after).await,
@@ -192,15 +180,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     );
     // Nothing standing to revoke now.
     assert!(matches!(
-        rooms::submit(
-            &pool,
-            &register,
-            &after,
-            &w.sponsor_a,
-            None,
-            Submission::Revoke(&revocation)
-        )
-        .await,
+        revoke(&pool, &register, &after, &w.sponsor_a).await,
         Err(RoomError::Invalid(_))
     ));
 
@@ -754,6 +734,30 @@ async fn sign(
     .map(|(_, record)| record)
 }
 
+/// `sponsor` revokes the acceptance standing in their own room.
+async fn revoke(
+    pool: &PgPool,
+    register: &Register,
+    now: &ReadinessInputs,
+    sponsor: &Viewer,
+) -> Result<app::domain::ledger::AcceptanceRecord, RoomError> {
+    let revocation = RevocationForm {
+        signer_name: "Ada Buyer".to_owned(),
+        signer_role: "COO".to_owned(),
+        reason: "Order form withdrawn".to_owned(),
+    };
+    rooms::submit(
+        pool,
+        register,
+        now,
+        sponsor,
+        None,
+        Submission::Revoke(&revocation),
+    )
+    .await
+    .map(|(_, record)| record)
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPool) {
     let register = register();
@@ -773,34 +777,12 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     assert_eq!(third.prev_digest, second.digest);
 
     // A revocation there: the room here is read again before the next signature.
-    let revocation = RevocationForm {
-        signer_name: "Ada Buyer".to_owned(),
-        signer_role: "COO".to_owned(),
-        reason: "Order form withdrawn".to_owned(),
-    };
-    let (_, revoked) = rooms::submit(
-        &other,
-        &register,
-        &now,
-        &w.sponsor_a,
-        None,
-        Submission::Revoke(&revocation),
-    )
-    .await
-    .unwrap();
+    let revoked = revoke(&other, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!(revoked.seq, 4);
     // This server last saw record 3 standing; revoking again here must find
     // record 4 and refuse.
     assert!(matches!(
-        rooms::submit(
-            &pool,
-            &register,
-            &now,
-            &w.sponsor_a,
-            None,
-            Submission::Revoke(&revocation)
-        )
-        .await,
+        revoke(&pool, &register, &now, &w.sponsor_a).await,
         Err(RoomError::Invalid(_))
     ));
     let fifth = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
