@@ -51,6 +51,38 @@ test.describe('filters after hydration', () => {
     await expect(page.getByTestId('clear-filters')).toHaveCount(0);
   });
 
+  test('a filter chosen while the previous one is still loading builds on it', async ({ page }) => {
+    await page.goto('/?motion=managed-private-beta');
+    await hydrated(page);
+    // Hold back the page "any motion" asks for, so that the next click lands on
+    // links rendered with the motion still chosen, as on a slow connection.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(
+      (url) => url.pathname === '/' && url.search === '',
+      async (route) => {
+        await held;
+        await route.continue();
+      },
+    );
+    await facet(page, 'motion', '').click();
+    // The link still points at the motion: following it as it is would bring the
+    // motion back.
+    await expect(facet(page, 'dependency', 'configured')).toHaveAttribute(
+      'href',
+      '/?motion=managed-private-beta&dependency=configured',
+    );
+    await facet(page, 'dependency', 'configured').click();
+    release();
+
+    // Both choices hold: any motion, and only configured dependencies.
+    await expect(page).toHaveURL(/\/\?dependency=configured$/);
+    await expect(table(page)).toHaveAttribute('data-query', 'dependency=configured');
+    await expect(facet(page, 'motion', '')).toHaveAttribute('aria-current', 'true');
+    await expect(facet(page, 'dependency', 'configured')).toHaveAttribute('aria-current', 'true');
+    await expect(page.getByTestId('match-summary')).toHaveText('No live blockers match these filters.');
+  });
+
   test('search matches titles, dependency names and proof names as you type', async ({ page }) => {
     await page.goto('/');
     await hydrated(page);

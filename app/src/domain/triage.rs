@@ -259,6 +259,34 @@ impl BlockerFilter {
         next.page = 1;
         next
     }
+
+    /// This filter with the facet called `name` (`scope`, `motion`, `state` or
+    /// `dependency`, as the page's facet links name them) set to `value`, an
+    /// empty value meaning any, back on the first page: what following that
+    /// facet's link does to this filter. `None` for a facet or a state value
+    /// the filter does not have.
+    pub fn with_facet(&self, name: &str, value: &str) -> Option<Self> {
+        let id = (!value.is_empty()).then(|| value.to_owned());
+        match name {
+            "scope" => Some(self.with(|next| next.scope = id)),
+            "motion" => Some(self.with(|next| next.motion = id)),
+            "state" => {
+                let state = match value {
+                    "" => StateFilter::default(),
+                    value => StateFilter::parse(value)?,
+                };
+                Some(self.with(|next| next.state = state))
+            }
+            "dependency" => {
+                let dependency = match value {
+                    "" => None,
+                    value => Some(DependencyFilter::parse(value)?),
+                };
+                Some(self.with(|next| next.dependency = dependency))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What [`Triage::new`] precomputes about one blocker.

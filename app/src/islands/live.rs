@@ -64,7 +64,7 @@ fn follow(version: String, connection: RwSignal<Connection>) {
     use gloo_net::eventsource::State;
     use gloo_timers::future::TimeoutFuture;
 
-    use super::swap::{self, History};
+    use super::swap;
     use crate::clearance::LIVE_EVENT;
 
     swap::mark_dirty_forms();
@@ -83,11 +83,10 @@ fn follow(version: String, connection: RwSignal<Connection>) {
                                 let version = message.last_event_id();
                                 if version != shown {
                                     shown = version;
-                                    let url = window().location().href().unwrap_or_default();
                                     leptos::task::spawn_local(async move {
                                         // A page that cannot be loaded now is
                                         // loaded with the next change.
-                                        swap::show(url, History::Keep).await;
+                                        swap::refresh().await;
                                     });
                                 }
                             }

@@ -7,7 +7,7 @@
 //! (`data-dirty`, set by [`mark_dirty_forms`]). Focus on anything else (a facet
 //! link, a button) moves to the same control in the new region.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
 use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -24,10 +24,60 @@ pub enum History {
     Replace,
 }
 
+/// The load being waited for, if any.
+struct Pending {
+    ticket: u64,
+    url: String,
+    history: History,
+}
+
 thread_local! {
     /// Numbers each load: only the newest one is shown, so a slow answer never
     /// overwrites a newer one.
     static LATEST: Cell<u64> = const { Cell::new(0) };
+    /// Where the page is heading: the newest load not yet shown. A control used
+    /// meanwhile builds on it, and a live update reloads it rather than the
+    /// address the page still shows.
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// The query string (without `?`) of the page the person asked for last: the
+/// load still under way, else the address shown.
+pub fn target_query() -> String {
+    let pending = PENDING.with(|pending| {
+        pending.borrow().as_ref().map(|pending| {
+            pending
+                .url
+                .split_once('?')
+                .map_or("", |(_, query)| query)
+                .to_owned()
+        })
+    });
+    pending.unwrap_or_else(|| {
+        let search = window().location().search().unwrap_or_default();
+        search.trim_start_matches('?').to_owned()
+    })
+}
+
+/// Shows the current state of the page the person asked for last (what the
+/// page is heading to, else the address shown), after a live update.
+pub async fn refresh() -> bool {
+    let pending = PENDING.with(|pending| {
+        pending
+            .borrow()
+            .as_ref()
+            .map(|pending| (pending.url.clone(), pending.history))
+    });
+    match pending {
+        Some((url, history)) => show(url, history).await,
+        None => {
+            show(
+                window().location().href().unwrap_or_default(),
+                History::Keep,
+            )
+            .await
+        }
+    }
 }
 
 /// Loads `url` and shows it in place. Returns false when it could not be loaded
@@ -37,33 +87,52 @@ pub async fn show(url: String, history: History) -> bool {
         latest.set(latest.get() + 1);
         latest.get()
     });
-    let request = gloo_net::http::Request::get(&url).header("accept", "text/html");
-    let Ok(response) = request.send().await else {
-        return false;
-    };
-    let Ok(html) = response.text().await else {
-        return false;
-    };
+    PENDING.with(|pending| {
+        *pending.borrow_mut() = Some(Pending {
+            ticket,
+            url: url.clone(),
+            history,
+        });
+    });
+    let shown = load(&url, ticket).await;
+    if let Some(fresh) = &shown {
+        if let Ok(browser_history) = window().history() {
+            // Only a URL of another origin could be refused, and these are our own.
+            let _ = match history {
+                History::Keep => Ok(()),
+                History::Push => {
+                    browser_history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+                }
+                History::Replace => {
+                    browser_history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+                }
+            };
+        }
+        replace_regions(&document(), fresh);
+    }
+    PENDING.with(|pending| {
+        let mut pending = pending.borrow_mut();
+        // A failed load is given up: the next control builds on what is shown.
+        if pending
+            .as_ref()
+            .is_some_and(|pending| pending.ticket == ticket)
+        {
+            *pending = None;
+        }
+    });
+    shown.is_some()
+}
+
+/// The page at `url`, parsed, if it loaded and no newer load started meanwhile.
+async fn load(url: &str, ticket: u64) -> Option<Document> {
+    let request = gloo_net::http::Request::get(url).header("accept", "text/html");
+    let html = request.send().await.ok()?.text().await.ok()?;
     if LATEST.with(Cell::get) != ticket {
-        return false;
+        return None;
     }
-    let Ok(fresh) = DomParser::new()
+    DomParser::new()
         .and_then(|parser| parser.parse_from_string(&html, SupportedType::TextHtml))
-    else {
-        return false;
-    };
-    if let Ok(browser_history) = window().history() {
-        // Only a URL of another origin could be refused, and these are our own.
-        let _ = match history {
-            History::Keep => Ok(()),
-            History::Push => browser_history.push_state_with_url(&JsValue::NULL, "", Some(&url)),
-            History::Replace => {
-                browser_history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
-            }
-        };
-    }
-    replace_regions(&document(), &fresh);
-    true
+        .ok()
 }
 
 /// Replaces every live region of `open` that `fresh` also has, then gives focus

@@ -33,11 +33,29 @@ fn listen() {
         });
     }
 
-    /// The address the search box asks for: the current filter with its text.
+    /// The filter the person asked for last: the one still loading, else the
+    /// one shown.
+    fn asked() -> BlockerFilter {
+        BlockerFilter::from_query_string(&swap::target_query()).0
+    }
+
+    /// The address the search box asks for: the asked-for filter with its text.
     fn searched(text: String) -> String {
-        let query = window().location().search().unwrap_or_default();
-        let (filter, _) = BlockerFilter::from_query_string(&query);
-        filter.with(|filter| filter.text = text).href()
+        asked().with(|filter| filter.text = text).href()
+    }
+
+    /// The address a facet link asks for. The link was rendered with the page
+    /// shown, which may be older than the filter asked for since (a facet clicked
+    /// just before, still loading; text typed into the box), so its facet is set
+    /// on that filter instead of following the link's own address.
+    fn faceted(link: &Element) -> Option<String> {
+        let name = link.get_attribute("data-facet")?;
+        let value = link.get_attribute("data-value").unwrap_or_default();
+        let mut filter = asked().with_facet(&name, &value)?;
+        if let Some(text) = search_text() {
+            filter.text = text;
+        }
+        Some(filter.href())
     }
 
     fn search_text() -> Option<String> {
@@ -69,17 +87,7 @@ fn listen() {
             return;
         };
         event.prevent_default();
-        // Facets keep the search as it is in the box now, which may be newer than
-        // the page the link was rendered on.
-        let href = match search_text().filter(|_| link.has_attribute("data-facet")) {
-            Some(text) => {
-                let query = href.split_once('?').map_or("", |(_, query)| query);
-                let (mut filter, _) = BlockerFilter::from_query_string(query);
-                filter.text = text;
-                filter.href()
-            }
-            None => href,
-        };
+        let href = faceted(&link).unwrap_or(href);
         go(href, History::Push);
     });
     window_event_listener(ev::input, |event| {

@@ -186,6 +186,51 @@ fn facet_links_keep_the_other_filters_and_return_to_page_one() {
     assert_eq!(cleared.href, "/?scope=enterprise&state=cleared&q=hris+data");
 }
 
+/// The browser rebuilds a facet link on the filter the person asked for last
+/// (which may be newer than the page the link came with): it must land where
+/// the link itself points when nothing is newer.
+#[test]
+fn a_facet_set_by_name_lands_where_its_link_points() {
+    let (_, triage) = triage();
+    let filter = query(&[("motion", "managed-private-beta"), ("q", "smoke")]).0;
+    let result = triage.apply(&filter);
+    let facets = &result.facets;
+    let groups = [
+        ("scope", &facets.scope),
+        ("motion", &facets.motion),
+        ("state", &facets.state),
+        ("dependency", &facets.dependency),
+    ];
+    for (name, values) in groups {
+        assert!(!values.is_empty(), "{name} has values");
+        for facet in values {
+            let value = facet.value.clone().unwrap_or_default();
+            let rebuilt = filter.with_facet(name, &value).unwrap().href();
+            assert_eq!(rebuilt, facet.href, "{name}={value}");
+        }
+    }
+}
+
+#[test]
+fn a_facet_set_on_a_newer_filter_keeps_that_filter() {
+    let asked = query(&[("scope", "enterprise"), ("page", "3")]).0;
+    let next = asked.with_facet("dependency", "configured").unwrap();
+    assert_eq!(next.href(), "/?scope=enterprise&dependency=configured");
+    let any_motion = next.with_facet("motion", "").unwrap();
+    assert_eq!(
+        any_motion.href(),
+        "/?scope=enterprise&dependency=configured"
+    );
+    let live = query(&[("state", "all")])
+        .0
+        .with_facet("state", "")
+        .unwrap();
+    assert_eq!(live.href(), "/");
+    assert_eq!(asked.with_facet("colour", "red"), None);
+    assert_eq!(asked.with_facet("state", "gone"), None);
+    assert_eq!(asked.with_facet("dependency", "some"), None);
+}
+
 #[test]
 fn the_query_string_round_trips_in_canonical_order() {
     let (filter, problems) = query(&[
