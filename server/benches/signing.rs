@@ -23,7 +23,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use secrecy::SecretString;
-use sqlx::PgPool;
 
 use app::domain::access::{Role, Viewer};
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm};
@@ -31,7 +30,7 @@ use app::domain::ledger::EvidenceAction;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::auth::accounts::{self, NewAccount};
-use server::rooms::{self, verify, Submission};
+use server::rooms::{self, verify, RoomDb, Submission};
 use server::tenants::{self, TenantForm};
 
 const SIGNINGS_PER_SECOND_BUDGET: f64 = 1_000.0;
@@ -80,11 +79,12 @@ struct Signer {
 }
 
 async fn prepare(
-    pool: &PgPool,
+    db: &RoomDb,
     register: &Register,
     inputs: &ReadinessInputs,
     count: usize,
 ) -> anyhow::Result<Vec<Signer>> {
+    let pool = db.pool();
     let run = std::process::id();
     let password = "bench password 0123456789";
     let operator = Viewer::Account(
@@ -122,7 +122,7 @@ async fn prepare(
                     note: String::new(),
                 };
                 rooms::change_evidence(
-                    pool,
+                    db,
                     register,
                     &operator,
                     &slug,
@@ -216,7 +216,9 @@ async fn run() -> anyhow::Result<bool> {
             .fetch_one(&pool)
             .await?
     );
-    let signers = Arc::new(prepare(&pool, &register, &inputs, concurrency).await?);
+    // One server's rooms: every signer signs through it, as through one server.
+    let db = RoomDb::new(pool.clone());
+    let signers = Arc::new(prepare(&db, &register, &inputs, concurrency).await?);
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS bench_insert_baseline (
              id bigserial PRIMARY KEY,
@@ -230,7 +232,7 @@ async fn run() -> anyhow::Result<bool> {
     // The baseline stores what a signature stores: the same record, as JSON.
     let first = &signers[0];
     let (_, sample) = rooms::submit(
-        &pool,
+        &db,
         &register,
         &inputs,
         &first.sponsor,
@@ -242,15 +244,15 @@ async fn run() -> anyhow::Result<bool> {
     let sample = Arc::new(serde_json::to_value(&sample)?);
 
     let sign = {
-        let (pool, register, inputs, signers) = (
-            pool.clone(),
+        let (db, register, inputs, signers) = (
+            db.clone(),
             Arc::clone(&register),
             Arc::clone(&inputs),
             Arc::clone(&signers),
         );
         move |signer: usize| {
-            let (pool, register, inputs, signers) = (
-                pool.clone(),
+            let (db, register, inputs, signers) = (
+                db.clone(),
                 Arc::clone(&register),
                 Arc::clone(&inputs),
                 Arc::clone(&signers),
@@ -258,7 +260,7 @@ async fn run() -> anyhow::Result<bool> {
             async move {
                 let signer = &signers[signer];
                 rooms::submit(
-                    &pool,
+                    &db,
                     &register,
                     &inputs,
                     &signer.sponsor,

@@ -24,6 +24,7 @@ use server::page_cache::PageCache;
 use server::readiness::history::PgHistory;
 use server::readiness::remote::RemoteSource;
 use server::readiness::{ReadinessMonitor, Source};
+use server::rooms::RoomDb;
 use server::routes::{router, AppState};
 use server::{commands, db, fixtures, register_source};
 
@@ -197,6 +198,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let app_state = AppState {
         leptos_options,
         pool: pool.clone(),
+        rooms: RoomDb::new(pool.clone()),
         clearance: LiveClearance::new(
             Arc::clone(&register),
             state,

@@ -30,12 +30,15 @@ use crate::input;
 use crate::page_cache::{self, PageCache};
 use crate::rooms::handlers as room_forms;
 use crate::rooms::store::PgRoomStore;
+use crate::rooms::RoomDb;
 
 /// Application state shared by every handler.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    /// Where launch rooms are written (the same database as `pool`).
+    pub rooms: RoomDb,
     pub clearance: LiveClearance,
     /// Wakes the readiness monitor after a local write.
     pub monitor_wake: Arc<Notify>,

@@ -267,7 +267,7 @@ pub async fn patch(
         Patch::Revoke { revoke } => Submission::Revoke(revoke),
     };
     let result = rooms::submit_now(
-        &state.pool,
+        &state.rooms,
         &state.clearance,
         &viewer,
         query.tenant.as_deref(),

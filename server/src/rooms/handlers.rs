@@ -210,7 +210,7 @@ pub async fn change(
         note: field(&pairs, "note"),
     };
     let register = &state.clearance.register;
-    match change_evidence(&state.pool, register, &viewer, &slug, action, &form).await {
+    match change_evidence(&state.rooms, register, &viewer, &slug, action, &form).await {
         Ok((_, change)) => {
             let (logged, done) = match action {
                 EvidenceAction::Attached => (Action::EvidenceAttached, "Attached evidence to"),
@@ -306,7 +306,7 @@ pub async fn sign(
 ) -> Response {
     let form = acceptance_form(&pairs(&body));
     let result = submit_now(
-        &state.pool,
+        &state.rooms,
         &state.clearance,
         &viewer,
         Some(&slug),
@@ -359,7 +359,7 @@ pub async fn revoke(
         reason: field(&pairs, "reason"),
     };
     let result = submit_now(
-        &state.pool,
+        &state.rooms,
         &state.clearance,
         &viewer,
         Some(&slug),

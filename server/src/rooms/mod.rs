@@ -8,7 +8,7 @@
 //! what the database holds.
 
 pub mod handlers;
-mod snapshots;
+mod kept;
 pub mod store;
 pub mod verify;
 
@@ -34,6 +34,28 @@ use app::domain::{ReadinessInputs, Register};
 
 use crate::tenancy::{self, Acting};
 use crate::tenants::TenantRow;
+
+/// The launch rooms of one database, as this server writes them: the pool, and
+/// the room each tenant's signatures were last checked against (see [`submit`]).
+/// Clones share both; make one per database and pass it to every writer.
+#[derive(Clone, Debug)]
+pub struct RoomDb {
+    pool: PgPool,
+    kept: kept::KeptRooms,
+}
+
+impl RoomDb {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            kept: kept::KeptRooms::default(),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
 
 /// A tenant with everything its launch room is made of.
 #[derive(Clone, Debug)]
@@ -525,7 +547,7 @@ async fn advance_head(
 
 /// Attaches evidence to an item or detaches it. Operators only.
 pub async fn change_evidence(
-    pool: &PgPool,
+    db: &RoomDb,
     register: &Register,
     viewer: &Viewer,
     slug: &str,
@@ -537,7 +559,7 @@ pub async fn change_evidence(
             "only operators attach and detach evidence",
         ));
     };
-    let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+    let mut tx = tenancy::begin(&db.pool, Acting::As(viewer)).await?;
     let tenant = tenant_by_slug(&mut tx, viewer, slug)
         .await?
         .ok_or(RoomError::NotFound)?;
@@ -591,7 +613,7 @@ pub async fn change_evidence(
     tx.commit().await?;
     // The room kept for signing has moved on: the next signature would find out,
     // at the cost of a refused append.
-    snapshots::forget(pool, tenant.id);
+    db.kept.forget(tenant.id);
     Ok((tenant, change))
 }
 
@@ -604,7 +626,7 @@ pub enum Submission<'a> {
 
 /// [`submit`] against the register and readiness `clearance` serves now.
 pub async fn submit_now(
-    pool: &PgPool,
+    db: &RoomDb,
     clearance: &app::live::LiveClearance,
     viewer: &Viewer,
     slug: Option<&str>,
@@ -612,7 +634,7 @@ pub async fn submit_now(
 ) -> Result<(Tenant, AcceptanceRecord), RoomError> {
     let live = clearance.current();
     submit(
-        pool,
+        db,
         &clearance.register,
         &live.readiness.inputs,
         viewer,
@@ -629,7 +651,7 @@ pub async fn submit_now(
 /// database still holds exactly this room.
 ///
 /// Read from the database, or kept by this server since its last read or
-/// signature ([`snapshots`]); either way the append is what decides.
+/// signature ([`RoomDb`]); either way the append is what decides.
 #[derive(Clone, Debug)]
 pub(crate) struct SigningRoom {
     tenant: Arc<Tenant>,
@@ -891,13 +913,13 @@ async fn append_acceptance(
 /// `record`, appended to `signing`'s chain as row `id`: kept as this server's
 /// view of the room for the tenant's next signature, and returned.
 fn appended(
-    pool: &PgPool,
+    db: &RoomDb,
     signing: &SigningRoom,
     mut record: AcceptanceRecord,
     id: i64,
 ) -> (Tenant, AcceptanceRecord) {
     record.id = id;
-    snapshots::keep(pool, Arc::new(signing.after(&record)));
+    db.kept.keep(Arc::new(signing.after(&record)));
     (Tenant::clone(&signing.tenant), record)
 }
 
@@ -918,7 +940,7 @@ fn appended(
 /// motion as the database holds them, its name and billing route (which no
 /// signature depends on) as this server last read them.
 pub async fn submit(
-    pool: &PgPool,
+    db: &RoomDb,
     register: &Register,
     inputs: &ReadinessInputs,
     viewer: &Viewer,
@@ -946,25 +968,25 @@ pub async fn submit(
     let read = |signing: Option<SigningRoom>| match signing {
         Some(signing) => {
             let signing = Arc::new(signing);
-            snapshots::keep(pool, Arc::clone(&signing));
+            db.kept.keep(Arc::clone(&signing));
             Some(signing).filter(|signing| named(signing))
         }
         None => {
-            snapshots::forget(pool, own_tenant);
+            db.kept.forget(own_tenant);
             None
         }
     };
     {
-        let mut conn = pool.acquire().await?;
+        let mut conn = db.pool.acquire().await?;
         // The room as this server last saw it: nothing it says is taken on trust.
         // A refusal it leads to is not final either (evidence may have been
         // attached since), so anything but an append reads the room again.
-        if let Some(kept) = snapshots::kept(pool, own_tenant).filter(|kept| named(kept)) {
+        if let Some(kept) = db.kept.get(own_tenant).filter(|kept| named(kept)) {
             if let Ok(record) = next_record(&kept, register, inputs, &submission, actor) {
                 if let Some(id) =
                     append_acceptance(&mut conn, &settings, &kept, account_id, &record).await?
                 {
-                    return Ok(appended(pool, &kept, record, id));
+                    return Ok(appended(db, &kept, record, id));
                 }
             }
         }
@@ -974,13 +996,13 @@ pub async fn submit(
         if let Some(id) =
             append_acceptance(&mut conn, &settings, &signing, account_id, &record).await?
         {
-            return Ok(appended(pool, &signing, record, id));
+            return Ok(appended(db, &signing, record, id));
         }
     }
     // Each pass follows a change someone else committed; under the head's lock
     // only an evidence or motion change in between sends it round again.
     loop {
-        let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+        let mut tx = tenancy::begin(&db.pool, Acting::As(viewer)).await?;
         lock_head(&mut tx, own_tenant, Ledger::Acceptance).await?;
         let signing =
             read(signing_room(&mut tx, &settings, own_tenant).await?).ok_or(RoomError::NotFound)?;
@@ -989,7 +1011,7 @@ pub async fn submit(
             append_acceptance(&mut tx, &settings, &signing, account_id, &record).await?
         {
             tx.commit().await?;
-            return Ok(appended(pool, &signing, record, id));
+            return Ok(appended(db, &signing, record, id));
         }
     }
 }

@@ -16,7 +16,7 @@ use app::domain::ledger::EvidenceAction;
 use app::live::LiveClearance;
 use server::auth::session::SessionSettings;
 use server::auth::tokens;
-use server::rooms::{self, Submission};
+use server::rooms::{self, RoomDb, Submission};
 
 const SIGNATURES: i32 = 25;
 
@@ -34,6 +34,7 @@ async fn sign_many(
     clearance: &LiveClearance,
     sponsor: &app::domain::access::Viewer,
 ) {
+    let db = RoomDb::new(pool.clone());
     let digest = clearance.current().readiness.inputs.digest();
     for n in 1..=SIGNATURES {
         let form = AcceptanceForm {
@@ -45,7 +46,7 @@ async fn sign_many(
             readiness_digest: digest.clone(),
         };
         let (_, record) =
-            rooms::submit_now(pool, clearance, sponsor, None, Submission::Accept(&form))
+            rooms::submit_now(&db, clearance, sponsor, None, Submission::Accept(&form))
                 .await
                 .unwrap();
         assert_eq!(record.seq, n);
@@ -284,6 +285,7 @@ async fn the_acceptance_document_pages_its_history_back_to_record_one(pool: PgPo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_state_from_the_head_alone_matches_the_state_from_the_whole_chains(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let app = test_app(&pool, None, SessionSettings::default()).await;
     let register = register();
     let w = world(&pool).await;
@@ -333,7 +335,7 @@ async fn the_state_from_the_head_alone_matches_the_state_from_the_whole_chains(p
         (EvidenceAction::Detached, ""),
     ] {
         rooms::change_evidence(
-            &pool,
+            &db,
             &register,
             &w.operator,
             "acme",
@@ -350,7 +352,7 @@ async fn the_state_from_the_head_alone_matches_the_state_from_the_whole_chains(p
         compare("after a detach or re-attach").await;
     }
     rooms::change_evidence(
-        &pool,
+        &db,
         &register,
         &w.operator,
         "acme",

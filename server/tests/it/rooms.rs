@@ -12,7 +12,7 @@ use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm, Roo
 use app::domain::ledger::{ChainBreak, EvidenceAction, Ledger};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::rooms::verify::verify_all;
-use server::rooms::{self, RoomError, Submission};
+use server::rooms::{self, RoomDb, RoomError, Submission};
 use server::tenancy::{self, Acting};
 use server::tenants::{self, TenantForm};
 
@@ -77,6 +77,7 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(&pool).await;
     let before = inputs(&register, &[]);
@@ -87,7 +88,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
 
     // Signing is refused while evidence is outstanding, and nothing is stored.
     let refused = rooms::submit(
-        &pool,
+        &db,
         &register,
         &before,
         &w.sponsor_a,
@@ -109,7 +110,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     );
 
     let (tenant, record) = rooms::submit(
-        &pool,
+        &db,
         &register,
         &before,
         &w.sponsor_a,
@@ -143,7 +144,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     );
     // A signature bound to the old readiness is refused.
     let old = rooms::submit(
-        &pool,
+        &db,
         &register,
         &after,
         &w.sponsor_a,
@@ -156,7 +157,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     };
     assert_eq!(errors[0].field, "readiness_digest");
     rooms::submit(
-        &pool,
+        &db,
         &register,
         &after,
         &w.sponsor_a,
@@ -170,9 +171,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
         RoomState::Accepted
     );
 
-    let revoked = revoke(&pool, &register, &after, &w.sponsor_a)
-        .await
-        .unwrap();
+    let revoked = revoke(&db, &register, &after, &w.sponsor_a).await.unwrap();
     assert_eq!(revoked.seq, 3);
     assert_eq!(
         state(&pool, &register, &w.sponsor_a, "acme", &after).await,
@@ -180,14 +179,14 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
     );
     // Nothing standing to revoke now.
     assert!(matches!(
-        revoke(&pool, &register, &after, &w.sponsor_a).await,
+        revoke(&db, &register, &after, &w.sponsor_a).await,
         Err(RoomError::Invalid(_))
     ));
 
     // Detaching evidence puts the room back in setup for the next signature.
     let gate = register.gate("order-form-scope").unwrap();
     rooms::change_evidence(
-        &pool,
+        &db,
         &register,
         &w.operator,
         "acme",
@@ -215,6 +214,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
@@ -223,7 +223,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
     for viewer in [&w.operator, &w.owner, &Viewer::Public] {
         assert!(matches!(
             rooms::submit(
-                &pool,
+                &db,
                 &register,
                 &now,
                 viewer,
@@ -237,7 +237,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
     // Another tenant's sponsor gets "no such room", the same as for a room that does not exist.
     assert!(matches!(
         rooms::submit(
-            &pool,
+            &db,
             &register,
             &now,
             &w.sponsor_b,
@@ -272,7 +272,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
     for viewer in [&w.owner, &w.sponsor_a, &Viewer::Public] {
         assert!(matches!(
             rooms::change_evidence(
-                &pool,
+                &db,
                 &register,
                 viewer,
                 "acme",
@@ -290,7 +290,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
         ..attach.clone()
     };
     let Err(RoomError::Invalid(errors)) = rooms::change_evidence(
-        &pool,
+        &db,
         &register,
         &w.operator,
         "acme",
@@ -305,7 +305,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
     assert_eq!(count(&pool, "evidence_changes").await, before);
 
     rooms::submit(
-        &pool,
+        &db,
         &register,
         &now,
         &w.sponsor_a,
@@ -319,6 +319,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let World {
         operator,
@@ -330,7 +331,7 @@ async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
     let now = inputs(&register, &[]);
     attach_everything(&pool, &operator, "acme", "https://evidence.example/gate").await;
     rooms::submit(
-        &pool,
+        &db,
         &register,
         &now,
         &sponsor_a,
@@ -380,12 +381,13 @@ async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn records_are_append_only(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
     attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
     rooms::submit(
-        &pool,
+        &db,
         &register,
         &now,
         &w.sponsor_a,
@@ -422,6 +424,7 @@ async fn records_are_append_only(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_hundred_concurrent_signings_make_one_unbroken_chain(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = std::sync::Arc::new(register());
     let w = world(&pool).await;
     let now = std::sync::Arc::new(inputs(&register, &[]));
@@ -429,13 +432,13 @@ async fn a_hundred_concurrent_signings_make_one_unbroken_chain(pool: PgPool) {
     let sponsor = std::sync::Arc::new(w.sponsor_a.clone());
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..100 {
-        let (pool, register, now, sponsor) =
-            (pool.clone(), register.clone(), now.clone(), sponsor.clone());
+        let (db, register, now, sponsor) =
+            (db.clone(), register.clone(), now.clone(), sponsor.clone());
         tasks.spawn(async move {
             let mut form = acceptance(&now, &[]);
             form.approval_reference = format!("PO-{index}");
             rooms::submit(
-                &pool,
+                &db,
                 &register,
                 &now,
                 &sponsor,
@@ -485,13 +488,14 @@ async fn tamper_with(pool: &PgPool, table: &str, statement: &str) {
 }
 
 async fn five_signatures(pool: &PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(pool).await;
     let now = inputs(&register, &[]);
     attach_everything(pool, &w.operator, "acme", "https://evidence.example/gate").await;
     for _ in 0..5 {
         rooms::submit(
-            pool,
+            &db,
             &register,
             &now,
             &w.sponsor_a,
@@ -586,12 +590,13 @@ async fn the_verifier_catches_truncation(pool: PgPool) {
 /// Every evidence item of Acme's room attached (at least three changes) and one
 /// detached again; answers how many changes the chain holds.
 async fn evidence_changes(pool: &PgPool) -> i32 {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(pool).await;
     attach_everything(pool, &w.operator, "acme", "https://evidence.example/gate").await;
     let item = register.gate("order-form-scope").unwrap().items[0].clone();
     rooms::change_evidence(
-        pool,
+        &db,
         &register,
         &w.operator,
         "acme",
@@ -707,23 +712,19 @@ async fn the_verifier_catches_a_truncated_evidence_chain(pool: PgPool) {
     );
 }
 
-/// A second server on the same database: its own pool, so its own kept rooms.
-async fn another_server(pool: &PgPool) -> PgPool {
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with((*pool.connect_options()).clone())
-        .await
-        .unwrap()
+/// A second server on the same database: its own kept rooms.
+fn another_server(pool: &PgPool) -> RoomDb {
+    RoomDb::new(pool.clone())
 }
 
 async fn sign(
-    pool: &PgPool,
+    db: &RoomDb,
     register: &Register,
     now: &ReadinessInputs,
     sponsor: &Viewer,
 ) -> Result<app::domain::ledger::AcceptanceRecord, RoomError> {
     rooms::submit(
-        pool,
+        db,
         register,
         now,
         sponsor,
@@ -736,7 +737,7 @@ async fn sign(
 
 /// `sponsor` revokes the acceptance standing in their own room.
 async fn revoke(
-    pool: &PgPool,
+    db: &RoomDb,
     register: &Register,
     now: &ReadinessInputs,
     sponsor: &Viewer,
@@ -747,7 +748,7 @@ async fn revoke(
         reason: "Order form withdrawn".to_owned(),
     };
     rooms::submit(
-        pool,
+        db,
         register,
         now,
         sponsor,
@@ -760,19 +761,20 @@ async fn revoke(
 
 #[sqlx::test(migrations = "../migrations")]
 async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
     attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
-    let other = another_server(&pool).await;
+    let other = another_server(&pool);
 
     // This server signs and keeps the room it signed; the other signs after it.
-    let first = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let first = sign(&db, &register, &now, &w.sponsor_a).await.unwrap();
     let second = sign(&other, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!((first.seq, second.seq), (1, 2));
     // The room kept here ends at record 1: the append is refused, the room read
     // again, and the record follows the other server's.
-    let third = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let third = sign(&db, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!(third.seq, 3);
     assert_eq!(third.prev_digest, second.digest);
 
@@ -782,10 +784,10 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     // This server last saw record 3 standing; revoking again here must find
     // record 4 and refuse.
     assert!(matches!(
-        revoke(&pool, &register, &now, &w.sponsor_a).await,
+        revoke(&db, &register, &now, &w.sponsor_a).await,
         Err(RoomError::Invalid(_))
     ));
-    let fifth = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let fifth = sign(&db, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!((fifth.seq, fifth.prev_digest), (5, revoked.digest));
 
     // Evidence detached there: the room kept here still has it, the database
@@ -807,7 +809,7 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     )
     .await
     .unwrap();
-    let Err(RoomError::Invalid(errors)) = sign(&pool, &register, &now, &w.sponsor_a).await else {
+    let Err(RoomError::Invalid(errors)) = sign(&db, &register, &now, &w.sponsor_a).await else {
         panic!("a signature over detached evidence was accepted")
     };
     assert_eq!(errors[0].field, "room");
@@ -823,12 +825,12 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     )
     .await
     .unwrap();
-    let sixth = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let sixth = sign(&db, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!(sixth.seq, 6);
 
     // The motion changed there to one whose evidence is not all attached.
     tenants::update(
-        &other,
+        other.pool(),
         &register,
         &w.operator,
         &TenantForm {
@@ -838,20 +840,20 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     )
     .await
     .unwrap();
-    let Err(RoomError::Invalid(errors)) = sign(&pool, &register, &now, &w.sponsor_a).await else {
+    let Err(RoomError::Invalid(errors)) = sign(&db, &register, &now, &w.sponsor_a).await else {
         panic!("a signature against the old motion was accepted")
     };
     assert_eq!(errors[0].field, "room");
     assert_eq!(count(&pool, "acceptance_records").await, 6);
     tenants::update(
-        &other,
+        other.pool(),
         &register,
         &w.operator,
         &tenant_form("Acme Ltd", "acme"),
     )
     .await
     .unwrap();
-    let seventh = sign(&pool, &register, &now, &w.sponsor_a).await.unwrap();
+    let seventh = sign(&db, &register, &now, &w.sponsor_a).await.unwrap();
     assert_eq!(
         (seventh.seq, seventh.motion.as_str()),
         (7, "managed-private-beta")
@@ -861,7 +863,7 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     // reviewed is refused once readiness moves on.
     let later = inputs(&register, &["RESEND_API_KEY"]);
     let Err(RoomError::Invalid(errors)) = rooms::submit(
-        &pool,
+        &db,
         &register,
         &later,
         &w.sponsor_a,
@@ -884,20 +886,20 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
         reports.iter().all(|report| report.result.is_ok()),
         "{reports:?}"
     );
-    other.close().await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn two_servers_signing_at_once_make_one_unbroken_chain(pool: PgPool) {
+    let db = RoomDb::new(pool.clone());
     let register = std::sync::Arc::new(register());
     let w = world(&pool).await;
     let now = std::sync::Arc::new(inputs(&register, &[]));
     attach_everything(&pool, &w.operator, "acme", "https://evidence.example/gate").await;
-    let servers = [pool.clone(), another_server(&pool).await];
+    let servers = [db.clone(), another_server(&pool)];
     let sponsor = std::sync::Arc::new(w.sponsor_a.clone());
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..60 {
-        let (pool, register, now, sponsor) = (
+        let (db, register, now, sponsor) = (
             servers[index % 2].clone(),
             register.clone(),
             now.clone(),
@@ -908,7 +910,7 @@ async fn two_servers_signing_at_once_make_one_unbroken_chain(pool: PgPool) {
             // kept by the server they go through, while the other appends.
             let mut seqs = Vec::new();
             for _ in 0..3 {
-                seqs.push(sign(&pool, &register, &now, &sponsor).await.unwrap().seq);
+                seqs.push(sign(&db, &register, &now, &sponsor).await.unwrap().seq);
             }
             seqs
         });

@@ -23,7 +23,7 @@ use server::auth::invitations;
 use server::auth::session::SessionSettings;
 use server::readiness::history::PgHistory;
 use server::readiness::{ReadinessMonitor, Source};
-use server::rooms;
+use server::rooms::{self, RoomDb};
 use server::routes::{router, AppState};
 use server::tenants::{self, TenantForm};
 
@@ -59,6 +59,7 @@ pub async fn test_app_with_options(
     let router = router(AppState {
         leptos_options,
         pool: pool.clone(),
+        rooms: RoomDb::new(pool.clone()),
         clearance: clearance.clone(),
         monitor_wake: monitor.waker(),
         api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
@@ -243,9 +244,10 @@ pub async fn world(pool: &PgPool) -> World {
 }
 
 /// Attaches every evidence item the managed private beta needs to room `slug`,
-/// each with `reference`.
+/// each with `reference`, as an operator on a server of its own would.
 pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, reference: &str) {
     let register = register();
+    let db = RoomDb::new(pool.clone());
     for gate_id in [
         "order-form-scope",
         "authenticated-tenant-access",
@@ -254,7 +256,7 @@ pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, ref
         let items = register.gate(gate_id).expect("a seed gate").items.clone();
         for item in items {
             rooms::change_evidence(
-                pool,
+                &db,
                 &register,
                 operator,
                 slug,
