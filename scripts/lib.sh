@@ -139,6 +139,19 @@ setup_sqlx_cli() {
   cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --locked --no-default-features --features postgres,rustls
 }
 
+# cargo-nextest runs the Rust tests: each test in a process of its own, and a test
+# that neither passes nor fails is stopped and reported (see .config/nextest.toml).
+setup_nextest() {
+  step "cargo-nextest"
+  if cargo nextest --version >/dev/null 2>&1; then
+    info "$(cargo nextest --version | head -n1)"
+    return
+  fi
+  info "installing (a few minutes, once)"
+  # rustup's compiler, even where setup_rust chose Debian's for the WASM build.
+  env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP cargo install cargo-nextest --locked
+}
+
 # --- PostgreSQL ---------------------------------------------------------------------
 #
 # Honours DATABASE_URL. Without it, starts the machine's PostgreSQL 15 cluster and
