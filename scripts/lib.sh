@@ -12,6 +12,8 @@ cd "$ROOT"
 # Pinned tool versions; bump them here.
 CARGO_LEPTOS_VERSION="0.3.11"
 SQLX_CLI_VERSION="0.8.6"
+# Installed only when the machine has no cargo-nextest of its own.
+NEXTEST_VERSION="0.9.143"
 LOCAL_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:5432/clearance"
 
 step() { printf '\n\033[1;34m==>\033[0m \033[1m%s\033[0m\n' "$*"; }
@@ -147,9 +149,9 @@ setup_nextest() {
     info "$(cargo nextest --version | head -n1)"
     return
   fi
-  info "installing (a few minutes, once)"
+  info "installing $NEXTEST_VERSION (about five minutes, once)"
   # rustup's compiler, even where setup_rust chose Debian's for the WASM build.
-  env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP cargo install cargo-nextest --locked
+  env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP cargo install cargo-nextest --version "$NEXTEST_VERSION" --locked
 }
 
 # --- PostgreSQL ---------------------------------------------------------------------
