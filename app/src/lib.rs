@@ -1,25 +1,30 @@
-//! Clearance: the launch clearance register as a Leptos app.
+//! Clearance: the launch clearance register as a Leptos islands app. Dependencies
+//! run one way, from the pure model out to the browser:
 //!
-//! - [`domain`]: the register model and its pure evaluation.
-//! - [`admin`]: the administration and invitation pages' data.
-//! - [`clearance`]: what the page shows, and the server function that serves it.
-//! - [`rooms`]: the launch-room pages' data.
-//! - [`views`]: what each page fetches, evaluated on the server, and the server
-//!   functions that serve it.
-//! - [`pages`]: the views, rendered on the server only.
-//! - [`islands`]: the small interactive parts hydrated in the browser (live
-//!   updates, the blocker table's controls, copy buttons, the acceptance form).
-//! - `live` (server only): the handle through which the server publishes readiness.
+//! - [`domain`]: the register model and everything computed from it (evaluation,
+//!   triage, launch rooms, the ledger, outlooks). Pure: no I/O, no framework.
+//! - [`live_state`]: the live state the server observes and publishes, shared by
+//!   the server, the pages and the browser. Plain data over [`domain`].
+//! - `live` (server only): the handle through which the server publishes the live
+//!   state to the server functions, evaluated once per change, and the store
+//!   traits it implements for them.
+//! - [`page_data`]: what each page fetches, evaluated on the server, and the
+//!   server functions that answer.
+//! - [`pages`]: the views, rendered on the server only, from [`page_data`].
+//! - [`islands`]: the only code that runs in the browser (live updates, the
+//!   blocker table's controls, copy buttons, the acceptance form), hydrated on
+//!   top of the server-rendered pages.
+//!
+//! This module holds the HTML document around the app ([`shell`]) and its routes
+//! ([`App`]).
 
-pub mod admin;
-pub mod clearance;
 pub mod domain;
 pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod live;
+pub mod live_state;
+pub mod page_data;
 pub mod pages;
-pub mod rooms;
-pub mod views;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,5 +1,10 @@
-//! Server-only: how the server publishes the current readiness to the views, and
-//! the stored history they can ask for.
+//! Server only: the handle through which the server publishes the current
+//! [`LiveState`] to the server functions of [`crate::page_data`] (evaluated once
+//! per change, with the triage index built over it), the stored history they may
+//! ask for beyond it ([`HistoryStore`]), and who is asking ([`current_viewer`]).
+//!
+//! Depends on [`crate::live_state`] and [`crate::domain`]; the server provides a
+//! [`LiveClearance`] in Leptos context and implements the stores.
 
 use std::fmt;
 use std::future::Future;
@@ -8,10 +13,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
-use crate::clearance::{BlockerHistory, LiveState, ReadinessSnapshot};
 use crate::domain::register::{Blocker, RegisterOutline};
 use crate::domain::triage::Triage;
 use crate::domain::{evaluate, Evaluation, Register};
+use crate::live_state::{BlockerHistory, LiveState, ReadinessSnapshot};
 
 /// Shared with every request through Leptos context: the loaded register, the
 /// latest live state published by the server's readiness monitor, and the store.
@@ -86,15 +91,15 @@ impl LiveClearance {
     }
 }
 
-/// A failed read of the stored history; the views only say that it failed.
+/// A failed read of the stored history; the pages only say that it failed.
 #[derive(Debug, thiserror::Error)]
 #[error("history store: {0}")]
 pub struct StoreError(pub String);
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// The stored history the views read beyond the live state. The server implements
-/// it over PostgreSQL; the views never see a database.
+/// The stored history the pages read beyond the live state. The server implements
+/// it over PostgreSQL; the pages never see a database.
 pub trait HistoryStore: Send + Sync + 'static {
     /// `blocker`'s recent proof runs and since when each of its dependencies has
     /// had the state it has in `readiness`.

@@ -362,7 +362,7 @@ function rss() {
 
 // --- Event-stream clients ------------------------------------------------------------
 
-/** What a page shows of a live state (LiveState::version in app/src/clearance.rs). */
+/** What a page shows of a live state (LiveState::version in app/src/live_state.rs). */
 function version(live) {
   const runIds = Object.values(live.latest_runs ?? {}).map((run) => run.id);
   return `${live.readiness.digest}:${Math.max(0, ...runIds)}`;

@@ -1,10 +1,9 @@
 //! Signing benchmark: launch-acceptance records per second through the real
-//! signing path (`rooms::submit`, as the forms and the API call it: the room
-//! checked and the record digested in Rust, then appended under row-level
-//! security, with the chain's head advanced, only if the database still holds
-//! the room it was checked against), against a plain single-row INSERT of the
-//! same record as JSON on the same database, with the same concurrency, in
-//! alternating rounds.
+//! signing path (`rooms::submit`, as the forms and the API call it: one
+//! transaction under row-level security that locks the chain's head, reads the
+//! room, checks and digests the record in Rust, inserts it and advances the
+//! head), beside a plain single-row INSERT of the same record as JSON on the same
+//! database, with the same concurrency, in alternating rounds.
 //!
 //! ```sh
 //! DATABASE_URL=postgres://…/clearance_bench cargo bench -p server --bench signing
@@ -12,8 +11,8 @@
 //!
 //! Settings (environment): `BENCH_SIGNINGS` records per round (default 2000),
 //! `BENCH_ROUNDS` (5), `BENCH_CONCURRENCY` concurrent signers, one tenant each
-//! (8). Budgets: median ≥ 1,000 signatures/s and ≥ 0.5 × the baseline's median
-//! ratio. Exits 1 when a budget fails. The database must be a throwaway one: the
+//! (8). Budget: median ≥ 1,000 signatures/s; the ratio to the plain INSERT is
+//! reported for information. Exits 1 when the budget fails. The database must be a throwaway one: the
 //! benchmark adds tenants, accounts and records to it.
 
 use std::collections::BTreeMap;
@@ -23,6 +22,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use secrecy::SecretString;
+use sqlx::PgPool;
 
 use app::domain::access::{Role, Viewer};
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm};
@@ -30,11 +30,10 @@ use app::domain::ledger::EvidenceAction;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::auth::accounts::{self, NewAccount};
-use server::rooms::{self, verify, RoomDb, Submission};
+use server::rooms::{self, verify, Submission};
 use server::tenants::{self, TenantForm};
 
 const SIGNINGS_PER_SECOND_BUDGET: f64 = 1_000.0;
-const RATIO_BUDGET: f64 = 0.5;
 /// Gates the managed private beta needs before its acceptance can be signed.
 const GATES: [&str; 3] = [
     "order-form-scope",
@@ -79,12 +78,12 @@ struct Signer {
 }
 
 async fn prepare(
-    db: &RoomDb,
+    db: &PgPool,
     register: &Register,
     inputs: &ReadinessInputs,
     count: usize,
 ) -> anyhow::Result<Vec<Signer>> {
-    let pool = db.pool();
+    let pool = db;
     let run = std::process::id();
     let password = "bench password 0123456789";
     let operator = Viewer::Account(
@@ -216,8 +215,7 @@ async fn run() -> anyhow::Result<bool> {
             .fetch_one(&pool)
             .await?
     );
-    // One server's rooms: every signer signs through it, as through one server.
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let signers = Arc::new(prepare(&db, &register, &inputs, concurrency).await?);
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS bench_insert_baseline (
@@ -333,7 +331,6 @@ async fn run() -> anyhow::Result<bool> {
     let (signed_median, inserted_median, ratio) =
         (median(&signed), median(&inserted), median(&ratios));
     let pass_rate = signed_median >= SIGNINGS_PER_SECOND_BUDGET;
-    let pass_ratio = ratio >= RATIO_BUDGET;
     let mark = |pass: bool| if pass { "✓" } else { "✗ FAILS" };
     let (low, high) = spread(&signed);
     println!(
@@ -349,8 +346,7 @@ async fn run() -> anyhow::Result<bool> {
     let (low, high) = spread(&ratios);
     println!(
         "signing / baseline                        median {ratio:>7.2}     \
-         min–max {low:.2}–{high:.2}     budget ≥ {RATIO_BUDGET} {}",
-        mark(pass_ratio)
+         min–max {low:.2}–{high:.2}     (for information)"
     );
     let chains_intact = broken.is_empty();
     record_results(&[
@@ -366,12 +362,10 @@ async fn run() -> anyhow::Result<bool> {
             format!("{inserted_median:.0}/s"),
             spread_text(&inserted, 0, "/s"),
         ),
-        ResultRow::budget(
+        ResultRow::figure(
             "signing / plain INSERT (in-round ratios)",
             format!("{ratio:.2}"),
             spread_text(&ratios, 2, ""),
-            format!("≥ {RATIO_BUDGET}"),
-            pass_ratio,
         ),
         ResultRow::budget(
             "signing: chains verified after the run",
@@ -390,7 +384,7 @@ async fn run() -> anyhow::Result<bool> {
             format!("BROKEN: {}", broken.join(", "))
         }
     );
-    Ok(pass_rate && pass_ratio && chains_intact)
+    Ok(pass_rate && chains_intact)
 }
 
 fn spread_text(values: &[f64], decimals: usize, unit: &str) -> String {

@@ -51,9 +51,6 @@ pub enum Command {
     /// Proof runs.
     #[command(subcommand)]
     Proof(ProofCommand),
-    /// Print a synthetic register file (TOML) with many blockers, for load tests
-    /// and benchmarks. Needs no database and reads no register file.
-    GenerateRegister(GenerateArgs),
     /// Accounts: create the first operator, list, disable.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -103,18 +100,6 @@ pub enum TokenCommand {
     },
     /// List tokens (never their values).
     List,
-}
-
-#[derive(clap::Args)]
-pub struct GenerateArgs {
-    /// How many blockers the register declares.
-    #[arg(
-        long,
-        default_value_t = 5_000,
-        value_name = "N",
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000)
-    )]
-    pub blockers: usize,
 }
 
 #[derive(clap::Args)]

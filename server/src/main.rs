@@ -1,7 +1,6 @@
 //! Entry point: parses the command line, then serves or runs a command.
 
 use std::future::IntoFuture;
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,23 +9,16 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::Parser;
 use leptos::config::get_configuration;
-use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use app::domain::Register;
-use app::live::LiveClearance;
 use server::api::ApiToken;
 use server::auth::store::PgSessionStore;
-use server::config::{
-    seconds, AuditCommand, Cli, Command, DossierCommand, GenerateArgs, ProofCommand,
-};
-use server::page_cache::PageCache;
-use server::readiness::history::PgHistory;
+use server::config::{seconds, AuditCommand, Cli, Command, DossierCommand, ProofCommand};
 use server::readiness::remote::RemoteSource;
-use server::readiness::{ReadinessMonitor, Source};
-use server::rooms::RoomDb;
-use server::routes::{router, AppState};
-use server::{commands, db, fixtures, register_source};
+use server::readiness::Source;
+use server::startup::{self, Settings};
+use server::{commands, db, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -56,85 +48,63 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // A generated register stands alone: no register file or database is needed.
-    if let Some(Command::GenerateRegister(args)) = &cli.command {
-        return generate_register(args);
-    }
-    // So does checking a downloaded dossier.
-    if let Some(Command::Dossier(DossierCommand::Verify { file })) = &cli.command {
-        return verify_dossier(file);
-    }
-    let register = Arc::new(register_source::load(cli.register.as_deref())?);
+    let register = || register_source::load(cli.register.as_deref()).map(Arc::new);
+    let pool = || async { db::connect_and_migrate(&database_url(&cli)?, 2).await };
     match &cli.command {
+        // Checking a downloaded dossier needs no register file or database.
+        Some(Command::Dossier(DossierCommand::Verify { file })) => {
+            let (report, intact) = commands::dossier_verify(file)?;
+            print!("{report}");
+            Ok(exit_code(intact))
+        }
         Some(Command::CheckRegister) => {
-            println!("{}", describe(&register));
+            println!("{}", describe(&*register()?));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Check(args)) => {
+            let register = register()?;
             let pool = match (&args.url, cli.database_url()) {
                 (None, Some(url)) => Some(db::connect_and_migrate(&url, 2).await?),
                 _ => None,
             };
             let outcome = commands::check(&register, pool.as_ref(), args).await?;
             print!("{}", outcome.report);
-            Ok(if outcome.ready {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(exit_code(outcome.ready))
         }
         Some(Command::Proof(ProofCommand::Record(args))) => {
-            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
-            println!("{}", commands::record_proof(&register, &pool, args).await?);
+            let register = register()?;
+            println!(
+                "{}",
+                commands::record_proof(&register, &pool().await?, args).await?
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::GenerateRegister(args)) => generate_register(args),
-        Some(Command::Dossier(DossierCommand::Verify { file })) => verify_dossier(file),
         Some(Command::Account(command)) => {
-            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
-            println!("{}", commands::account(&pool, command).await?);
+            println!("{}", commands::account(&pool().await?, command).await?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Audit(AuditCommand::Verify)) => {
-            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
-            let (report, intact) = commands::audit_verify(&pool).await?;
+            let (report, intact) = commands::audit_verify(&pool().await?).await?;
             print!("{report}");
-            Ok(if intact {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(exit_code(intact))
         }
         Some(Command::Token(command)) => {
-            let pool = db::connect_and_migrate(&database_url(&cli)?, 2).await?;
-            println!("{}", commands::token(&pool, command).await?);
+            println!("{}", commands::token(&pool().await?, command).await?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve) | None => {
-            serve(&cli, register).await?;
+            serve(&cli, register()?).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn verify_dossier(file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let (report, intact) = commands::dossier_verify(file)?;
-    print!("{report}");
-    Ok(if intact {
+fn exit_code(success: bool) -> ExitCode {
+    if success {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
-}
-
-fn generate_register(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    let text = fixtures::large_register(args.blockers);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("could not write the register to standard output")?;
-    Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn database_url(cli: &Cli) -> anyhow::Result<secrecy::SecretString> {
@@ -186,32 +156,25 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     };
     tracing::info!(source = %source.label(), "reading readiness");
 
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), source).await;
-    monitor.spawn(seconds(settings.poll_interval_secs));
-    monitor.spawn_listener();
-
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let app_state = AppState {
-        leptos_options,
-        pool: pool.clone(),
-        rooms: RoomDb::new(pool.clone()),
-        clearance: LiveClearance::new(
-            Arc::clone(&register),
-            state,
-            PgHistory::shared(pool.clone()),
-        ),
-        monitor_wake: monitor.waker(),
-        api_token: cli.serve.api_token().map(ApiToken::new),
-        throttle: Default::default(),
-        sessions: cli.serve.session_settings(),
-        page_cache: PageCache::new(usize::try_from(cli.serve.page_cache_entries)?),
-        shutdown: CancellationToken::new(),
-    };
-    let shutdown = app_state.shutdown.clone();
+    let server = startup::build(
+        pool.clone(),
+        Settings {
+            register: Arc::clone(&register),
+            source,
+            leptos_options,
+            api_token: cli.serve.api_token().map(ApiToken::new),
+            sessions: cli.serve.session_settings(),
+            page_cache_entries: usize::try_from(cli.serve.page_cache_entries)?,
+        },
+    )
+    .await;
+    server.monitor.spawn(seconds(settings.poll_interval_secs));
+    server.monitor.spawn_listener();
+    let shutdown = server.state.shutdown.clone();
     // Expired sessions are never loaded; this only keeps the table small.
     tokio::spawn({
         let store = PgSessionStore::new(pool.clone());
@@ -240,9 +203,11 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    let server = axum::serve(
+    let serving = axum::serve(
         listener,
-        router(app_state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        server
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -250,15 +215,15 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         shutdown.cancel();
     })
     .into_future();
-    let mut server = std::pin::pin!(server);
+    let mut serving = std::pin::pin!(serving);
     if let Some(migration) = pending_migration {
         tokio::select! {
-            served = &mut server => return served.context("the HTTP server stopped"),
+            served = &mut serving => return served.context("the HTTP server stopped"),
             // Serving goes on once the schema is up to date; a failure stops it.
             outcome = migration => outcome.context("the migration task failed")??,
         }
     }
-    server.await.context("the HTTP server stopped")
+    serving.await.context("the HTTP server stopped")
 }
 
 async fn shutdown_signal() {

@@ -13,10 +13,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::clearance::LiveState;
+use app::live_state::LiveState;
 
 use crate::auth::session::COOKIE_NAME;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The header that says whether a page came from memory.
 pub const CACHE_HEADER: &str = "x-clearance-cache";
@@ -50,9 +50,12 @@ struct Page {
     body: Bytes,
 }
 
+/// Pages kept when no other number is configured.
+pub const DEFAULT_ENTRIES: usize = 256;
+
 impl Default for PageCache {
     fn default() -> Self {
-        Self::new(256)
+        Self::new(DEFAULT_ENTRIES)
     }
 }
 

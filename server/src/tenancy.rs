@@ -17,7 +17,7 @@ pub enum Acting<'a> {
 
 /// The values of `clearance.role` and `clearance.tenant_id` for `acting`: a fixed
 /// role name and an integer id (or empty), never anything a request supplied.
-pub(crate) fn settings(acting: Acting<'_>) -> (&'static str, String) {
+fn settings(acting: Acting<'_>) -> (&'static str, String) {
     match acting {
         Acting::System => ("system", String::new()),
         Acting::As(Viewer::Public) => ("", String::new()),
@@ -37,6 +37,30 @@ pub async fn begin<'a>(
     pool: &PgPool,
     acting: Acting<'_>,
 ) -> Result<Transaction<'a, Postgres>, sqlx::Error> {
+    begin_as(pool, acting, "BEGIN").await
+}
+
+/// [`begin`] for a read-only transaction that sees one snapshot throughout
+/// (`REPEATABLE READ`): every statement in it agrees with every other, whatever
+/// commits meanwhile. For reads of several parts that must fit together, such as
+/// a chain and its head.
+pub async fn begin_snapshot<'a>(
+    pool: &PgPool,
+    acting: Acting<'_>,
+) -> Result<Transaction<'a, Postgres>, sqlx::Error> {
+    begin_as(
+        pool,
+        acting,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    )
+    .await
+}
+
+async fn begin_as<'a>(
+    pool: &PgPool,
+    acting: Acting<'_>,
+    begin: &'static str,
+) -> Result<Transaction<'a, Postgres>, sqlx::Error> {
     let (role, tenant) = settings(acting);
     // One round trip: BEGIN and the settings as one simple query. Both values come
     // from `settings`, so writing them into the statement cannot inject anything.
@@ -44,11 +68,9 @@ pub async fn begin<'a>(
         .bytes()
         .all(|byte| byte.is_ascii_lowercase() || byte == b'_'));
     debug_assert!(tenant.bytes().all(|byte| byte.is_ascii_digit()));
-    let tx = pool
-        .begin_with(format!(
-            "BEGIN; SELECT set_config('clearance.role', '{role}', true), \
-             set_config('clearance.tenant_id', '{tenant}', true)"
-        ))
-        .await?;
-    Ok(tx)
+    pool.begin_with(format!(
+        "{begin}; SELECT set_config('clearance.role', '{role}', true), \
+         set_config('clearance.tenant_id', '{tenant}', true)"
+    ))
+    .await
 }

@@ -1,5 +1,19 @@
-//! The pure domain: the register model and its evaluation. No I/O, no framework;
-//! compiled into both the server and the browser, tested without a database.
+//! The pure domain: the register model and everything computed from it. No I/O,
+//! no framework; compiled into both the server and the browser, tested without a
+//! database (`tests/`).
+//!
+//! - The register: [`register`] (the model), `register_file` (server only: its
+//!   TOML file, read and checked), [`packs`] (the evidence packs it may list).
+//! - Readiness: [`evaluation`] (inputs → live blockers → readiness → motion
+//!   statuses), [`document`] (the readiness document a deployment serves),
+//!   [`proof_run`] (reported proof runs and their rules).
+//! - Reading it: [`triage`] (the blocker filter and the index it runs over),
+//!   [`outlook`] (what would move a motion's status), [`badge`] (status badges).
+//! - Launch rooms: [`launch_room`] (room status, readiness changes, the forms and
+//!   their checks), [`ledger`] (the hash-chained records), [`chain_page`] (pages
+//!   of a chain), [`dossier`] (the launch dossier's manifest).
+//! - People: [`access`] (roles, viewers, account rules), [`tenant`] (tenants and
+//!   invitations).
 
 pub mod access;
 pub mod badge;

@@ -36,7 +36,7 @@ impl Connection {
 }
 
 /// The connection indicator, and the live updates behind it. `version` is
-/// [`crate::clearance::LiveState::version`] of the state the page was rendered from.
+/// [`crate::live_state::LiveState::version`] of the state the page was rendered from.
 #[island]
 pub fn LiveUpdates(version: String) -> impl IntoView {
     let connection = RwSignal::new(Connection::Static);
@@ -65,7 +65,7 @@ fn follow(version: String, connection: RwSignal<Connection>) {
     use gloo_timers::future::TimeoutFuture;
 
     use super::swap;
-    use crate::clearance::LIVE_EVENT;
+    use crate::live_state::LIVE_EVENT;
 
     swap::mark_dirty_forms();
     leptos::task::spawn_local(async move {

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::admin::{get_admin, AccessEvent, AccountRow, AdminView, InvitationRow};
-use crate::clearance::ClearanceError;
 use crate::domain::access::Role;
 use crate::domain::tenant::{InvitationState, Tenant};
+use crate::page_data::admin::{get_admin, AccessEvent, AccountRow, AdminView, InvitationRow};
+use crate::page_data::ClearanceError;
 use crate::pages::shared::{format_time, SectionError, StatusBadge};
 
 #[component]

@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::clearance::{BlockerHistory, ClearanceError};
 use crate::domain::triage::BlockerFilter;
+use crate::live_state::BlockerHistory;
+use crate::page_data::register::{get_blocker, BlockerView};
+use crate::page_data::ClearanceError;
 use crate::pages::shared::{
     format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT,
 };
 use crate::pages::NotFound;
-use crate::views::{get_blocker, BlockerView};
 
 #[component]
 pub fn BlockerPage() -> impl IntoView {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::clearance::HistoryEntry;
-use crate::clearance::{HistoryPoint, LiveState};
 use crate::domain::register::RegisterOutline;
 use crate::domain::ReadinessChange;
+use crate::live_state::HistoryEntry;
+use crate::live_state::{HistoryPoint, LiveState};
 use crate::pages::shared::format_time;
 
 const WIDTH: f64 = 640.0;

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::admin::{get_invitation, InvitationLink};
 use crate::domain::access::MIN_PASSWORD_CHARS;
+use crate::page_data::admin::{get_invitation, InvitationLink};
 use crate::pages::shared::{format_time, SectionError};
 
 #[component]

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::clearance::ClearanceError;
 use crate::domain::triage::BlockerFilter;
+use crate::page_data::register::{get_motion, MotionView};
+use crate::page_data::ClearanceError;
 use crate::pages::register_page::GateCard;
 use crate::pages::shared::{with_clearance, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT};
 use crate::pages::NotFound;
-use crate::views::{get_motion, MotionView};
 
 #[component]
 pub fn MotionPage() -> impl IntoView {

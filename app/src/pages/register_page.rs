@@ -6,14 +6,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::clearance::{ClearanceError, LiveState};
 use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
+use crate::live_state::LiveState;
+use crate::page_data::register::{get_overview, get_triage, MotionSummary, Overview};
+use crate::page_data::ClearanceError;
 use crate::pages::history::History;
 use crate::pages::shared::{
     format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
 };
 use crate::pages::triage::{BlockerTriage, TriageResource};
-use crate::views::{get_overview, get_triage, MotionSummary, Overview};
 
 type OverviewResource = Resource<Result<Overview, ClearanceError>>;
 

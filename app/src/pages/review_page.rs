@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::page_data::rooms::{get_room, RoomPages, RoomView};
 use crate::pages::room_page::hidden_fields;
 use crate::pages::rooms_page::RoomDenied;
 use crate::pages::shared::{with_clearance, StatusBadge, SKIP_TO_CONTENT};
-use crate::rooms::{get_room, RoomPages, RoomView};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {

@@ -9,16 +9,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::clearance::ClearanceError;
 use crate::domain::launch_room::{
-    AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_TEXT_CHARS,
+    AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_REFERENCE_CHARS,
+    MAX_TEXT_CHARS,
 };
 use crate::domain::ledger::{AcceptanceKind, EvidenceAction};
 use crate::domain::register::EvidenceGate;
 use crate::islands::{AcceptanceFields, FieldValues};
+use crate::page_data::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
+use crate::page_data::ClearanceError;
 use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
 use crate::pages::shared::{format_time, with_clearance, StatusBadge, SKIP_TO_CONTENT};
-use crate::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -231,9 +232,9 @@ fn EvidenceItem(
                             <input type="hidden" name="gate_id" value=gate_id.clone()/>
                             <input type="hidden" name="item" value=name.clone()/>
                             <label for=id.clone()>"Reference or link"</label>
-                            <input id=id.clone() name="reference" required maxlength="500"/>
+                            <input id=id.clone() name="reference" required maxlength=MAX_REFERENCE_CHARS.to_string()/>
                             <label for=format!("{id}-note")>"Note"</label>
-                            <input id=format!("{id}-note") name="note" maxlength="2000"/>
+                            <input id=format!("{id}-note") name="note" maxlength=MAX_NOTE_CHARS.to_string()/>
                             <button type="submit" class="button">"Attach"</button>
                         </form>
                     })}

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::clearance::ClearanceError;
 use crate::domain::launch_room::BillingRoute;
+use crate::page_data::rooms::{get_rooms, RoomSummary, RoomsView};
+use crate::page_data::ClearanceError;
 use crate::pages::shared::{with_clearance, SectionError, StatusBadge, SKIP_TO_CONTENT};
-use crate::rooms::{get_rooms, RoomSummary, RoomsView};
 
 /// A 401 or 403 page for the room pages, with the status set on the server.
 #[component]

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use crate::clearance::{get_clearance, ClearanceError, LiveState};
 use crate::domain::access::Viewer;
 use crate::domain::register::{CommandPart, RegisterOutline};
 use crate::islands::{CopyButton, LiveUpdates};
+use crate::live_state::LiveState;
+use crate::page_data::{get_clearance, ClearanceError};
 
 /// What every page is rendered from: the register's outline, who is asking, and
 /// the live state at the time of the request.

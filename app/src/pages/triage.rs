@@ -10,13 +10,13 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::clearance::ClearanceError;
 use crate::domain::proof_run::ProofRun;
-use crate::domain::triage::{BlockerFilter, FacetValue, StateFilter};
+use crate::domain::triage::{BlockerFilter, FacetValue, StateFilter, MAX_SEARCH_CHARS};
 use crate::domain::DependencyState;
 use crate::islands::TriageNavigation;
+use crate::page_data::register::{BlockerRow, TriageView};
+use crate::page_data::ClearanceError;
 use crate::pages::shared::{format_time, SectionError, StatusBadge};
-use crate::views::{BlockerRow, TriageView};
 
 pub type TriageResource = Resource<Result<TriageView, ClearanceError>>;
 
@@ -148,7 +148,7 @@ fn SearchForm(filter: BlockerFilter) -> impl IntoView {
                     type="search"
                     id="blocker-search-q"
                     name="q"
-                    maxlength="200"
+                    maxlength=MAX_SEARCH_CHARS.to_string()
                     autocomplete="off"
                     value=filter.text
                 />

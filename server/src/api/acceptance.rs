@@ -13,14 +13,14 @@ use app::domain::access::{Role, Viewer};
 use app::domain::chain_page::{checked_before, PageRequest};
 use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
 use app::domain::ledger::AcceptanceRecord;
-use app::rooms::AcceptanceEntry;
+use app::page_data::rooms::AcceptanceEntry;
 
 use super::error::{ApiError, Result};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
 use crate::rooms::{self, RoomError, Submission};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The document's format name and version.
 pub const FORMAT: &str = "clearance.launch-acceptance/1";
@@ -267,7 +267,7 @@ pub async fn patch(
         Patch::Revoke { revoke } => Submission::Revoke(revoke),
     };
     let result = rooms::submit_now(
-        &state.rooms,
+        &state.pool,
         &state.clearance,
         &viewer,
         query.tenant.as_deref(),
@@ -411,8 +411,9 @@ pub async fn dossier(
         |slug| async move { rooms::load(pool, viewer_ref, &slug).await },
     )
     .await?;
-    let (evidence_chain, acceptance_chain) =
-        rooms::verify::room_chains(&state.pool, &viewer, &room).await?;
+    // Read in one snapshot with the records, so a signature landing meanwhile
+    // cannot make an intact chain look broken.
+    let (evidence_chain, acceptance_chain) = room.verify();
     let evaluated = state.clearance.evaluated();
     let register = &state.clearance.register;
     let live = &evaluated.live;

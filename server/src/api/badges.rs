@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use app::domain::badge::{badge_svg, Tone};
 
 use super::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// How long a badge may be cached, in seconds.
 pub const MAX_AGE_SECS: u32 = 60;

@@ -10,9 +10,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::WatchStream;
 
-use app::clearance::LIVE_EVENT;
+use app::live_state::LIVE_EVENT;
 
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The current state at once, then every change; a comment every 15 s keeps
 /// proxies from closing an idle stream.

@@ -21,7 +21,7 @@ pub use error::ApiError;
 pub use readiness::readiness_document;
 
 use crate::input::BODY_LIMIT;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

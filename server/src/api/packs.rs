@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use app::clearance::{HistoryEntry, LiveState};
 use app::domain::evaluation::{Evaluation, MotionStatus, Readiness, Reason};
 use app::domain::proof_run::ProofRun;
 use app::domain::{decision_summary, DependencyState, Register};
+use app::live_state::{HistoryEntry, LiveState};
 
 use super::error::{ApiError, Result};
 use super::safe_json::SafeJson;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The packs' format name and version.
 pub const FORMAT: &str = "clearance.pack/1";

@@ -13,7 +13,7 @@ use app::domain::proof_run::{ProofRun, ProofRunError, ProofRunRequest};
 use super::auth::ApiToken;
 use super::error::{ApiError, Result};
 use crate::proofs;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Records a proof run: with the deployment's CI token, or an operator's own API
 /// token. Nothing is stored unless every rule passes.

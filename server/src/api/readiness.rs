@@ -6,15 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use app::clearance::LiveState;
 use app::domain::document::{
     verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
     READINESS_FORMAT,
 };
 use app::domain::{evaluate, Register};
+use app::live_state::LiveState;
 
 use super::error::{ApiError, Result};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -14,7 +14,7 @@ use super::audit::{self, Action, Event};
 use super::invitations::Unusable;
 use super::throttle::FAILURE_DELAY;
 use super::{accounts, invitations, session, ClientAddr};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {

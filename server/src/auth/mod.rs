@@ -48,3 +48,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         Ok(Self(Self::of(parts)))
     }
 }
+
+/// Sign-in, sign-out and accepting an invitation (the pages themselves are
+/// Leptos routes).
+pub fn router() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/auth/login", post(handlers::sign_in))
+        .route("/auth/logout", post(handlers::sign_out))
+        .route(
+            "/auth/invitations/accept",
+            post(handlers::accept_invitation),
+        )
+}

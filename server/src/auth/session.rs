@@ -18,7 +18,7 @@ use app::domain::access::Viewer;
 
 use super::store::PgSessionStore;
 use super::{accounts, tokens};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "clearance_session";

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use app::clearance::{BlockerHistory, ReadinessSnapshot, RECENT_RUNS};
 use app::domain::register::Blocker;
 use app::live::{HistoryStore, StoreError, StoreFuture};
+use app::live_state::{BlockerHistory, ReadinessSnapshot, RECENT_RUNS};
 
 use crate::proofs;
 

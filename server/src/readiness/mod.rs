@@ -17,11 +17,11 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
-use app::clearance::{LiveState, ReadinessSnapshot};
 use app::domain::document::{ObservedReadiness, Staleness};
 use app::domain::{
     evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
 };
+use app::live_state::{LiveState, ReadinessSnapshot};
 
 use crate::proofs;
 use remote::RemoteSource;

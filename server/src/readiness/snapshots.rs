@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use app::clearance::{HistoryEntry, HistoryPoint, ReadinessSnapshot};
 use app::domain::{changes_between, Evaluation, EvaluationSummary, Readiness, ReadinessChange};
+use app::live_state::{HistoryEntry, HistoryPoint, ReadinessSnapshot};
 
 /// Stores `snapshot` unless it equals the newest stored state of its source, with
 /// the changes since that state, and answers when the state was first seen.

@@ -9,16 +9,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use tower_sessions::Session;
 
-use app::domain::access::{FieldError, Viewer};
+use app::domain::access::Viewer;
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm};
 use app::domain::ledger::{AcceptanceKind, EvidenceAction};
-use app::rooms::{AcceptanceDraft, DRAFT_KEY};
+use app::page_data::rooms::{AcceptanceDraft, DRAFT_KEY};
 
 use super::{change_evidence, submit_now, RoomError, Submission};
-use crate::api::ApiError;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
-use crate::routes::AppState;
+use crate::refusal::{self, FormError};
+use crate::state::AppState;
 use crate::tenants::{self, TenantForm};
 
 /// The pairs of a form body; a field may repeat (`exclusions`).
@@ -71,58 +71,33 @@ async fn log(state: &AppState, viewer: &Viewer, action: Action, subject: &str, a
     audit::record_by(&state.pool, viewer, action, subject, address).await;
 }
 
-/// Turns a refused change into its answer: a logged 403 or 404, or the room
-/// with the errors.
+/// Turns a refused change into its answer: the public to the sign-in page, a
+/// denial logged and shown as a page, the room again with the entries' errors.
 async fn refused(
     state: &AppState,
     viewer: &Viewer,
     slug: &str,
     what: &str,
     address: &str,
-    error: RoomError,
+    error: impl Into<FormError>,
 ) -> Response {
+    let error = refusal::denied(
+        &state.pool,
+        viewer,
+        &format!("{what} {slug}"),
+        address,
+        error,
+    )
+    .await;
     match error {
-        RoomError::Forbidden(message) => {
-            log(
-                state,
-                viewer,
-                Action::AccessDenied,
-                &format!("{what} {slug}"),
-                address,
-            )
-            .await;
-            if matches!(viewer, Viewer::Public) {
-                Redirect::to(&format!(
-                    "/login?next={}",
-                    form_urlencoded::byte_serialize(room_path(slug).as_bytes()).collect::<String>()
-                ))
-                .into_response()
-            } else {
-                ApiError::Forbidden(message.to_owned()).into_response()
-            }
-        }
-        RoomError::NotFound => {
-            log(
-                state,
-                viewer,
-                Action::AccessDenied,
-                &format!("{what} {slug}"),
-                address,
-            )
-            .await;
-            ApiError::NotFound("no such launch room".to_owned()).into_response()
-        }
-        RoomError::Invalid(errors) => back(slug, &joined(&errors), true, "#messages"),
-        RoomError::Database(error) => ApiError::Database(error).into_response(),
+        FormError::Forbidden(_) if matches!(viewer, Viewer::Public) => Redirect::to(&format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(room_path(slug).as_bytes()).collect::<String>()
+        ))
+        .into_response(),
+        FormError::BadRequest(message) => back(slug, &message, true, "#messages"),
+        error => error.into_response(),
     }
-}
-
-fn joined(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// `POST /rooms/{slug}/profile`: an operator changes the tenant's name, motion or
@@ -161,29 +136,11 @@ pub async fn update_profile(
             .await;
             back(&slug, "Saved the tenant's profile.", false, "")
         }
-        Err(tenants::TenantError::Forbidden) => {
-            refused(
-                &state,
-                &viewer,
-                &slug,
-                "change tenant",
-                &address,
-                RoomError::Forbidden("only operators change tenants"),
-            )
-            .await
-        }
-        Err(tenants::TenantError::NotFound) => {
-            refused(
-                &state,
-                &viewer,
-                &slug,
-                "change tenant",
-                &address,
-                RoomError::NotFound,
-            )
-            .await
-        }
-        Err(tenants::TenantError::Database(error)) => ApiError::Database(error).into_response(),
+        Err(
+            error @ (tenants::TenantError::Forbidden
+            | tenants::TenantError::NotFound
+            | tenants::TenantError::Database(_)),
+        ) => refused(&state, &viewer, &slug, "change tenant", &address, error).await,
         Err(error) => back(&slug, &error.to_string(), true, "#profile"),
     }
 }
@@ -210,7 +167,7 @@ pub async fn change(
         note: field(&pairs, "note"),
     };
     let register = &state.clearance.register;
-    match change_evidence(&state.rooms, register, &viewer, &slug, action, &form).await {
+    match change_evidence(&state.pool, register, &viewer, &slug, action, &form).await {
         Ok((_, change)) => {
             let (logged, done) = match action {
                 EvidenceAction::Attached => (Action::EvidenceAttached, "Attached evidence to"),
@@ -262,7 +219,7 @@ pub async fn review(
             )
             .await
         }
-        Err(error) => return ApiError::Database(error).into_response(),
+        Err(error) => return FormError::from(error).into_response(),
     };
     if !viewer.signs_for(room.tenant.id) {
         let error =
@@ -284,7 +241,7 @@ pub async fn review(
     };
     if let Err(error) = session.insert(DRAFT_KEY, draft).await {
         tracing::error!(%error, "could not keep the acceptance draft");
-        return ApiError::BadRequest("could not keep your entries: try again".to_owned())
+        return FormError::BadRequest("could not keep your entries: try again".to_owned())
             .into_response();
     }
     if ok {
@@ -306,7 +263,7 @@ pub async fn sign(
 ) -> Response {
     let form = acceptance_form(&pairs(&body));
     let result = submit_now(
-        &state.rooms,
+        &state.pool,
         &state.clearance,
         &viewer,
         Some(&slug),
@@ -359,7 +316,7 @@ pub async fn revoke(
         reason: field(&pairs, "reason"),
     };
     let result = submit_now(
-        &state.rooms,
+        &state.pool,
         &state.clearance,
         &viewer,
         Some(&slug),

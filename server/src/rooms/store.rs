@@ -6,15 +6,15 @@ use http::request::Parts;
 use sqlx::PgPool;
 use tower_sessions::Session;
 
-use app::clearance::ClearanceError;
 use app::domain::access::Viewer;
 use app::domain::chain_page::{PageRequest, ROOM_PAGE_RECORDS};
 use app::domain::Register;
-use app::live::{LiveClearance, StoreError, StoreFuture};
-use app::rooms::{
+use app::live::{LiveClearance, StoreFuture};
+use app::page_data::rooms::{
     AcceptanceDraft, AcceptanceEntry, RoomPages, RoomStore, RoomSummary, RoomView, RoomsView,
     DRAFT_KEY,
 };
+use app::page_data::ClearanceError;
 
 use super::{load_all, load_page, RoomPage};
 use crate::auth::audit::{self, Action};
@@ -168,7 +168,7 @@ impl RoomStore for PgRoomStore {
         Box::pin(async move {
             self.all(parts, viewer)
                 .await
-                .map_err(|error| StoreError(error.to_string()))
+                .map_err(crate::refusal::unavailable(parts))
         })
     }
 
@@ -182,7 +182,7 @@ impl RoomStore for PgRoomStore {
         Box::pin(async move {
             self.one(parts, viewer, slug, pages)
                 .await
-                .map_err(|error| StoreError(error.to_string()))
+                .map_err(crate::refusal::unavailable(parts))
         })
     }
 }

@@ -16,7 +16,7 @@ use app::domain::ledger::EvidenceAction;
 use app::live::LiveClearance;
 use server::auth::session::SessionSettings;
 use server::auth::tokens;
-use server::rooms::{self, RoomDb, Submission};
+use server::rooms::{self, Submission};
 
 const SIGNATURES: i32 = 25;
 
@@ -34,7 +34,7 @@ async fn sign_many(
     clearance: &LiveClearance,
     sponsor: &app::domain::access::Viewer,
 ) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let digest = clearance.current().readiness.inputs.digest();
     for n in 1..=SIGNATURES {
         let form = AcceptanceForm {
@@ -285,7 +285,7 @@ async fn the_acceptance_document_pages_its_history_back_to_record_one(pool: PgPo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_state_from_the_head_alone_matches_the_state_from_the_whole_chains(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let app = test_app(&pool, None, SessionSettings::default()).await;
     let register = register();
     let w = world(&pool).await;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
 
-use app::clearance::ReadinessSnapshot;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{
     evaluate, DependencyState, PublicCheck, Readiness, ReadinessChange, ReadinessInputs, Register,
 };
+use app::live_state::ReadinessSnapshot;
 use server::readiness::{snapshots, ReadinessMonitor, Source, ENVIRONMENT_SOURCE};
 
 fn thesmios() -> Register {

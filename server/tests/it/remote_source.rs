@@ -206,7 +206,7 @@ async fn the_monitor_keeps_the_last_state_marked_stale_then_counts_the_deploymen
     let first = live.borrow().clone();
     assert!(first.readiness.stale.is_none());
     assert_eq!(first.readiness.version.as_deref(), Some("v42"));
-    let reachable = |state: &app::clearance::LiveState| {
+    let reachable = |state: &app::live_state::LiveState| {
         state
             .readiness
             .inputs

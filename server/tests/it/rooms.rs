@@ -12,7 +12,7 @@ use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm, Roo
 use app::domain::ledger::{ChainBreak, EvidenceAction, Ledger};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::rooms::verify::verify_all;
-use server::rooms::{self, RoomDb, RoomError, Submission};
+use server::rooms::{self, RoomError, Submission};
 use server::tenancy::{self, Acting};
 use server::tenants::{self, TenantForm};
 
@@ -77,7 +77,7 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(&pool).await;
     let before = inputs(&register, &[]);
@@ -214,7 +214,7 @@ async fn a_room_goes_from_setup_to_accepted_to_stale_to_revoked(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
@@ -319,7 +319,7 @@ async fn only_the_tenants_own_sponsor_signs_and_only_operators_attach(pool: PgPo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let World {
         operator,
@@ -381,7 +381,7 @@ async fn row_level_security_alone_hides_another_tenants_records(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn records_are_append_only(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
@@ -424,7 +424,7 @@ async fn records_are_append_only(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_hundred_concurrent_signings_make_one_unbroken_chain(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = std::sync::Arc::new(register());
     let w = world(&pool).await;
     let now = std::sync::Arc::new(inputs(&register, &[]));
@@ -488,7 +488,7 @@ async fn tamper_with(pool: &PgPool, table: &str, statement: &str) {
 }
 
 async fn five_signatures(pool: &PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(pool).await;
     let now = inputs(&register, &[]);
@@ -590,7 +590,7 @@ async fn the_verifier_catches_truncation(pool: PgPool) {
 /// Every evidence item of Acme's room attached (at least three changes) and one
 /// detached again; answers how many changes the chain holds.
 async fn evidence_changes(pool: &PgPool) -> i32 {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(pool).await;
     attach_everything(pool, &w.operator, "acme", "https://evidence.example/gate").await;
@@ -712,13 +712,13 @@ async fn the_verifier_catches_a_truncated_evidence_chain(pool: PgPool) {
     );
 }
 
-/// A second server on the same database: its own kept rooms.
-fn another_server(pool: &PgPool) -> RoomDb {
-    RoomDb::new(pool.clone())
+/// A second server on the same database: a pool of its own.
+fn another_server(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new().connect_lazy_with((*pool.connect_options()).clone())
 }
 
 async fn sign(
-    db: &RoomDb,
+    db: &PgPool,
     register: &Register,
     now: &ReadinessInputs,
     sponsor: &Viewer,
@@ -737,7 +737,7 @@ async fn sign(
 
 /// `sponsor` revokes the acceptance standing in their own room.
 async fn revoke(
-    db: &RoomDb,
+    db: &PgPool,
     register: &Register,
     now: &ReadinessInputs,
     sponsor: &Viewer,
@@ -761,7 +761,7 @@ async fn revoke(
 
 #[sqlx::test(migrations = "../migrations")]
 async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = register();
     let w = world(&pool).await;
     let now = inputs(&register, &[]);
@@ -830,7 +830,7 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
 
     // The motion changed there to one whose evidence is not all attached.
     tenants::update(
-        other.pool(),
+        &other,
         &register,
         &w.operator,
         &TenantForm {
@@ -846,7 +846,7 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
     assert_eq!(errors[0].field, "room");
     assert_eq!(count(&pool, "acceptance_records").await, 6);
     tenants::update(
-        other.pool(),
+        &other,
         &register,
         &w.operator,
         &tenant_form("Acme Ltd", "acme"),
@@ -890,7 +890,7 @@ async fn what_another_server_changes_reaches_the_next_signature_here(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn two_servers_signing_at_once_make_one_unbroken_chain(pool: PgPool) {
-    let db = RoomDb::new(pool.clone());
+    let db = pool.clone();
     let register = std::sync::Arc::new(register());
     let w = world(&pool).await;
     let now = std::sync::Arc::new(inputs(&register, &[]));

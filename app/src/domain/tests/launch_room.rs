@@ -420,6 +420,45 @@ fn evidence_changes_fold_into_what_is_attached_now() {
     assert!(current_evidence(&detached).is_empty());
 }
 
+#[test]
+fn evidence_fields_are_held_to_their_limits() {
+    let mut register = thesmios();
+    let gate = register.gate("order-form-scope").unwrap().clone();
+    let fields = |register: &Register, form: &EvidenceForm| -> Vec<String> {
+        check_evidence(register, EvidenceAction::Attached, form, &BTreeMap::new())
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|error| error.field)
+            .collect()
+    };
+    let longest = EvidenceForm {
+        gate_id: gate.id.clone(),
+        item: gate.items[0].clone(),
+        reference: "r".repeat(MAX_REFERENCE_CHARS),
+        note: "n".repeat(MAX_NOTE_CHARS),
+    };
+    assert!(fields(&register, &longest).is_empty());
+    let mut too_long = longest.clone();
+    too_long.reference.push('r');
+    too_long.note.push('n');
+    assert_eq!(fields(&register, &too_long), ["reference", "note"]);
+    // An item the database could not hold is refused before it gets there.
+    let long_item = "i".repeat(MAX_ITEM_CHARS + 1);
+    let index = register
+        .customer_evidence
+        .gates
+        .iter()
+        .position(|g| g.id == gate.id)
+        .unwrap();
+    register.customer_evidence.gates[index]
+        .items
+        .push(long_item.clone());
+    let mut long = longest;
+    long.item = long_item;
+    assert_eq!(fields(&register, &long), ["item"]);
+}
+
 fn chain(length: i32) -> Vec<AcceptanceRecord> {
     let register = thesmios();
     let inputs = inputs_with(&register, &[]);

@@ -21,10 +21,10 @@ use server::api::ApiToken;
 use server::auth::accounts::{self, NewAccount};
 use server::auth::invitations;
 use server::auth::session::SessionSettings;
-use server::readiness::history::PgHistory;
+use server::page_cache;
 use server::readiness::{ReadinessMonitor, Source};
-use server::rooms::{self, RoomDb};
-use server::routes::{router, AppState};
+use server::rooms;
+use server::startup::{self, Settings};
 use server::tenants::{self, TenantForm};
 
 pub struct TestApp {
@@ -53,25 +53,22 @@ pub async fn test_app_with_options(
 ) -> TestApp {
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
-    let (monitor, state) =
-        ReadinessMonitor::start(Arc::clone(&register), pool.clone(), Source::environment()).await;
-    let clearance = LiveClearance::new(register, state, PgHistory::shared(pool.clone()));
-    let router = router(AppState {
-        leptos_options,
-        pool: pool.clone(),
-        rooms: RoomDb::new(pool.clone()),
-        clearance: clearance.clone(),
-        monitor_wake: monitor.waker(),
-        api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
-        throttle: Default::default(),
-        sessions,
-        page_cache: Default::default(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
-    });
+    let server = startup::build(
+        pool.clone(),
+        Settings {
+            register,
+            source: Source::environment(),
+            leptos_options,
+            api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
+            sessions,
+            page_cache_entries: page_cache::DEFAULT_ENTRIES,
+        },
+    )
+    .await;
     TestApp {
-        router,
-        monitor,
-        clearance,
+        router: server.router,
+        monitor: server.monitor,
+        clearance: server.state.clearance,
     }
 }
 
@@ -247,7 +244,6 @@ pub async fn world(pool: &PgPool) -> World {
 /// each with `reference`, as an operator on a server of its own would.
 pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, reference: &str) {
     let register = register();
-    let db = RoomDb::new(pool.clone());
     for gate_id in [
         "order-form-scope",
         "authenticated-tenant-access",
@@ -256,7 +252,7 @@ pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, ref
         let items = register.gate(gate_id).expect("a seed gate").items.clone();
         for item in items {
             rooms::change_evidence(
-                &db,
+                pool,
                 &register,
                 operator,
                 slug,

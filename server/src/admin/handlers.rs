@@ -1,0 +1,358 @@
+//! The administration page's form posts: operators create accounts and tenants,
+//! change roles, disable accounts, and create and revoke invitations. Each works
+//! without JavaScript (post, then redirect back with a message) and every change
+//! and every denial goes to the access log.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use http::HeaderMap;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::domain::access::{Role, Viewer};
+
+use super::store::NEW_LINK;
+use crate::auth::accounts::{self, NewAccount};
+use crate::auth::audit::{self, Action, Event};
+use crate::auth::{invitations, ClientAddr};
+use crate::refusal::{self, FormError};
+use crate::state::AppState;
+use crate::tenants;
+
+/// Back to the administration page with a message (or an error naming its field).
+fn back(message: &str, error: bool) -> Redirect {
+    let key = if error { "error" } else { "done" };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, message)
+        .finish();
+    Redirect::to(&format!("/admin?{query}"))
+}
+
+/// The operator making a change, or a 403 recorded in the access log.
+async fn operator(
+    state: &AppState,
+    viewer: &Viewer,
+    what: &str,
+    address: &str,
+) -> Result<i64, Response> {
+    match viewer {
+        Viewer::Account(account) if account.role == Role::Operator => Ok(account.id),
+        _ => {
+            let error = FormError::Forbidden("only operators may change this".to_owned());
+            Err(refusal::denied(&state.pool, viewer, what, address, error)
+                .await
+                .into_response())
+        }
+    }
+}
+
+/// Records an operator's change in the access log.
+async fn log_change(
+    state: &AppState,
+    viewer: &Viewer,
+    operator_id: i64,
+    action: Action,
+    subject: &str,
+    address: &str,
+) {
+    audit::record(
+        &state.pool,
+        &Event {
+            account_id: Some(operator_id),
+            actor: actor(viewer),
+            action,
+            subject: Some(subject),
+            remote_addr: Some(address),
+        },
+    )
+    .await;
+}
+
+fn actor(viewer: &Viewer) -> &str {
+    match viewer {
+        Viewer::Public => "anonymous",
+        Viewer::Account(account) => &account.email,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewAccountForm {
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+/// `POST /admin/accounts`: an operator creates an operator or commercial owner.
+pub async fn create_account(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NewAccountForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "create account", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let role = match Role::parse(&form.role) {
+        Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
+        _ => return back("role: choose operator or commercial owner", true).into_response(),
+    };
+    let created = accounts::create(
+        &state.pool,
+        &NewAccount {
+            email: &form.email,
+            name: &form.name,
+            role,
+            tenant_id: None,
+            password: &form.password,
+        },
+    )
+    .await;
+    match created {
+        Ok(account) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::AccountCreated,
+                &format!("{} ({})", account.email, account.role.as_str()),
+                &address,
+            )
+            .await;
+            back(
+                &format!("Created {} account {}.", account.role, account.email),
+                false,
+            )
+            .into_response()
+        }
+        Err(accounts::CreateError::Database(error)) => FormError::from(error).into_response(),
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// `POST /admin/accounts/disable`.
+pub async fn disable_account(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "disable account", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    if actor(&viewer) == form.email.trim().to_lowercase() {
+        return back("email: you cannot disable your own account", true).into_response();
+    }
+    match accounts::disable(&state.pool, &form.email).await {
+        Ok(true) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::AccountDisabled,
+                &form.email,
+                &address,
+            )
+            .await;
+            back(&format!("Disabled {}.", form.email), false).into_response()
+        }
+        Ok(false) => back("email: no enabled account with that address", true).into_response(),
+        Err(error) => FormError::from(error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    email: String,
+    role: String,
+}
+
+/// `POST /admin/accounts/role`: between operator and commercial owner. Operators
+/// cannot change their own role, so the last operator cannot lock everyone out.
+pub async fn change_role(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "change role", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let role = match Role::parse(&form.role) {
+        Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
+        _ => return back("role: choose operator or commercial owner", true).into_response(),
+    };
+    if actor(&viewer) == form.email.trim().to_lowercase() {
+        return back("email: you cannot change your own role", true).into_response();
+    }
+    match accounts::change_role(&state.pool, &form.email, role).await {
+        Ok(Some(previous)) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::RoleChanged,
+                &format!(
+                    "{}: {} → {}",
+                    form.email.trim().to_lowercase(),
+                    previous.as_str(),
+                    role.as_str()
+                ),
+                &address,
+            )
+            .await;
+            back(&format!("{} is now a {role}.", form.email.trim()), false).into_response()
+        }
+        Ok(None) => back(
+            "email: no enabled operator or commercial owner with that address",
+            true,
+        )
+        .into_response(),
+        Err(error) => FormError::from(error).into_response(),
+    }
+}
+
+/// `POST /admin/tenants`: then on to the new tenant's launch room.
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<tenants::TenantForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "create tenant", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match tenants::create(&state.pool, &state.clearance.register, &viewer, &form).await {
+        Ok(tenant) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::TenantCreated,
+                &format!(
+                    "{} ({}): {}, {}",
+                    tenant.name, tenant.slug, tenant.motion, tenant.billing_route
+                ),
+                &address,
+            )
+            .await;
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair(
+                    "done",
+                    &format!("Created tenant {} ({}).", tenant.name, tenant.slug),
+                )
+                .finish();
+            Redirect::to(&format!("/rooms/{}?{query}", tenant.slug)).into_response()
+        }
+        Err(tenants::TenantError::Database(error)) => FormError::from(error).into_response(),
+        Err(error) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("error", &error.to_string())
+                .finish();
+            Redirect::to(&format!("/rooms?{query}#messages")).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewInvitationForm {
+    tenant: i64,
+    email: String,
+    #[serde(default = "default_days")]
+    days: i64,
+}
+
+fn default_days() -> i64 {
+    app::domain::tenant::INVITATION_DAYS
+}
+
+/// `POST /admin/invitations`: the link goes into the operator's session, to be
+/// shown once on the page, never into a URL or a log.
+pub async fn create_invitation(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<NewInvitationForm>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "create invitation", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match invitations::create(&state.pool, &viewer, form.tenant, &form.email, form.days).await {
+        Ok(created) => {
+            let host = headers
+                .get(http::header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if state.sessions.secure_cookie {
+                "https"
+            } else {
+                "http"
+            };
+            let link = format!("{scheme}://{host}/invite/{}", created.token);
+            if let Err(error) = session.insert(NEW_LINK, link).await {
+                tracing::error!(%error, "could not keep the new invitation link for display");
+            }
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::InvitationCreated,
+                &format!(
+                    "{} to {}",
+                    created.invitation.email, created.invitation.tenant_name
+                ),
+                &address,
+            )
+            .await;
+            Redirect::to("/admin#new-invitation").into_response()
+        }
+        Err(invitations::InvitationError::Database(error)) => {
+            FormError::from(error).into_response()
+        }
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}
+
+/// `POST /admin/invitations/{id}/revoke`.
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+) -> Response {
+    let operator_id = match operator(&state, &viewer, "revoke invitation", &address).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match invitations::revoke(&state.pool, &viewer, id).await {
+        Ok(email) => {
+            log_change(
+                &state,
+                &viewer,
+                operator_id,
+                Action::InvitationRevoked,
+                &email,
+                &address,
+            )
+            .await;
+            back(&format!("Revoked the invitation for {email}."), false).into_response()
+        }
+        Err(invitations::InvitationError::Database(error)) => {
+            FormError::from(error).into_response()
+        }
+        Err(error) => back(&error.to_string(), true).into_response(),
+    }
+}

@@ -1,0 +1,200 @@
+//! A buyer sponsor signs or revokes their tenant's launch acceptance, in one
+//! plain transaction: lock the acceptance chain's head, read what the check needs
+//! (the tenant, its evidence in force, the record at the head), check and digest
+//! in Rust, insert the record, advance the head, commit. Concurrent signatures of
+//! one tenant queue on the head's lock, so the chain cannot fork.
+
+use chrono::Utc;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+
+use app::domain::access::{AccountSummary, Role, Viewer};
+use app::domain::launch_room::{
+    check_acceptance, check_revocation, current_evidence, room_status, AcceptanceForm,
+    RevocationForm, RoomInputs,
+};
+use app::domain::ledger::{storable_time, AcceptanceRecord, ChainHead, Ledger};
+use app::domain::tenant::Tenant;
+use app::domain::{ReadinessInputs, Register};
+use app::live::LiveClearance;
+
+use super::reads::{evidence_in_force, latest_acceptance};
+use super::{heads, RoomError};
+use crate::tenancy::{self, Acting};
+use crate::tenants::TenantRow;
+
+/// How often a signature is tried when PostgreSQL aborts it for a conflict with
+/// another transaction (a serialization failure or a deadlock), which a retry
+/// resolves; any other error is answered at once.
+const ATTEMPTS: u32 = 3;
+
+/// What a sponsor submits: a signature or a revocation.
+#[derive(Clone, Copy, Debug)]
+pub enum Submission<'a> {
+    Accept(&'a AcceptanceForm),
+    Revoke(&'a RevocationForm),
+}
+
+/// [`submit`] against the register and readiness `clearance` serves now.
+pub async fn submit_now(
+    pool: &PgPool,
+    clearance: &LiveClearance,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let live = clearance.current();
+    submit(
+        pool,
+        &clearance.register,
+        &live.readiness.inputs,
+        viewer,
+        slug,
+        submission,
+    )
+    .await
+}
+
+/// Signs or revokes a tenant's launch acceptance: only that tenant's buyer
+/// sponsor may. `slug` of `None` means the sponsor's own tenant; any other
+/// tenant's slug is answered as not found. Answers the stored record and the
+/// tenant it was checked against.
+pub async fn submit(
+    pool: &PgPool,
+    register: &Register,
+    inputs: &ReadinessInputs,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let sponsor = sponsor(viewer)?;
+    let mut attempt = 1;
+    loop {
+        let result = async {
+            let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
+            let signed = sign(&mut tx, sponsor, register, inputs, slug, submission).await?;
+            tx.commit().await?;
+            Ok(signed)
+        }
+        .await;
+        match result {
+            Err(RoomError::Database(error)) if attempt < ATTEMPTS && is_conflict(&error) => {
+                tracing::debug!(%error, attempt, "signature conflicted with another transaction; retrying");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The signing account and its tenant, or why it may not sign.
+fn sponsor(viewer: &Viewer) -> Result<(&AccountSummary, i64), RoomError> {
+    match viewer {
+        Viewer::Account(account) => match account.tenant_id {
+            Some(tenant) if account.role == Role::BuyerSponsor => Ok((account, tenant)),
+            _ => Err(RoomError::Forbidden(
+                "only the tenant's buyer sponsor signs or revokes its launch acceptance",
+            )),
+        },
+        Viewer::Public => Err(RoomError::Forbidden("sign in to sign launch acceptance")),
+    }
+}
+
+/// A serialization failure or a deadlock: the transaction lost a race and may
+/// simply be run again.
+fn is_conflict(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
+/// The signature itself, inside the caller's transaction.
+async fn sign(
+    conn: &mut PgConnection,
+    (account, tenant_id): (&AccountSummary, i64),
+    register: &Register,
+    inputs: &ReadinessInputs,
+    slug: Option<&str>,
+    submission: Submission<'_>,
+) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    let head = heads::lock(conn, tenant_id, Ledger::Acceptance).await?;
+    let tenant = sqlx::query_as!(
+        TenantRow,
+        "SELECT id, slug, name, motion, billing_route, created_at FROM tenants WHERE id = $1",
+        tenant_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(Tenant::from)
+    // A sponsor reaches only its own tenant, whichever slug it names.
+    .filter(|tenant| slug.is_none_or(|slug| slug == tenant.slug))
+    .ok_or(RoomError::NotFound)?;
+    let evidence = current_evidence(&evidence_in_force(conn, tenant.id).await?);
+    let latest = latest_acceptance(conn, tenant.id).await?;
+    let status = room_status(&RoomInputs {
+        register,
+        inputs,
+        motion: &tenant.motion,
+        evidence: &evidence,
+        latest: latest.as_ref(),
+    });
+    let checked = match submission {
+        Submission::Accept(form) => check_acceptance(form, &status),
+        Submission::Revoke(form) => check_revocation(form, &status),
+    }
+    .map_err(RoomError::Invalid)?;
+    let mut record = AcceptanceRecord {
+        id: 0,
+        tenant_id: tenant.id,
+        seq: head.seq + 1,
+        kind: checked.kind,
+        motion: tenant.motion.clone(),
+        signer_name: checked.signer_name,
+        signer_role: checked.signer_role,
+        approval_reference: checked.approval_reference,
+        exclusions: checked.exclusions,
+        residual_risks: checked.residual_risks,
+        readiness_digest: status.readiness_digest,
+        readiness_inputs: inputs.clone(),
+        open_blockers: status.open_blockers,
+        actor: account.email.clone(),
+        signed_at: storable_time(Utc::now()),
+        prev_digest: head.digest,
+        digest: String::new(),
+    };
+    record.digest = record.computed_digest();
+    record.id = sqlx::query_scalar!(
+        r#"INSERT INTO acceptance_records
+               (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
+                exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
+                account_id, actor, signed_at, prev_digest, digest)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+           RETURNING id"#,
+        record.tenant_id,
+        record.seq,
+        record.kind.as_str(),
+        record.motion,
+        record.signer_name,
+        record.signer_role,
+        record.approval_reference,
+        &record.exclusions,
+        record.residual_risks,
+        record.readiness_digest,
+        Json(&record.readiness_inputs) as _,
+        &record.open_blockers,
+        account.id,
+        record.actor,
+        record.signed_at,
+        record.prev_digest,
+        record.digest
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let head = ChainHead {
+        seq: record.seq,
+        digest: record.digest.clone(),
+    };
+    heads::advance(conn, tenant.id, Ledger::Acceptance, &head).await?;
+    Ok((tenant, record))
+}

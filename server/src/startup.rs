@@ -1,0 +1,107 @@
+//! Building the server: the state and the router, for `main` and for the tests
+//! alike. Each resource brings its own router; this module only merges them and
+//! adds the layers every request passes through.
+
+use std::sync::Arc;
+
+use axum::{middleware, Router};
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tower_http::compression::CompressionLayer;
+
+use app::domain::Register;
+use app::live::LiveClearance;
+
+use crate::api::ApiToken;
+use crate::auth::same_origin;
+use crate::auth::session::{self, SessionSettings};
+use crate::page_cache::{self, PageCache};
+use crate::readiness::history::PgHistory;
+use crate::readiness::{ReadinessMonitor, Source};
+use crate::state::AppState;
+use crate::{admin, api, auth, input, layers, pages, rooms};
+
+/// What a server is built from, besides its database.
+pub struct Settings {
+    pub register: Arc<Register>,
+    /// Where readiness is read from.
+    pub source: Source,
+    pub leptos_options: LeptosOptions,
+    pub api_token: Option<ApiToken>,
+    pub sessions: SessionSettings,
+    /// Public pages kept rendered; 0 turns the cache off.
+    pub page_cache_entries: usize,
+}
+
+/// A built server: its state, its router, and the readiness monitor behind the
+/// state (its polling tasks are the caller's to spawn).
+pub struct Server {
+    pub state: AppState,
+    pub router: Router,
+    pub monitor: Arc<ReadinessMonitor>,
+}
+
+/// Reads readiness once and builds the state and the router on `pool`.
+pub async fn build(pool: PgPool, settings: Settings) -> Server {
+    let (monitor, readiness) = ReadinessMonitor::start(
+        Arc::clone(&settings.register),
+        pool.clone(),
+        settings.source,
+    )
+    .await;
+    let state = AppState {
+        leptos_options: settings.leptos_options,
+        clearance: LiveClearance::new(
+            settings.register,
+            readiness,
+            PgHistory::shared(pool.clone()),
+        ),
+        pool,
+        monitor_wake: monitor.waker(),
+        api_token: settings.api_token,
+        throttle: Default::default(),
+        sessions: settings.sessions,
+        page_cache: PageCache::new(settings.page_cache_entries),
+        shutdown: CancellationToken::new(),
+    };
+    Server {
+        router: router(state.clone()),
+        state,
+        monitor,
+    }
+}
+
+/// Every resource's routes, and the layers around them (outermost last).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(rooms::router())
+        .merge(pages::router(&state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::attach_viewer,
+        ))
+        .layer(session::layer(state.pool.clone(), state.sessions))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve_cached,
+        ))
+        .layer(middleware::from_fn(same_origin::refuse_cross_site))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(input::check_body))
+        .layer(
+            layers::TraceLayer::new_for_http()
+                .make_span_with(layers::request_span)
+                .on_response(layers::log_response)
+                // A server error is logged once, where its cause is known.
+                .on_failure(()),
+        )
+        .layer(layers::PropagateRequestIdLayer::x_request_id())
+        .layer(layers::SetRequestIdLayer::x_request_id(
+            layers::MakeRequestUuid,
+        ))
+        .with_state(state)
+}

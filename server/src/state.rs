@@ -1,0 +1,35 @@
+//! The application state every handler and page can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use app::live::LiveClearance;
+
+use crate::api::ApiToken;
+use crate::auth::session::SessionSettings;
+use crate::auth::throttle::SignInThrottle;
+use crate::page_cache::PageCache;
+
+/// Application state shared by every handler; built by [`crate::startup`].
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    /// The register and its live readiness.
+    pub clearance: LiveClearance,
+    /// Wakes the readiness monitor after a local write.
+    pub monitor_wake: Arc<Notify>,
+    pub api_token: Option<ApiToken>,
+    pub throttle: SignInThrottle,
+    pub sessions: SessionSettings,
+    /// The public pages, rendered once per live state.
+    pub page_cache: PageCache,
+    /// Cancelled when the server shuts down, so endless event streams end and
+    /// the graceful shutdown can finish.
+    pub shutdown: CancellationToken,
+}
