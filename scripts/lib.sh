@@ -16,6 +16,14 @@ SQLX_CLI_VERSION="0.8.6"
 NEXTEST_VERSION="0.9.143"
 LOCAL_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:5432/clearance"
 
+# One build configuration for every script. Leptos reads LEPTOS_OUTPUT_NAME at
+# compile time (`option_env!`), so cargo rebuilds leptos, the app and the server
+# whenever it differs: cargo-leptos sets it, a plain `cargo bench` or `cargo build`
+# did not, and each script then undid the other's release build (137 s before
+# `scripts/serve` could serve after `scripts/bench`). Every cargo command the
+# scripts run now sees the value cargo-leptos uses.
+export LEPTOS_OUTPUT_NAME=clearance
+
 step() { printf '\n\033[1;34m==>\033[0m \033[1m%s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
