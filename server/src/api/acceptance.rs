@@ -115,15 +115,6 @@ async fn logged_denial(state: &AppState, viewer: &Viewer, subject: &str, address
     audit::record_by(&state.pool, viewer, Action::AccessDenied, subject, address).await;
 }
 
-fn refused(error: RoomError) -> ApiError {
-    match error {
-        RoomError::NotFound => ApiError::NotFound("no such tenant".to_owned()),
-        RoomError::Forbidden(message) => ApiError::Forbidden(message.to_owned()),
-        RoomError::Invalid(errors) => ApiError::Invalid(errors),
-        RoomError::Database(error) => ApiError::Database(error),
-    }
-}
-
 /// The slug of the tenant a GET names (see [`tenant_slug`]); `None` when there
 /// is none for this viewer.
 async fn requested_slug(
@@ -278,9 +269,9 @@ pub async fn patch(
         Ok(stored) => stored,
         Err(error @ (RoomError::NotFound | RoomError::Forbidden(_))) => {
             logged_denial(&state, &viewer, "PATCH launch-acceptance", &address).await;
-            return Err(refused(error));
+            return Err(error.into());
         }
-        Err(error) => return Err(refused(error)),
+        Err(error) => return Err(error.into()),
     };
     let action = match patch {
         Patch::Accept(_) => Action::AcceptanceSigned,

@@ -35,6 +35,18 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
 }
 
+impl From<crate::rooms::RoomError> for ApiError {
+    fn from(error: crate::rooms::RoomError) -> Self {
+        use crate::rooms::RoomError;
+        match error {
+            RoomError::NotFound => Self::NotFound("no such tenant".to_owned()),
+            RoomError::Forbidden(message) => Self::Forbidden(message.to_owned()),
+            RoomError::Invalid(errors) => Self::Invalid(errors),
+            RoomError::Database(error) => Self::Database(error),
+        }
+    }
+}
+
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
