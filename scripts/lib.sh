@@ -125,9 +125,10 @@ setup_wasm_bindgen() {
   cargo install wasm-bindgen-cli --version "$version" --force
 }
 
-# npm packages: wasm-opt (binaryen) for release builds, Playwright and axe for tests.
+# npm packages: wasm-opt (binaryen) for release builds, Playwright, axe and the Nu
+# HTML Checker (vnu-jar, run on the machine's Java: see setup_chromium) for tests.
 setup_node_packages() {
-  step "npm packages (wasm-opt, Playwright)"
+  step "npm packages (wasm-opt, Playwright, the Nu HTML Checker)"
   command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js and npm"
   if [ -x end2end/node_modules/.bin/wasm-opt ] &&
     [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
@@ -219,9 +220,13 @@ setup_resilience_cluster() {
   info "CLEARANCE_RESILIENCE_DATABASE_URL=$CLEARANCE_RESILIENCE_DATABASE_URL"
 }
 
-# --- Browser ------------------------------------------------------------------------
+# --- Browser, and Java for the HTML checker -----------------------------------------
+#
+# The end-to-end tests check every page they load with the Nu HTML Checker
+# (end2end/tests/fixtures.ts), a Java program: the machine's `java` (11 or later)
+# runs it, else Debian's default Java runtime is installed.
 setup_chromium() {
-  step "Chromium for the end-to-end tests"
+  step "Chromium and Java for the end-to-end tests"
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     [ -x "$CHROMIUM_PATH" ] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"
   else
@@ -229,6 +234,8 @@ setup_chromium() {
     export CHROMIUM_PATH=/usr/bin/chromium
   fi
   info "$("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
+  command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+  info "$(java -version 2>&1 | head -n1)"
 }
 
 # --- Build --------------------------------------------------------------------------

@@ -38,10 +38,20 @@
 // own content; `/` minus the floor (per pair of loads) is what the register's own
 // content adds.
 //
+// A comparison, in the same run: Leptos's own islands loader. When BENCH_SITE_ROOT is
+// set, a copy of `/` whose <head> carries what Leptos 0.8's `<HydrationScripts
+// islands=true/>` emits (its `island_script.js`, read from the leptos crate of
+// Cargo.lock's version in cargo's registry) instead of this app's loader
+// (app/src/islands/loader.rs) is loaded cold as well, alternating with `/` and the
+// floor. The difference, per pair of loads, is what the hand-written loader saves;
+// the loader is kept only while it is clearly positive.
+//
 // Exits 1 when the budget fails, 2 when the page never reports hydration.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
@@ -55,6 +65,7 @@ const BUDGET_MS = 150;
 const LOAD_TIMEOUT_MS = 30_000;
 const SITE_ROOT = process.env.BENCH_SITE_ROOT;
 const FLOOR_PATH = '/bench-hydration-floor.html';
+const LEPTOS_LOADER_PATH = '/bench-hydration-leptos-loader.html';
 
 /** Runs in the page before its scripts: note when <body data-hydrated="true"> appears. */
 function watchHydration() {
@@ -81,6 +92,39 @@ async function writeFloor() {
   const served = await (await fetch(`${DEFAULT_URL}${FLOOR_PATH}`)).text();
   if (served !== floor) throw new Error(`GET ${FLOOR_PATH} does not answer the floor page written to ${SITE_ROOT}`);
   return FLOOR_PATH;
+}
+
+/** Leptos's islands script, from the leptos crate Cargo.lock names. */
+function leptosIslandScript() {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
+  const version = lock.match(/name = "leptos"\nversion = "([^"]+)"/)?.[1];
+  const registry = join(process.env.CARGO_HOME ?? join(homedir(), '.cargo'), 'registry/src');
+  for (const index of existsSync(registry) ? readdirSync(registry) : []) {
+    const file = join(registry, index, `leptos-${version}`, 'src/hydration/island_script.js');
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+  }
+  throw new Error(`leptos ${version}'s island_script.js is not in ${registry}`);
+}
+
+/**
+ * Writes `/` with Leptos's islands loader in place of the app's into the site root
+ * (what `<HydrationScripts islands=true/>` renders for this site: no root, pkg dir
+ * `pkg`, output name `clearance`). Returns its path.
+ */
+async function writeLeptosLoaderCopy() {
+  const html = await (await fetch(`${DEFAULT_URL}/`)).text();
+  const ours = html.match(/<link rel="modulepreload" href="\/pkg\/clearance\.js"[^>]*>\s*<script[^>]*>window\.__islandsWasm[\s\S]*?<\/script>\s*<script type="module"[^>]*>[\s\S]*?<\/script>/);
+  if (!ours) throw new ContractError("`/` does not carry the app's islands loader");
+  const leptos =
+    '<link rel="modulepreload" href="/pkg/clearance.js">' +
+    '<link rel="preload" href="/pkg/clearance.wasm" as="fetch" type="application/wasm" crossorigin="">' +
+    `<script type="module">${leptosIslandScript()}("", "pkg", "clearance", "clearance", false);</script>`;
+  const copy = html.replace(ours[0], leptos);
+  writeFileSync(join(SITE_ROOT, LEPTOS_LOADER_PATH), copy);
+  const served = await (await fetch(`${DEFAULT_URL}${LEPTOS_LOADER_PATH}`)).text();
+  if (served !== copy) throw new Error(`GET ${LEPTOS_LOADER_PATH} does not answer the copy written to ${SITE_ROOT}`);
+  return LEPTOS_LOADER_PATH;
 }
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,12 +159,13 @@ async function load(context, path, settle) {
 
 /**
  * `kind` is 'cold' or 'warm'; `settle` the rest before each navigation and after each
- * closed context (0: back to back). A cold run given `floorPath` alternates `/` with
- * the floor page.
+ * closed context (0: back to back). A cold run given `floorPath` (and
+ * `leptosLoaderPath`) alternates `/` with the floor page (and Leptos's loader).
  */
-async function measure(browser, kind, { settle, floorPath }) {
+async function measure(browser, kind, { settle, floorPath, leptosLoaderPath }) {
   const samples = [];
   const floors = [];
+  const leptosLoads = [];
   let shared;
   if (kind === 'warm') {
     shared = await browser.newContext();
@@ -146,13 +191,18 @@ async function measure(browser, kind, { settle, floorPath }) {
         if (i >= WARMUP) samples.push(sample);
       }
       if (floorPath) await fresh(floorPath, floors, i);
+      if (leptosLoaderPath) await fresh(leptosLoaderPath, leptosLoads, i);
     }
   } finally {
     await shared?.close();
   }
   const of = (key) => summary(samples.map((sample) => sample[key]).filter(Number.isFinite));
   const floor = floors.length ? floors.map((sample) => sample.hydrated) : undefined;
+  const leptosLoader = leptosLoads.length ? leptosLoads.map((sample) => sample.hydrated) : undefined;
   return {
+    leptosLoader: leptosLoader && summary(leptosLoader),
+    // What the app's loader saves against Leptos's, per pair of loads.
+    savedOverLeptos: leptosLoader && summary(samples.map((sample, i) => leptosLoader[i] - sample.hydrated)),
     floor: floor && summary(floor),
     // Per pair of loads, so a slow moment of the machine counts against both.
     overFloor: floor && summary(samples.map((sample, i) => sample.hydrated - floor[i])),
@@ -174,7 +224,8 @@ let backToBack;
 let warm;
 try {
   const floorPath = SITE_ROOT ? await writeFloor() : undefined;
-  cold = await measure(browser, 'cold', { settle: SETTLE_MS, floorPath });
+  const leptosLoaderPath = SITE_ROOT ? await writeLeptosLoaderCopy() : undefined;
+  cold = await measure(browser, 'cold', { settle: SETTLE_MS, floorPath, leptosLoaderPath });
   backToBack = await measure(browser, 'cold', { settle: 0 });
   warm = await measure(browser, 'warm', { settle: SETTLE_MS });
 } catch (error) {
@@ -214,6 +265,20 @@ if (cold.floor) {
     measure: 'hydration, cold: / minus floor (per pair)',
     figure: ms(cold.overFloor.median),
     spread: `p10–p90 ${spread(cold.overFloor)}`,
+  });
+}
+if (cold.leptosLoader) {
+  console.log(`\nLeptos's own islands loader (same run): ${LEPTOS_LOADER_PATH}, / with <HydrationScripts islands=true/>'s script, cold`);
+  console.log(`  hydrated ${cell(cold.leptosLoader)};  saved by the app's loader, per pair: ${cell(cold.savedOverLeptos)}`);
+  record({
+    measure: `hydration, cold, / with Leptos's islands loader instead, median of ${cold.leptosLoader.n}`,
+    figure: ms(cold.leptosLoader.median),
+    spread: `p10–p90 ${spread(cold.leptosLoader)}`,
+  });
+  record({
+    measure: "hydration, cold: Leptos's loader minus the app's (per pair)",
+    figure: ms(cold.savedOverLeptos.median),
+    spread: `p10–p90 ${spread(cold.savedOverLeptos)}`,
   });
 }
 

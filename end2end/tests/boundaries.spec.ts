@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,8 @@ test.describe.configure({ mode: 'serial' });
 let server: ChildProcess | undefined;
 let log = '';
 const seen: string[] = [];
+// The HTML pages among the answers, for the HTML checker (./fixtures.ts).
+const pagesSeen: { url: string; status: number; html: string }[] = [];
 
 function psql(sql: string) {
   execFileSync('psql', [MAIN_DB, '-qtAX', '-c', sql], { encoding: 'utf8' });
@@ -58,6 +60,9 @@ async function fetchText(url: string, init: RequestInit = {}): Promise<{ status:
   const response = await fetch(url.startsWith('http') ? url : BASE + url, { redirect: 'manual', ...init });
   const text = await response.text();
   seen.push(`${init.method ?? 'GET'} ${url} → ${response.status}\n${[...response.headers].join('\n')}\n${text}`);
+  if ((response.headers.get('content-type') ?? '').startsWith('text/html')) {
+    pagesSeen.push({ url, status: response.status, html: text });
+  }
   return { status: response.status, text, response };
 }
 
@@ -116,7 +121,7 @@ test.afterAll(async () => {
   }
 });
 
-test('no sentinel value appears in any answer, command output or log line', async () => {
+test('no sentinel value appears in any answer, command output or log line', async ({ htmlChecks }) => {
   test.setTimeout(120_000);
   expect(declared.length).toBeGreaterThan(20);
 
@@ -139,7 +144,7 @@ test('no sentinel value appears in any answer, command output or log line', asyn
       m[1].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
     );
     for (const item of names.slice(0, items)) {
-      await post('/rooms/boundary/evidence', operator, { action: 'attach', gate_id: gate, item, reference: EVIDENCE_REF });
+      await post('/api/rooms/evidence', operator, { slug: 'boundary', action: 'attach', gate_id: gate, item, reference: EVIDENCE_REF });
     }
   }
   const proof = await fetchText('/api/proofs/support-status-notification/runs', {
@@ -183,14 +188,16 @@ test('no sentinel value appears in any answer, command output or log line', asyn
   expect(signed.status).toBe(200);
   await post('/rooms/boundary/draft', sponsor, { signer_name: 'Ada', signer_role: 'COO', approval_reference: 'PO-2' });
   // The plain forms too: revoke the API's signature, then sign again.
-  const revoked = await post('/rooms/boundary/revocation', sponsor, {
+  const revoked = await post('/api/rooms/revocation', sponsor, {
+    slug: 'boundary',
     signer_name: 'Ada',
     signer_role: 'COO',
     reason: 'Re-signing through the form',
   });
   expect(revoked.response.headers.get('location') ?? '').toContain('done=Launch+acceptance+revoked');
   const current = JSON.parse((await fetchText('/api/platform/launch-acceptance', { headers: bearer })).text);
-  const resigned = await post('/rooms/boundary/acceptance', sponsor, {
+  const resigned = await post('/api/rooms/acceptance', sponsor, {
+    slug: 'boundary',
     signer_name: 'Ada',
     signer_role: 'COO',
     approval_reference: 'PO-3',
@@ -291,6 +298,9 @@ test('no sentinel value appears in any answer, command output or log line', asyn
   command(['audit', 'verify']);
   command(['account', 'list']);
   command(['token', 'list']);
+
+  // Every page, as each kind of viewer sees it, is valid HTML too.
+  for (const { url, status, html } of pagesSeen) htmlChecks.add(url, html, status);
 
   const everything = seen.join('\n') + log;
   expect(seen.length).toBeGreaterThan(120); // every request and command above was recorded

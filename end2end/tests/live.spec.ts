@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { API_TOKEN, ROOT, SERVER_BINARY, serverEnv } from '../playwright.config';
 
@@ -32,6 +32,10 @@ async function stop(child: ChildProcess | undefined) {
 const liveCount = (page: Page) => page.getByTestId('live-blocker-count').locator('dd');
 
 test.describe.configure({ mode: 'serial' });
+
+// These tests stop the server under an open page: whatever the browser still asks
+// of it (the event stream, a late favicon) is refused, and Chromium says so.
+test.use({ expectedConsoleErrors: [/^Failed to load resource: net::ERR_CONNECTION_REFUSED$/] });
 
 let deployment: ChildProcess | undefined;
 let watcher: ChildProcess | undefined;

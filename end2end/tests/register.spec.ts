@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { API_TOKEN, ONE_CONFIGURED_URL, SENTINEL } from '../playwright.config';

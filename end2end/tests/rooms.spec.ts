@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ROOT, SERVER_BINARY, serverEnv } from '../playwright.config';
 
@@ -20,6 +20,11 @@ const env = (extra: Record<string, string> = {}) => serverEnv(ADDR, { DATABASE_U
 const REQUIRED_GATES = ['order-form-scope', 'authenticated-tenant-access', 'support-incident-fallback'];
 
 test.describe.configure({ mode: 'serial' });
+
+// The last test restarts the server under an open page: whatever the browser
+// still asks of it (the event stream, a late favicon) is refused, and Chromium
+// says so.
+test.use({ expectedConsoleErrors: [/^Failed to load resource: net::ERR_CONNECTION_REFUSED$/] });
 
 let server: ChildProcess | undefined;
 
@@ -98,10 +103,16 @@ test('an operator prepares a launch room: tenant, evidence, invitation', async (
   );
 
   // A missing reference is refused with its field named.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const roomUrl = page.url();
   const firstForm = page.locator('[data-gate="order-form-scope"]').getByTestId('attach-form').first();
   await firstForm.getByLabel('Reference or link').evaluate((input) => input.removeAttribute('required'));
   await firstForm.getByRole('button', { name: 'Attach' }).click();
   await expect(page.getByTestId('form-error')).toContainText('reference: enter a reference or link for the evidence');
+  // Hydrated, the form called its server function: the typed error shows beside
+  // the field, in the same page.
+  await expect(firstForm.getByTestId('form-error')).toContainText('enter a reference or link');
+  expect(page.url()).toBe(roomUrl);
 
   for (const gate of REQUIRED_GATES) {
     const forms = page.locator(`[data-gate="${gate}"]`).getByTestId('attach-form');

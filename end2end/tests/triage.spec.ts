@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { API_TOKEN, ONE_CONFIGURED_URL } from '../playwright.config';
 
 const rows = (page: Page) => page.getByTestId('blocker-row');

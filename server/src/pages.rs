@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::Router;
+use futures::StreamExt;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
@@ -63,4 +66,60 @@ pub fn router(state: &AppState) -> Router<AppState> {
             AppState,
             _,
         >(context, shell))
+        // A refused plain form post to a server function answers with a page.
+        .layer(axum::middleware::from_fn(crate::refusal::as_pages))
+        .layer(axum::middleware::map_response(scripts_inside_body))
+}
+
+/// How the rendered app ends: the shell's closing tags.
+const CLOSING_TAGS: &[u8] = b"</body></html>";
+
+/// Leptos streams the data its islands read when they hydrate
+/// (`__RESOLVED_RESOURCES`, `__SERIALIZED_ERRORS`, …) as inline `<script>`s
+/// after the rendered app, that is after `</html>`: invalid HTML, which browsers
+/// repair by moving the scripts into the body (and at which the Nu HTML checker
+/// gives up). This moves the shell's closing tags after the last chunk instead,
+/// so the scripts end the body, where the browser puts them anyway. Bytes are
+/// only moved, so a `Content-Length` stays right.
+async fn scripts_inside_body(response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !html {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // State: the rest of the body, whether the closing tags are held back, done.
+    let start = (body.into_data_stream(), false, false);
+    let moved = futures::stream::unfold(start, |(mut body, held, done)| async move {
+        if done {
+            return None;
+        }
+        match body.next().await {
+            Some(Ok(chunk)) if !held => match without_closing_tags(&chunk) {
+                Some(chunk) => Some((Ok(chunk), (body, true, false))),
+                None => Some((Ok(chunk), (body, false, false))),
+            },
+            Some(chunk) => Some((chunk, (body, held, false))),
+            None => held.then(|| (Ok(Bytes::from_static(CLOSING_TAGS)), (body, false, true))),
+        }
+    });
+    // Fused: a body may be polled again after its end (compression does).
+    Response::from_parts(parts, Body::from_stream(moved.fuse()))
+}
+
+/// `chunk` without its last `</body></html>`, if it has any. The app is rendered
+/// into one chunk that ends with them (followed in the same chunk by the first
+/// scripts when those were ready at once). Page text cannot hold them unescaped,
+/// and the scripts escape every `<`.
+fn without_closing_tags(chunk: &Bytes) -> Option<Bytes> {
+    let at = chunk
+        .windows(CLOSING_TAGS.len())
+        .rposition(|window| window == CLOSING_TAGS)?;
+    let mut moved = Vec::with_capacity(chunk.len() - CLOSING_TAGS.len());
+    moved.extend_from_slice(&chunk[..at]);
+    moved.extend_from_slice(&chunk[at + CLOSING_TAGS.len()..]);
+    Some(Bytes::from(moved))
 }

@@ -56,9 +56,26 @@ impl From<TenantError> for FormError {
     }
 }
 
-/// What [`as_pages`] turns into a page: the status and the safe message.
+/// What [`as_pages`] turns into a page: the safe message.
 #[derive(Clone, Debug)]
 struct Refusal(String);
+
+/// The header a server function's refused plain form post carries to
+/// [`as_pages`] (which removes it): where the form was, and the safe message,
+/// form-encoded. A server function sets headers, not response extensions.
+const REFUSAL_HEADER: &str = "x-clearance-refusal";
+
+/// Marks a server function's answer to a plain form post for [`as_pages`]: a
+/// page saying `message`, linking back to `back`.
+pub fn mark_for_page(response: &leptos_axum::ResponseOptions, back: &str, message: &str) {
+    let value = form_urlencoded::Serializer::new(String::new())
+        .append_pair("back", back)
+        .append_pair("message", message)
+        .finish();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.insert_header(header::HeaderName::from_static(REFUSAL_HEADER), value);
+    }
+}
 
 impl IntoResponse for FormError {
     fn into_response(self) -> Response {
@@ -117,12 +134,25 @@ pub fn unavailable(parts: &Parts) -> impl FnOnce(sqlx::Error) -> StoreError + '_
     }
 }
 
-/// Middleware for the form routes: a [`FormError`] answer becomes an HTML page
-/// with a link back to the page the form was on.
+/// Middleware for the form routes: a [`FormError`] answer, or a server
+/// function's answer marked by [`mark_for_page`], becomes an HTML page with a
+/// link back to the page the form was on.
 pub async fn as_pages(request: Request, next: Next) -> Response {
-    let (back, label) = way_back(request.uri().path());
-    let response = next.run(request).await;
-    let Some(Refusal(message)) = response.extensions().get::<Refusal>().cloned() else {
+    let (mut back, mut label) = way_back(request.uri().path());
+    let mut response = next.run(request).await;
+    let message = if let Some(Refusal(message)) = response.extensions().get::<Refusal>() {
+        message.clone()
+    } else if let Some(marked) = response.headers_mut().remove(REFUSAL_HEADER) {
+        let mut message = String::new();
+        for (key, value) in form_urlencoded::parse(marked.as_bytes()) {
+            match &*key {
+                "back" => (back, label) = way_back(&value),
+                "message" => message = value.into_owned(),
+                _ => {}
+            }
+        }
+        message
+    } else {
         return response;
     };
     let status = response.status();

@@ -7,7 +7,7 @@
 //! is instantiated and the body has been parsed: when the last island of the body
 //! (the [`super::HydrationMarker`]) is in the document, or else at
 //! `DOMContentLoaded` (which also waits for the stylesheet, because of the inline
-//! scripts Leptos puts after the body). The islands here take no `children`, so
+//! scripts Leptos puts at the end of the body; see `server/src/pages.rs`). The islands here take no `children`, so
 //! no more is needed. `window.__hydrateIsland(element)` hydrates an island
 //! swapped in later (see `swap.rs`).
 //!

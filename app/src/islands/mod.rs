@@ -7,6 +7,9 @@
 //!   load the filtered page without leaving the document.
 //! - [`CopyButton`]: copies a proof command to the clipboard.
 //! - [`AcceptanceFields`]: the acceptance form's fields, checked as they are typed.
+//! - [`AttachEvidenceForm`], [`DetachEvidenceForm`], [`RevocationForm`],
+//!   [`SignForm`]: the room's changes, as Leptos `ActionForm`s for server
+//!   functions, with their typed errors beside the fields.
 //! - [`HydrationMarker`]: says, on `<body data-hydrated>`, that the page is
 //!   interactive.
 //!
@@ -18,6 +21,7 @@ mod acceptance;
 mod copy;
 mod live;
 mod loader;
+mod room_forms;
 #[cfg(feature = "hydrate")]
 mod swap;
 mod triage;
@@ -26,6 +30,9 @@ pub use acceptance::{AcceptanceFields, FieldValues};
 pub use copy::CopyButton;
 pub use live::{Connection, LiveUpdates};
 pub use loader::IslandLoader;
+pub use room_forms::{
+    AttachEvidenceForm, DetachEvidenceForm, EvidenceTarget, RevocationForm, SignForm, Signature,
+};
 pub use triage::TriageNavigation;
 
 use leptos::prelude::*;

@@ -8,6 +8,8 @@
 //!   the overview, one page of the blocker triage, one motion, one blocker.
 //! - [`rooms`]: the launch-room pages (`/rooms…`), read through the server's
 //!   `RoomStore`.
+//! - [`room_actions`]: the launch room's changes (evidence, signature,
+//!   revocation) as server functions, submitted with `ActionForm`.
 //! - [`admin`]: the administration and invitation pages, read through the
 //!   server's `AccessStore`.
 //!
@@ -17,6 +19,7 @@
 
 pub mod admin;
 pub mod register;
+pub mod room_actions;
 pub mod rooms;
 
 use std::sync::Arc;

@@ -171,7 +171,7 @@ pub struct RoomsView {
 }
 
 #[cfg(feature = "ssr")]
-pub use store::{RoomStore, SharedRoomStore};
+pub use store::{ActFuture, RoomStore, SharedRoomStore};
 
 #[cfg(feature = "ssr")]
 mod store {
@@ -201,7 +201,26 @@ mod store {
             slug: &'a str,
             pages: RoomPages,
         ) -> StoreFuture<'a, Result<RoomView, ClearanceError>>;
+
+        /// Makes a change to a room as `viewer`, for the request `parts`
+        /// belong to; answers the message the room shows afterwards.
+        fn act<'a>(
+            &'a self,
+            parts: &'a http::request::Parts,
+            viewer: &'a Viewer,
+            action: crate::page_data::room_actions::RoomAction,
+        ) -> ActFuture<'a>;
     }
+
+    /// What [`RoomStore::act`] answers: the room's message, or why not.
+    pub type ActFuture<'a> = std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<String, crate::page_data::room_actions::RoomActionError>,
+                > + Send
+                + 'a,
+        >,
+    >;
 
     /// How the store travels in Leptos context.
     pub type SharedRoomStore = Arc<dyn RoomStore>;

@@ -3,14 +3,16 @@
 //! else gets 401/403 (and the denial is logged by the server).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::domain::access::Role;
 use crate::domain::tenant::{InvitationState, Tenant};
 use crate::page_data::admin::{get_admin, AccessEvent, AccountRow, AdminView, InvitationRow};
 use crate::page_data::ClearanceError;
-use crate::pages::shared::{format_time, SectionError, StatusBadge};
+use crate::pages::shared::{
+    datetime_value, format_time, with_account, SectionError, StatusBadge, SKIP_TO_CONTENT,
+};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -27,17 +29,23 @@ pub fn AdminPage() -> impl IntoView {
             })
         }
     };
-    view! {
-        <Title text="Administration · Clearance"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Ok(view) => view! { <AdminBody view message/> }.into_any(),
-                    Err(error) => view! { <Denied error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    with_account(SKIP_TO_CONTENT, move |_live| {
+        view! {
+            <Title text="Administration · Clearance"/>
+            <Meta
+                name="description"
+                content="Administration of Clearance: accounts and their roles, tenants, buyer-sponsor invitations and the access log."
+            />
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match admin.await {
+                        Ok(view) => view! { <AdminBody view message/> }.into_any(),
+                        Err(error) => view! { <Denied error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+    })
 }
 
 #[component]
@@ -240,7 +248,7 @@ fn LogSection(events: Vec<AccessEvent>) -> impl IntoView {
                 <tbody>
                     {events.into_iter().map(|event| view! {
                         <tr>
-                            <td><time datetime=event.at.to_rfc3339()>{format_time(event.at)}</time></td>
+                            <td><time datetime=datetime_value(event.at)>{format_time(event.at)}</time></td>
                             <td>{event.actor}</td>
                             <td>{event.action.replace('_', " ")}</td>
                             <td>{event.subject.unwrap_or_default()}</td>

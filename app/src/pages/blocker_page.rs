@@ -3,7 +3,7 @@
 //! and the proof's recent runs.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::domain::triage::BlockerFilter;
@@ -11,7 +11,8 @@ use crate::live_state::BlockerHistory;
 use crate::page_data::register::{get_blocker, BlockerView};
 use crate::page_data::ClearanceError;
 use crate::pages::shared::{
-    format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT,
+    datetime_value, format_time, with_clearance, CommandBlock, LivePage, SectionError, StatusBadge,
+    DEFAULT_DESCRIPTION, SKIP_TO_CONTENT,
 };
 use crate::pages::NotFound;
 
@@ -31,7 +32,11 @@ pub fn BlockerPage() -> impl IntoView {
                     match blocker.await {
                         Ok(view) => view! { <BlockerBody live view/> }.into_any(),
                         Err(ClearanceError::NotFound) => view! { <NotFound/> }.into_any(),
-                        Err(error) => view! { <main class="page"><SectionError error/></main> }.into_any(),
+                        Err(error) => view! {
+                            <Meta name="description" content=DEFAULT_DESCRIPTION/>
+                            <main class="page"><SectionError error/></main>
+                        }
+                        .into_any(),
                     }
                     })
                 }}
@@ -50,6 +55,10 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
     } = view;
     let blocker = row.blocker;
     let title = format!("{} · {}", blocker.title, outline.page.title);
+    let description = format!(
+        "{}, {}: {} If missing: {}",
+        outline.organisation, blocker.title, blocker.required_for, blocker.if_missing
+    );
     let scope_href = BlockerFilter {
         scope: Some(blocker.scope.clone()),
         ..BlockerFilter::default()
@@ -79,7 +88,7 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
                     <td>
                         {match since {
                             Some(since) => view! {
-                                "since " <time datetime=since.to_rfc3339()>{format_time(since)}</time>
+                                "since " <time datetime=datetime_value(since)>{format_time(since)}</time>
                             }.into_any(),
                             None => "not yet recorded".into_any(),
                         }}
@@ -91,6 +100,7 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
 
     view! {
         <Title text=title/>
+        <Meta name="description" content=description/>
         <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {blocker.title.clone()}
@@ -167,7 +177,7 @@ fn Runs(history: BlockerHistory) -> impl IntoView {
                 view! {
                     <li class="run" data-testid="run">
                         <StatusBadge status/>
-                        " " <time datetime=run.ran_at.to_rfc3339()>{format_time(run.ran_at)}</time>
+                        " " <time datetime=datetime_value(run.ran_at)>{format_time(run.ran_at)}</time>
                         " by " {run.actor}
                         {(!run.excerpt.is_empty()).then(|| view! {
                             <details>

@@ -9,7 +9,7 @@ use crate::domain::register::RegisterOutline;
 use crate::domain::ReadinessChange;
 use crate::live_state::HistoryEntry;
 use crate::live_state::{HistoryPoint, LiveState};
-use crate::pages::shared::format_time;
+use crate::pages::shared::{datetime_value, format_time};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 140.0;
@@ -37,7 +37,7 @@ pub fn History(outline: Arc<RegisterOutline>, live: Arc<LiveState>) -> impl Into
                             .map(|(at, (text, href))| {
                                 view! {
                                     <li>
-                                        <time datetime=at.to_rfc3339()>{format_time(at)}</time>
+                                        <time datetime=datetime_value(at)>{format_time(at)}</time>
                                         " "
                                         {match href {
                                             Some(href) => view! { <a href=href>{text}</a> }.into_any(),

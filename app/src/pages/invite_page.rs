@@ -2,7 +2,7 @@
 //! and password, and is signed in to their tenant. A plain form post.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::domain::access::MIN_PASSWORD_CHARS;
@@ -23,6 +23,10 @@ pub fn InvitePage() -> impl IntoView {
     };
     view! {
         <Title text="Accept an invitation · Clearance"/>
+        <Meta
+            name="description"
+            content="Accept an invitation to Clearance: choose your name and password to sign your tenant's launch acceptance as its buyer sponsor."
+        />
         <main class="page page--narrow" id="content">
             <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Invitation"</nav>
             <h1>"Accept your invitation"</h1>

@@ -42,6 +42,10 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
+        <leptos_meta::Meta
+            name="description"
+            content="Clearance has no page at this address. The launch clearance register is at /."
+        />
         <main class="page">
             <section class="notice">
                 <h1>"Page not found"</h1>

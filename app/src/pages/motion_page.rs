@@ -2,14 +2,16 @@
 //! or unmet, what stands in its way, and what would change its status.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::domain::triage::BlockerFilter;
 use crate::page_data::register::{get_motion, MotionView};
 use crate::page_data::ClearanceError;
 use crate::pages::register_page::GateCard;
-use crate::pages::shared::{with_clearance, LivePage, SectionError, StatusBadge, SKIP_TO_CONTENT};
+use crate::pages::shared::{
+    with_clearance, LivePage, SectionError, StatusBadge, DEFAULT_DESCRIPTION, SKIP_TO_CONTENT,
+};
 use crate::pages::NotFound;
 
 #[component]
@@ -28,7 +30,11 @@ pub fn MotionPage() -> impl IntoView {
                     match motion.await {
                         Ok(view) => view! { <MotionBody live view/> }.into_any(),
                         Err(ClearanceError::NotFound) => view! { <NotFound/> }.into_any(),
-                        Err(error) => view! { <main class="page"><SectionError error/></main> }.into_any(),
+                        Err(error) => view! {
+                            <Meta name="description" content=DEFAULT_DESCRIPTION/>
+                            <main class="page"><SectionError error/></main>
+                        }
+                        .into_any(),
                     }
                     })
                 }}
@@ -48,6 +54,10 @@ fn MotionBody(live: LivePage, view: MotionView) -> impl IntoView {
         gates,
     } = view;
     let title = format!("{} · {}", motion.name, outline.page.title);
+    let description = format!(
+        "{}, {}: {}",
+        outline.organisation, motion.name, motion.summary
+    );
     let filtered = BlockerFilter {
         motion: Some(motion.id.clone()),
         ..BlockerFilter::default()
@@ -55,6 +65,7 @@ fn MotionBody(live: LivePage, view: MotionView) -> impl IntoView {
     .href();
     view! {
         <Title text=title/>
+        <Meta name="description" content=description/>
         <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/">{outline.page.title.clone()}</a> " › " {motion.name.clone()}

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
@@ -12,7 +12,7 @@ use crate::page_data::register::{get_overview, get_triage, MotionSummary, Overvi
 use crate::page_data::ClearanceError;
 use crate::pages::history::History;
 use crate::pages::shared::{
-    format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
+    datetime_value, format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
 };
 use crate::pages::triage::{BlockerTriage, TriageResource};
 
@@ -62,10 +62,12 @@ fn RegisterView(
     let outline = Arc::clone(&live.outline);
     let page = outline.page.clone();
     let title = format!("{} · {}", outline.page.title, outline.organisation);
+    let description = outline.page.introduction.clone();
     let motions = outline.motions.clone();
 
     view! {
         <Title text=title/>
+        <Meta name="description" content=description/>
         <header class="masthead">
             <p class="masthead__org">{outline.organisation.clone()}</p>
             <h1>{page.title}</h1>
@@ -164,7 +166,7 @@ fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
                 "Readiness from " <strong data-testid="source">{readiness.source.clone()}</strong>
                 {readiness.version.clone().map(|version| view! { " (version " <code>{version}</code> ")" })}
                 ", this state first seen "
-                <time datetime=readiness.first_seen_at.to_rfc3339() data-testid="first-seen">
+                <time datetime=datetime_value(readiness.first_seen_at) data-testid="first-seen">
                     {format_time(readiness.first_seen_at)}
                 </time>
                 ". Snapshot " <code title=readiness.digest.clone()>{short_digest}</code> "."
@@ -174,7 +176,7 @@ fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
                 <p class="notice notice--stale" role="alert" data-testid="database-down">
                     <strong>"Degraded: "</strong>
                     "Clearance's database has been unreachable since "
-                    <time datetime=since.to_rfc3339()>{format_time(since)}</time>
+                    <time datetime=datetime_value(since)>{format_time(since)}</time>
                     ". Readiness stays live from the source; proof runs and history are as last \
                      known; sign-in, launch rooms and recording are unavailable until it returns."
                 </p>
@@ -183,7 +185,7 @@ fn ObservedAt(live: Arc<LiveState>) -> impl IntoView {
                 <p class="notice notice--stale" role="alert" data-testid="stale">
                     <strong>"Stale: "</strong>
                     "the deployment has not answered since "
-                    <time datetime=stale.since.to_rfc3339()>{format_time(stale.since)}</time>
+                    <time datetime=datetime_value(stale.since)>{format_time(stale.since)}</time>
                     " (" {stale.error} "). Showing the last known state."
                 </p>
             })}

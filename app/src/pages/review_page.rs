@@ -4,11 +4,11 @@
 //! signs it with a plain form post.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
+use crate::islands::{SignForm, Signature};
 use crate::page_data::rooms::{get_room, RoomPages, RoomView};
-use crate::pages::room_page::hidden_fields;
 use crate::pages::rooms_page::RoomDenied;
 use crate::pages::shared::{with_clearance, StatusBadge, SKIP_TO_CONTENT};
 
@@ -20,6 +20,7 @@ pub fn ReviewPage() -> impl IntoView {
     with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="Review launch acceptance · Clearance"/>
+            <Meta name="description" content="Review exactly what a launch acceptance signs: the motion, the readiness snapshot and its digest, the open blockers and the exclusions."/>
             <Suspense fallback=|| view! { <p class="loading">"Loading the review…"</p> }>
                 {move || Suspend::new(async move {
                     match room.await {
@@ -75,12 +76,7 @@ fn ReviewBody(view: RoomView) -> impl IntoView {
                     <div><dt>"Signer"</dt><dd data-testid="review-signer">{form.signer_name.clone()} " (" {form.signer_role.clone()} ")"</dd></div>
                     <div><dt>"Approval reference"</dt><dd>{form.approval_reference.clone()}</dd></div>
                 </dl>
-                <form method="post" action=format!("{room_href}/acceptance") class="form" data-testid="sign-form">
-                    {hidden_fields(&form)}
-                    <p>"By signing you accept this launch for the tenant with readiness exactly as above. If readiness changes, the acceptance shows as changed and must be signed again."</p>
-                    <button type="submit" class="button">"Sign launch acceptance"</button>
-                    " " <a href=back>"Change the entries"</a>
-                </form>
+                <SignForm signature=Signature { slug: view.tenant.slug.clone(), form: form.clone(), back }/>
             }
             .into_any()
         }

@@ -3,19 +3,20 @@
 //! launch acceptance (and the sponsor's form to sign it), and every change.
 //!
 //! Every form is a plain post that works before the WASM loads; once hydrated,
-//! the acceptance form checks each field as it is typed.
+//! the acceptance form checks each field as it is typed, and the evidence and
+//! revocation forms call their server functions (`crate::islands::room_forms`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::domain::launch_room::{
-    AcceptanceForm, GateStatus, RoomState, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_REFERENCE_CHARS,
-    MAX_TEXT_CHARS,
-};
+use crate::domain::launch_room::{GateStatus, RoomState};
 use crate::domain::ledger::{AcceptanceKind, EvidenceAction};
 use crate::domain::register::EvidenceGate;
-use crate::islands::{AcceptanceFields, FieldValues};
+use crate::islands::{
+    AcceptanceFields, AttachEvidenceForm, DetachEvidenceForm, EvidenceTarget, FieldValues,
+    RevocationForm,
+};
 use crate::page_data::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
 use crate::page_data::ClearanceError;
 use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
@@ -42,6 +43,7 @@ pub fn RoomPage() -> impl IntoView {
     );
     with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
+            <Meta name="description" content="A tenant's launch room: its evidence gates, the launch motion's status for the tenant, and its signed launch acceptance."/>
             <Suspense fallback=|| view! { <p class="loading">"Loading the launch room…"</p> }>
                 {move || Suspend::new(async move {
                     match room.await {
@@ -160,7 +162,6 @@ fn RoomGate(
     } else {
         "outstanding"
     };
-    let action = format!("/rooms/{slug}/evidence");
     view! {
         <article class="gate card" id=format!("gate-{}", gate.id) data-testid="room-gate" data-gate=gate.id.clone() data-satisfied=status.satisfied.to_string()>
             <h3>{gate.name.clone()}</h3>
@@ -176,8 +177,8 @@ fn RoomGate(
                     <ul class="evidence-items">
                         {status.items.into_iter().map(|item| {
                             let gate_id = gate.id.clone();
-                            let action = action.clone();
-                            view! { <EvidenceItem gate_id item can_change action/> }
+                            let slug = slug.clone();
+                            view! { <EvidenceItem gate_id item can_change slug/> }
                         }).collect_view()}
                     </ul>
                 }.into_any()
@@ -193,9 +194,15 @@ fn EvidenceItem(
     gate_id: String,
     item: crate::domain::launch_room::ItemStatus,
     can_change: bool,
-    action: String,
+    slug: String,
 ) -> impl IntoView {
     let name = item.item.clone();
+    let target = EvidenceTarget {
+        slug,
+        gate_id: gate_id.clone(),
+        item: name.clone(),
+        id: format!("ref-{gate_id}-{}", name.len()),
+    };
     match item.attached {
         Some(attached) => {
             let reference = if attached.reference.starts_with("https://")
@@ -210,34 +217,15 @@ fn EvidenceItem(
                     <StatusBadge status="met"/> " " <strong>{name.clone()}</strong>
                     <p>{reference} {(!attached.note.is_empty()).then(|| view! { <span class="evidence-note">" — " {attached.note.clone()}</span> })}</p>
                     <p class="hint">"Attached by " {attached.actor.clone()} " at " {format_time(attached.at)}</p>
-                    {can_change.then(|| view! {
-                        <form method="post" action=action.clone() class="inline-form">
-                            <input type="hidden" name="action" value="detach"/>
-                            <input type="hidden" name="gate_id" value=gate_id.clone()/>
-                            <input type="hidden" name="item" value=name.clone()/>
-                            <button type="submit" class="button button--secondary">"Detach"</button>
-                        </form>
-                    })}
+                    {can_change.then(|| view! { <DetachEvidenceForm target=target.clone()/> })}
                 </li>
             }.into_any()
         }
         None => {
-            let id = format!("ref-{gate_id}-{}", name.len());
             view! {
                 <li class="evidence-item" data-testid="evidence-item" data-attached="false">
                     <StatusBadge status="outstanding"/> " " <strong>{name.clone()}</strong>
-                    {can_change.then(|| view! {
-                        <form method="post" action=action.clone() class="form form--inline" data-testid="attach-form">
-                            <input type="hidden" name="action" value="attach"/>
-                            <input type="hidden" name="gate_id" value=gate_id.clone()/>
-                            <input type="hidden" name="item" value=name.clone()/>
-                            <label for=id.clone()>"Reference or link"</label>
-                            <input id=id.clone() name="reference" required maxlength=MAX_REFERENCE_CHARS.to_string()/>
-                            <label for=format!("{id}-note")>"Note"</label>
-                            <input id=format!("{id}-note") name="note" maxlength=MAX_NOTE_CHARS.to_string()/>
-                            <button type="submit" class="button">"Attach"</button>
-                        </form>
-                    })}
+                    {can_change.then(|| view! { <AttachEvidenceForm target=target.clone()/> })}
                 </li>
             }.into_any()
         }
@@ -265,7 +253,7 @@ fn AcceptanceSection(view: StoredValue<RoomView>) -> impl IntoView {
                 };
                 view! {
                     {form}
-                    {standing.then(|| view! { <RevocationFormView slug=view.tenant.slug.clone()/> })}
+                    {standing.then(|| view! { <RevocationForm slug=view.tenant.slug.clone()/> })}
                 }
             })}
             {(!view.can_sign).then(|| view! {
@@ -315,23 +303,6 @@ fn acceptance_values(view: &RoomView) -> FieldValues {
             .map(|id| (id.clone(), view.blocker_title(id)))
             .collect(),
     }
-}
-
-#[component]
-fn RevocationFormView(slug: String) -> impl IntoView {
-    view! {
-        <form method="post" action=format!("/rooms/{slug}/revocation") class="form" data-testid="revocation-form">
-            <h3>"Revoke launch acceptance"</h3>
-            <label for="revoke-name">"Signer name"</label>
-            <input id="revoke-name" name="signer_name" required maxlength=MAX_FIELD_CHARS.to_string()/>
-            <label for="revoke-role">"Signer role"</label>
-            <input id="revoke-role" name="signer_role" required maxlength=MAX_FIELD_CHARS.to_string()/>
-            <label for="revoke-reason">"Reason"</label>
-            <textarea id="revoke-reason" name="reason" required maxlength=MAX_TEXT_CHARS.to_string() rows="3"></textarea>
-            <button type="submit" class="button button--secondary">"Revoke acceptance"</button>
-        </form>
-    }
-    .into_any()
 }
 
 #[component]
@@ -478,20 +449,4 @@ fn ProfileForm(view: StoredValue<RoomView>) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-/// Form values the review step carries into the signature, as hidden inputs.
-pub fn hidden_fields(form: &AcceptanceForm) -> impl IntoView {
-    let mut pairs = vec![
-        ("signer_name", form.signer_name.clone()),
-        ("signer_role", form.signer_role.clone()),
-        ("approval_reference", form.approval_reference.clone()),
-        ("residual_risks", form.residual_risks.clone()),
-        ("readiness_digest", form.readiness_digest.clone()),
-    ];
-    pairs.extend(form.exclusions.iter().map(|id| ("exclusions", id.clone())));
-    pairs
-        .into_iter()
-        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
-        .collect_view()
 }

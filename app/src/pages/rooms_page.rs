@@ -2,7 +2,7 @@
 //! it counts as live; operators create tenants here.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::domain::launch_room::BillingRoute;
@@ -77,6 +77,10 @@ pub fn RoomsPage() -> impl IntoView {
     with_clearance(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="Launch rooms · Clearance"/>
+            <Meta
+                name="description"
+                content="The tenants' launch rooms: each room's state, the launch motion's status for the tenant, and whether its signed launch acceptance still matches readiness."
+            />
             <Suspense fallback=|| view! { <p class="loading">"Loading the launch rooms…"</p> }>
                 {move || Suspend::new(async move {
                     match rooms.await {
@@ -158,7 +162,7 @@ pub fn TenantChoices(
 ) -> impl IntoView {
     view! {
         <label for=format!("{prefix}-motion")>"Launch motion"</label>
-        <select id=format!("{prefix}-motion") name="motion" required>
+        <select id=format!("{prefix}-motion") name="motion">
             {motions.into_iter().map(|(id, name)| {
                 let selected = id == motion;
                 view! { <option value=id selected=selected>{name}</option> }
@@ -182,7 +186,9 @@ fn NewTenantForm(motions: Vec<(String, String)>) -> impl IntoView {
             <label for="tenant-name">"Name"</label>
             <input id="tenant-name" name="name" required maxlength="200"/>
             <label for="tenant-slug">"Slug (lower-case letters, digits, hyphens)"</label>
-            <input id="tenant-slug" name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9-]*"/>
+            // Browsers compile `pattern` with the `v` flag, under which a `-` in a
+            // class must be escaped; unescaped, the pattern is ignored.
+            <input id="tenant-slug" name="slug" required maxlength="63" pattern=r"[a-z0-9][a-z0-9\-]*"/>
             <TenantChoices motions motion=String::new() billing_route=BillingRoute::InvoiceOnly prefix="tenant"/>
             <button type="submit" class="button">"Create tenant"</button>
         </form>

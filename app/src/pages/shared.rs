@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_meta::Meta;
 
 use crate::domain::access::Viewer;
 use crate::domain::register::{CommandPart, RegisterOutline};
@@ -29,6 +30,24 @@ pub fn with_clearance<V: IntoView + 'static>(
     skip: SkipLink,
     page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
+    framed(skip, true, page)
+}
+
+/// Like [`with_clearance`], for a signed-in page that shows nothing readiness
+/// changes (the administration page): the skip link and the account bar, no
+/// live updates.
+pub fn with_account<V: IntoView + 'static>(
+    skip: SkipLink,
+    page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    framed(skip, false, page)
+}
+
+fn framed<V: IntoView + 'static>(
+    skip: SkipLink,
+    live_updates: bool,
+    page: impl Fn(LivePage) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView {
     let clearance = Resource::new(|| (), |()| get_clearance());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the register…"</p> }>
@@ -41,7 +60,7 @@ pub fn with_clearance<V: IntoView + 'static>(
                             view! {
                                 <a class="skip-link" href=skip.href>{skip.label}</a>
                                 <AccountBar viewer=clearance.viewer.clone()/>
-                                <LiveUpdates version/>
+                                {live_updates.then(|| view! { <LiveUpdates version/> })}
                                 {page(LivePage {
                                     outline: clearance.outline,
                                     viewer: clearance.viewer,
@@ -57,6 +76,10 @@ pub fn with_clearance<V: IntoView + 'static>(
         </Suspense>
     }
 }
+
+/// The description of a page that has none of its own (an error in place of
+/// the page).
+pub const DEFAULT_DESCRIPTION: &str = "Clearance, the live launch clearance register: what can be sold now, what is conditional and what is blocked, with the reason for every status.";
 
 /// The first control on every page: a link past the header to what matters.
 #[derive(Clone, Copy)]
@@ -104,6 +127,7 @@ pub fn SectionError(error: ClearanceError) -> impl IntoView {
 #[component]
 fn Unavailable(error: ClearanceError) -> impl IntoView {
     view! {
+        <Meta name="description" content=DEFAULT_DESCRIPTION/>
         <main class="page">
             <section class="notice notice--error" role="alert">
                 <h1>"The register is unavailable"</h1>
@@ -115,6 +139,13 @@ fn Unavailable(error: ClearanceError) -> impl IntoView {
 
 pub fn format_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A `<time datetime>` value: to the second, like [`format_time`], in UTC
+/// (`2026-05-01T12:00:00Z`). HTML allows at most three digits of a fraction of
+/// a second, and the stored times carry microseconds.
+pub fn datetime_value(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A status as a symbol and a word, so colour is never the only cue.

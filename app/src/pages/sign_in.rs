@@ -2,7 +2,7 @@
 //! answers with a redirect, back here with `?error=` when it failed.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -35,6 +35,10 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
     view! {
         <Title text="Sign in · Clearance"/>
+        <Meta
+            name="description"
+            content="Sign in to Clearance as an operator, a commercial owner or a buyer sponsor. The public register needs no account."
+        />
         <main class="page page--narrow">
             <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Sign in"</nav>
             <h1>"Sign in"</h1>

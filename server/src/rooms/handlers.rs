@@ -1,7 +1,8 @@
-//! The launch room's plain form posts: an operator's tenant profile and evidence
-//! changes, a buyer sponsor's review, signature and revocation. Each works without
+//! The launch room's plain form posts that are not ledger changes: an operator's
+//! tenant profile and a buyer sponsor's review step. Each works without
 //! JavaScript (post, then redirect back with a message) and logs what it changed
-//! or refused in the access log.
+//! or refused in the access log. Evidence changes, signatures and revocations are
+//! server functions (see [`super::actions`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,11 +11,11 @@ use axum::Extension;
 use tower_sessions::Session;
 
 use app::domain::access::Viewer;
-use app::domain::launch_room::{AcceptanceForm, EvidenceForm, RevocationForm};
-use app::domain::ledger::{AcceptanceKind, EvidenceAction};
+use app::domain::launch_room::AcceptanceForm;
 use app::page_data::rooms::{AcceptanceDraft, DRAFT_KEY};
 
-use super::{change_evidence, submit_now, RoomError, Submission};
+use super::actions::{back_to, room_path};
+use super::RoomError;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
 use crate::refusal::{self, FormError};
@@ -51,20 +52,10 @@ fn acceptance_form(pairs: &[(String, String)]) -> AcceptanceForm {
     }
 }
 
-fn room_path(slug: &str) -> String {
-    format!(
-        "/rooms/{}",
-        form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
-    )
-}
-
 /// Back to the room with a message, or an error naming its field.
 fn back(slug: &str, message: &str, error: bool, anchor: &str) -> Response {
     let key = if error { "error" } else { "done" };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    Redirect::to(&format!("{}?{query}{anchor}", room_path(slug))).into_response()
+    Redirect::to(&back_to(slug, key, message, anchor)).into_response()
 }
 
 async fn log(state: &AppState, viewer: &Viewer, action: Action, subject: &str, address: &str) {
@@ -145,55 +136,6 @@ pub async fn update_profile(
     }
 }
 
-/// `POST /rooms/{slug}/evidence`: an operator attaches evidence to an item
-/// (`action=attach`, with a reference and a note) or detaches it.
-pub async fn change(
-    State(state): State<AppState>,
-    ClientAddr(address): ClientAddr,
-    Extension(viewer): Extension<Viewer>,
-    Path(slug): Path<String>,
-    body: Bytes,
-) -> Response {
-    let pairs = pairs(&body);
-    let action = match field(&pairs, "action").as_str() {
-        "attach" => EvidenceAction::Attached,
-        "detach" => EvidenceAction::Detached,
-        _ => return back(&slug, "action: attach or detach", true, "#messages"),
-    };
-    let form = EvidenceForm {
-        gate_id: field(&pairs, "gate_id"),
-        item: field(&pairs, "item"),
-        reference: field(&pairs, "reference"),
-        note: field(&pairs, "note"),
-    };
-    let register = &state.clearance.register;
-    match change_evidence(&state.pool, register, &viewer, &slug, action, &form).await {
-        Ok((_, change)) => {
-            let (logged, done) = match action {
-                EvidenceAction::Attached => (Action::EvidenceAttached, "Attached evidence to"),
-                EvidenceAction::Detached => {
-                    (Action::EvidenceDetached, "Detached the evidence from")
-                }
-            };
-            log(
-                &state,
-                &viewer,
-                logged,
-                &format!("{slug}: {} / {}", change.gate_id, change.item),
-                &address,
-            )
-            .await;
-            back(
-                &slug,
-                &format!("{done} “{}”.", change.item),
-                false,
-                &format!("#gate-{}", change.gate_id),
-            )
-        }
-        Err(error) => refused(&state, &viewer, &slug, "change evidence", &address, error).await,
-    }
-}
-
 /// `POST /rooms/{slug}/draft`: checks a sponsor's acceptance against the room
 /// now and, when it passes, shows the review step; otherwise back to the form
 /// with every problem named. The entries wait in the session either way.
@@ -248,94 +190,5 @@ pub async fn review(
         Redirect::to(&format!("{}/review", room_path(&slug))).into_response()
     } else {
         Redirect::to(&format!("{}#acceptance", room_path(&slug))).into_response()
-    }
-}
-
-/// `POST /rooms/{slug}/acceptance`: signs what the review showed. Refused, with
-/// the entries kept, when anything changed since the review.
-pub async fn sign(
-    State(state): State<AppState>,
-    ClientAddr(address): ClientAddr,
-    Extension(viewer): Extension<Viewer>,
-    session: Session,
-    Path(slug): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = acceptance_form(&pairs(&body));
-    let result = submit_now(
-        &state.pool,
-        &state.clearance,
-        &viewer,
-        Some(&slug),
-        Submission::Accept(&form),
-    )
-    .await;
-    match result {
-        Ok((_, record)) => {
-            let _ = session.remove::<AcceptanceDraft>(DRAFT_KEY).await;
-            log(
-                &state,
-                &viewer,
-                Action::AcceptanceSigned,
-                &format!("{slug}: record {} ({})", record.seq, record.motion),
-                &address,
-            )
-            .await;
-            back(
-                &slug,
-                &format!("Launch acceptance signed by {}.", record.signer_name),
-                false,
-                "",
-            )
-        }
-        Err(RoomError::Invalid(errors)) => {
-            let draft = AcceptanceDraft {
-                slug: slug.clone(),
-                form,
-                errors,
-            };
-            let _ = session.insert(DRAFT_KEY, draft).await;
-            Redirect::to(&format!("{}#acceptance", room_path(&slug))).into_response()
-        }
-        Err(error) => refused(&state, &viewer, &slug, "sign acceptance", &address, error).await,
-    }
-}
-
-/// `POST /rooms/{slug}/revocation`: the sponsor revokes the standing acceptance.
-pub async fn revoke(
-    State(state): State<AppState>,
-    ClientAddr(address): ClientAddr,
-    Extension(viewer): Extension<Viewer>,
-    Path(slug): Path<String>,
-    body: Bytes,
-) -> Response {
-    let pairs = pairs(&body);
-    let form = RevocationForm {
-        signer_name: field(&pairs, "signer_name"),
-        signer_role: field(&pairs, "signer_role"),
-        reason: field(&pairs, "reason"),
-    };
-    let result = submit_now(
-        &state.pool,
-        &state.clearance,
-        &viewer,
-        Some(&slug),
-        Submission::Revoke(&form),
-    )
-    .await;
-    match result {
-        Ok((_, record)) => {
-            debug_assert_eq!(record.kind, AcceptanceKind::Revoked);
-            log(
-                &state,
-                &viewer,
-                Action::AcceptanceRevoked,
-                &format!("{slug}: record {}", record.seq),
-                &address,
-            )
-            .await;
-            back(&slug, "Launch acceptance revoked.", false, "")
-        }
-        Err(error) => refused(&state, &viewer, &slug, "revoke acceptance", &address, error).await,
     }
 }

@@ -10,9 +10,11 @@
 //! - [`evidence`]: an operator's evidence changes;
 //! - [`signing`]: a sponsor's signature or revocation;
 //! - [`verify`]: `audit verify`, every chain recomputed;
-//! - [`store`]: the launch-room pages' data; [`handlers`]: their form posts;
+//! - [`store`]: the launch-room pages' data; `actions`: the changes behind the
+//!   pages' server functions; [`handlers`]: the profile and review form posts;
 //! - `rows`, `heads`: the ledger rows and the chains' heads, shared by the above.
 
+mod actions;
 mod evidence;
 pub mod handlers;
 mod heads;
@@ -46,14 +48,12 @@ pub enum RoomError {
     Database(#[from] sqlx::Error),
 }
 
-/// The launch room's form posts (the pages themselves are Leptos routes).
+/// The launch room's plain form posts (the pages and their server functions are
+/// Leptos routes).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rooms/{slug}/profile", post(handlers::update_profile))
-        .route("/rooms/{slug}/evidence", post(handlers::change))
         .route("/rooms/{slug}/draft", post(handlers::review))
-        .route("/rooms/{slug}/acceptance", post(handlers::sign))
-        .route("/rooms/{slug}/revocation", post(handlers::revoke))
         // A refused post answers with a page that links back, not a bare status.
         .layer(axum::middleware::from_fn(crate::refusal::as_pages))
 }

@@ -10,9 +10,10 @@ use app::domain::access::Viewer;
 use app::domain::chain_page::{PageRequest, ROOM_PAGE_RECORDS};
 use app::domain::Register;
 use app::live::{LiveClearance, StoreFuture};
+use app::page_data::room_actions::RoomAction;
 use app::page_data::rooms::{
-    AcceptanceDraft, AcceptanceEntry, RoomPages, RoomStore, RoomSummary, RoomView, RoomsView,
-    DRAFT_KEY,
+    AcceptanceDraft, AcceptanceEntry, ActFuture, RoomPages, RoomStore, RoomSummary, RoomView,
+    RoomsView, DRAFT_KEY,
 };
 use app::page_data::ClearanceError;
 
@@ -160,6 +161,15 @@ impl PgRoomStore {
 }
 
 impl RoomStore for PgRoomStore {
+    fn act<'a>(
+        &'a self,
+        parts: &'a Parts,
+        viewer: &'a Viewer,
+        action: RoomAction,
+    ) -> ActFuture<'a> {
+        Box::pin(super::actions::act(self, parts, viewer, action))
+    }
+
     fn rooms<'a>(
         &'a self,
         parts: &'a Parts,

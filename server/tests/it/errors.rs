@@ -89,9 +89,10 @@ async fn a_failing_database_is_one_error_line_with_its_cause_and_a_page_that_say
     }
 
     let attach = post_form(
-        "/rooms/acme/evidence",
+        "/api/rooms/evidence",
         Some(&cookie),
         &[
+            ("slug", "acme"),
             ("action", "attach"),
             ("gate_id", "order-form-scope"),
             ("item", "Signed order form or written approval reference"),
@@ -139,9 +140,14 @@ async fn a_refused_form_post_is_a_page_that_says_why_and_links_back(pool: PgPool
     let signed_in = send(&app, sign_in_request("owner@example.com", PASSWORD, "/")).await;
     let cookie = cookie_pair(&signed_in.cookie.unwrap());
     let attach = post_form(
-        "/rooms/acme/evidence",
+        "/api/rooms/evidence",
         Some(&cookie),
-        &[("action", "attach"), ("gate_id", "order-form-scope")],
+        &[
+            ("slug", "acme"),
+            ("action", "attach"),
+            ("gate_id", "order-form-scope"),
+            ("item", "Signed order form or written approval reference"),
+        ],
     );
     let answer = send(&app, attach).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
@@ -174,9 +180,9 @@ async fn a_refused_form_post_is_a_page_that_says_why_and_links_back(pool: PgPool
     assert!(answer.body.contains("href=\"/admin\""), "{}", answer.body);
 
     let missing = post_form(
-        "/rooms/no-such-room/revocation",
+        "/api/rooms/revocation",
         Some(&cookie),
-        &[("signer_name", "X")],
+        &[("slug", "no-such-room"), ("signer_name", "X")],
     );
     let answer = send(&app, missing).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);

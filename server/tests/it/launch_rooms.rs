@@ -264,8 +264,9 @@ async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
 
     let mut signed = fields.to_vec();
     signed.push(("readiness_digest", &digest));
+    signed.push(("slug", "acme"));
     // From another site: refused before anything else.
-    let mut cross = post_form("/rooms/acme/acceptance", Some(&sponsor), &signed);
+    let mut cross = post_form("/api/rooms/acceptance", Some(&sponsor), &signed);
     cross
         .headers_mut()
         .insert("sec-fetch-site", "cross-site".parse().unwrap());
@@ -275,7 +276,7 @@ async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
     assert_eq!(
         send(
             &app,
-            post_form("/rooms/acme/acceptance", Some(&other), &signed)
+            post_form("/api/rooms/acceptance", Some(&other), &signed)
         )
         .await
         .status,
@@ -288,7 +289,7 @@ async fn a_sponsor_signs_through_the_plain_forms_after_a_review(pool: PgPool) {
 
     let answer = send(
         &app,
-        post_form("/rooms/acme/acceptance", Some(&sponsor), &signed),
+        post_form("/api/rooms/acceptance", Some(&sponsor), &signed),
     )
     .await;
     assert!(
@@ -630,6 +631,7 @@ async fn an_operator_detaches_evidence_through_the_form_and_the_room_needs_it_ag
         .items[0]
         .clone();
     let detach = [
+        ("slug", "acme"),
         ("action", "detach"),
         ("gate_id", "order-form-scope"),
         ("item", item.as_str()),
@@ -638,7 +640,7 @@ async fn an_operator_detaches_evidence_through_the_form_and_the_room_needs_it_ag
     for cookie in [&owner, &sponsor] {
         let refused = send(
             &app,
-            post_form("/rooms/acme/evidence", Some(cookie), &detach),
+            post_form("/api/rooms/evidence", Some(cookie), &detach),
         )
         .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
@@ -650,7 +652,7 @@ async fn an_operator_detaches_evidence_through_the_form_and_the_room_needs_it_ag
 
     let answer = send(
         &app,
-        post_form("/rooms/acme/evidence", Some(&operator), &detach),
+        post_form("/api/rooms/evidence", Some(&operator), &detach),
     )
     .await;
     let done = form_urlencoded::Serializer::new(String::new())
@@ -687,7 +689,7 @@ async fn an_operator_detaches_evidence_through_the_form_and_the_room_needs_it_ag
     // Detaching what is not attached names the problem and records nothing.
     let again = send(
         &app,
-        post_form("/rooms/acme/evidence", Some(&operator), &detach),
+        post_form("/api/rooms/evidence", Some(&operator), &detach),
     )
     .await;
     assert!(
@@ -721,9 +723,10 @@ async fn a_sponsor_revokes_through_the_form_and_signs_again_after(pool: PgPool) 
     };
     let sign = |digest: String| {
         post_form(
-            "/rooms/acme/acceptance",
+            "/api/rooms/acceptance",
             Some(&sponsor),
             &[
+                ("slug", "acme"),
                 ("signer_name", "Ada Buyer"),
                 ("signer_role", "COO"),
                 ("approval_reference", "PO-7"),
@@ -733,6 +736,7 @@ async fn a_sponsor_revokes_through_the_form_and_signs_again_after(pool: PgPool) 
         )
     };
     let revocation = [
+        ("slug", "acme"),
         ("signer_name", "Ada Buyer"),
         ("signer_role", "COO"),
         ("reason", "The order form was withdrawn."),
@@ -752,16 +756,20 @@ async fn a_sponsor_revokes_through_the_form_and_signs_again_after(pool: PgPool) 
     // without a reason names the field; neither stores anything.
     let refused = send(
         &app,
-        post_form("/rooms/acme/revocation", Some(&other), &revocation),
+        post_form("/api/rooms/revocation", Some(&other), &revocation),
     )
     .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     let missing = send(
         &app,
         post_form(
-            "/rooms/acme/revocation",
+            "/api/rooms/revocation",
             Some(&sponsor),
-            &[("signer_name", "Ada Buyer"), ("signer_role", "COO")],
+            &[
+                ("slug", "acme"),
+                ("signer_name", "Ada Buyer"),
+                ("signer_role", "COO"),
+            ],
         ),
     )
     .await;
@@ -777,7 +785,7 @@ async fn a_sponsor_revokes_through_the_form_and_signs_again_after(pool: PgPool) 
 
     let revoked = send(
         &app,
-        post_form("/rooms/acme/revocation", Some(&sponsor), &revocation),
+        post_form("/api/rooms/revocation", Some(&sponsor), &revocation),
     )
     .await;
     assert_eq!(

@@ -21,5 +21,6 @@ mod pages;
 mod readiness_snapshots;
 mod remote_source;
 mod resilience;
+mod room_actions;
 mod rooms;
 mod tenancy;

@@ -52,6 +52,43 @@ async fn the_scope_query_filters_rows_on_the_server(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn leptos_scripts_end_the_body_instead_of_following_the_document(pool: PgPool) {
+    let app = app(pool).await;
+    for uri in ["/", "/login", "/admin", "/no-such-page"] {
+        let (_, html) = get(app.clone(), uri).await;
+        assert!(
+            html.ends_with("</body></html>"),
+            "{uri} ends with {:?}",
+            &html[html.len().saturating_sub(80)..]
+        );
+        assert_eq!(html.matches("</body></html>").count(), 1, "{uri}");
+        let scripts = html
+            .find("__RESOLVED_RESOURCES")
+            .expect("Leptos's hydration data");
+        assert!(scripts < html.find("</body>").unwrap(), "{uri}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn times_are_given_to_the_second_as_html_allows(pool: PgPool) {
+    let (_, html) = get(app(pool).await, "/").await;
+    let values: Vec<&str> = html
+        .split(r#"datetime=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert!(!values.is_empty());
+    for value in values {
+        // 2026-05-01T12:00:00Z: no fraction (HTML allows at most three digits).
+        assert_eq!(value.len(), 20, "{value}");
+        assert!(
+            value.ends_with('Z') && value.as_bytes()[10] == b'T',
+            "{value}"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn an_unknown_path_is_a_404(pool: PgPool) {
     let (status, html) = get(app(pool).await, "/no-such-page").await;
     assert_eq!(status, 404);
