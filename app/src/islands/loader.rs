@@ -11,6 +11,11 @@
 //! no more is needed. `window.__hydrateIsland(element)` hydrates an island
 //! swapped in later (see `swap.rs`).
 //!
+//! Kept because it is measured: the hydration benchmark loads `/` with
+//! Leptos's `<HydrationScripts islands=true/>` script instead in the same run,
+//! and that hydrates 29 ms later per pair of loads (115 ms against 89 ms, see
+//! docs/performance.md).
+//!
 //! The WASM is fetched and compiled by a classic script as soon as the parser
 //! reaches the `<head>`, so that compiling it is off the path to hydration: the
 //! module script runs only after Chromium's first style and layout of the page.

@@ -6,6 +6,11 @@
 //! the focused form field, or a form that posts and has been typed into
 //! (`data-dirty`, set by [`mark_dirty_forms`]). Focus on anything else (a facet
 //! link, a button) moves to the same control in the new region.
+//!
+//! Leptos's islands router swaps the whole body on link clicks and form
+//! submissions only. It has no entry point for a change pushed by the server,
+//! and a whole-body swap would drop the field being typed in, so the app keeps
+//! this (see docs/performance.md).
 
 use std::cell::{Cell, RefCell};
 
