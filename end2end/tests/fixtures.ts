@@ -5,12 +5,17 @@
 // - the HTML is valid: each HTML document the browser receives (navigations, and
 //   the pages the islands fetch to swap in) goes through the Nu HTML Checker
 //   (vnu-jar, on the machine's Java), once per test, in one batch;
-// - nothing goes wrong in the browser: no console error, no uncaught exception.
+// - nothing goes wrong in the browser: no console error, no uncaught exception;
+// - the Content Security Policy is never violated: every page (and frame) the
+//   browser loads reports each `securitypolicyviolation` event to the test
+//   (through a binding, so a report survives the page's navigating away), and
+//   any report fails it. The islands, live updates and forms all run under it.
 //
 // Specs import `test` and `expect` from here instead of '@playwright/test'.
 // A spec that loads HTML by other means than the browser can hand it to the
 // `htmlChecks` fixture (`htmlChecks.add(url, html)`). A spec that provokes a
-// console error on purpose names it with `test.use({ expectedConsoleErrors })`.
+// console error on purpose names it with `test.use({ expectedConsoleErrors })`,
+// and a policy violation with `test.use({ expectedCspViolations })`.
 import { test as base, expect, type BrowserContext, type ConsoleMessage, type Response } from '@playwright/test';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +78,39 @@ function highlighted(message: VnuMessage): string {
 // script, stylesheet, image or other file the page needs.
 const STATUS_LOGGED = /^Failed to load resource: the server responded with a status of (\d+) /;
 
+/** What a page reports of a `securitypolicyviolation` event. */
+interface CspViolation {
+  documentURI: string;
+  effectiveDirective: string;
+  blockedURI: string;
+  sourceFile: string;
+  lineNumber: number;
+  sample: string;
+}
+
+const CSP_BINDING = '__reportCspViolation';
+
+// Runs in every page and frame before its own scripts (an init script), so it
+// hears violations from the first inline script on. Kept free of outer names:
+// Playwright serialises it.
+function listenForCspViolations(binding: string) {
+  document.addEventListener(
+    'securitypolicyviolation',
+    (event) => {
+      const report = (window as unknown as Record<string, (v: unknown) => void>)[binding];
+      report?.({
+        documentURI: event.documentURI,
+        effectiveDirective: event.effectiveDirective,
+        blockedURI: event.blockedURI,
+        sourceFile: event.sourceFile,
+        lineNumber: event.lineNumber,
+        sample: event.sample,
+      });
+    },
+    { capture: true },
+  );
+}
+
 interface Html {
   url: string;
   status: number;
@@ -80,7 +118,13 @@ interface Html {
 }
 
 export class HtmlChecks {
-  constructor(private readonly expected: RegExp[] = []) {}
+  constructor(
+    private readonly expected: RegExp[] = [],
+    private readonly expectedCspViolations: RegExp[] = [],
+  ) {}
+
+  /** Every Content Security Policy violation a page reported, described. */
+  readonly cspViolations: string[] = [];
 
   private readonly html: Html[] = [];
   private readonly reading: Promise<void>[] = [];
@@ -96,9 +140,17 @@ export class HtmlChecks {
     this.html.push({ url, status, html });
   }
 
-  watch(context: BrowserContext) {
+  async watch(context: BrowserContext) {
     if (this.watched.has(context)) return;
     this.watched.add(context);
+    await context.exposeBinding(CSP_BINDING, ({ page }, violation: CspViolation) =>
+      this.cspViolations.push(
+        `Content Security Policy violated on ${page?.url() ?? violation.documentURI}: ` +
+          `${violation.effectiveDirective} refused ${violation.blockedURI || '(inline)'}` +
+          ` at ${violation.sourceFile}:${violation.lineNumber} ${violation.sample ? JSON.stringify(violation.sample) : ''}`,
+      ),
+    );
+    await context.addInitScript(listenForCspViolations, CSP_BINDING);
     context.on('response', (response) => this.response(response));
     context.on('console', (message) => this.console(message));
     context.on('weberror', (error) =>
@@ -147,7 +199,11 @@ export class HtmlChecks {
   async finish(): Promise<{ problems: string[]; checked: number; unreadable: string[]; seconds: number }> {
     await Promise.all(this.reading);
     const started = Date.now();
-    const problems = [...this.problems, ...this.consoleProblems()];
+    const problems = [
+      ...this.problems,
+      ...this.consoleProblems(),
+      ...this.cspViolations.filter((text) => !this.expectedCspViolations.some((expected) => expected.test(text))),
+    ];
     if (this.html.length > 0) problems.push(...(await validate(this.html)));
     return { problems, checked: this.html.length, unreadable: this.unreadable, seconds: (Date.now() - started) / 1000 };
   }
@@ -186,18 +242,25 @@ async function validate(pages: Html[]): Promise<string[]> {
   }
 }
 
-export const test = base.extend<{ htmlChecks: HtmlChecks; expectedConsoleErrors: RegExp[] }>({
+export const test = base.extend<{
+  htmlChecks: HtmlChecks;
+  expectedConsoleErrors: RegExp[];
+  expectedCspViolations: RegExp[];
+}>({
   // Console errors a spec provokes on purpose (none unless it says so).
   expectedConsoleErrors: [[], { option: true }],
+  // Content Security Policy violations a spec provokes on purpose (none unless
+  // it says so: only the test of the policy itself does).
+  expectedCspViolations: [[], { option: true }],
   htmlChecks: [
-    async ({ browser, context, expectedConsoleErrors }, use, testInfo) => {
-      const checks = new HtmlChecks(expectedConsoleErrors);
-      checks.watch(context);
+    async ({ browser, context, expectedConsoleErrors, expectedCspViolations }, use, testInfo) => {
+      const checks = new HtmlChecks(expectedConsoleErrors, expectedCspViolations);
+      await checks.watch(context);
       // Contexts the test opens itself (`browser.newContext()`, `browser.newPage()`).
       const newContext = browser.newContext;
       browser.newContext = async function (...args: Parameters<typeof newContext>) {
         const created = await newContext.apply(this, args);
-        checks.watch(created);
+        await checks.watch(created);
         return created;
       };
       try {

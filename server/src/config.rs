@@ -181,14 +181,18 @@ pub struct ServeArgs {
     #[arg(long, env = "CLEARANCE_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8_760))]
     session_max_hours: u64,
 
-    /// Mark the session cookie `Secure` (set when the site is served over TLS,
-    /// directly or behind a proxy).
-    #[arg(long, env = "CLEARANCE_SECURE_COOKIES", default_value_t = false)]
-    secure_cookies: bool,
+    /// Mark the session cookie `Secure` (and name it with the `__Host-` prefix).
+    /// Unset, it follows CLEARANCE_PUBLIC_URL: secure when that is https. Set
+    /// to false with an https public address, the server refuses to start.
+    #[arg(long, env = "CLEARANCE_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    secure_cookies: Option<bool>,
 
     /// Public pages kept in memory per live state (0 renders every request).
     #[arg(long, env = "CLEARANCE_PAGE_CACHE_ENTRIES", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub page_cache_entries: u64,
+
+    #[command(flatten)]
+    pub public: PublicArgs,
 }
 
 #[derive(Subcommand)]
@@ -223,12 +227,19 @@ impl Cli {
 }
 
 impl ServeArgs {
-    pub fn session_settings(&self) -> crate::auth::session::SessionSettings {
-        crate::auth::session::SessionSettings {
+    /// Session lifetimes and cookie security; refused when the public address
+    /// is https and the cookies are declared not secure.
+    pub fn session_settings(
+        &self,
+    ) -> Result<crate::auth::session::SessionSettings, crate::public_url::InsecureCookies> {
+        Ok(crate::auth::session::SessionSettings {
             idle: Duration::from_secs(self.session_idle_minutes * 60),
             absolute: Duration::from_secs(self.session_max_hours * 3600),
-            secure_cookie: self.secure_cookies,
-        }
+            secure_cookie: crate::public_url::secure_cookies(
+                self.public.public_url.as_ref(),
+                self.secure_cookies,
+            )?,
+        })
     }
 
     /// The register's readiness settings with command-line overrides applied.
@@ -253,4 +264,25 @@ impl ServeArgs {
 
 pub fn seconds(secs: u64) -> Duration {
     Duration::from_secs(secs)
+}
+
+/// Where the public reaches this server.
+#[derive(clap::Args)]
+pub struct PublicArgs {
+    /// The address the public reaches this server at, e.g.
+    /// https://clearance.example (scheme, host and port; no path, no query).
+    /// Every absolute link is built from it, never from a request's Host
+    /// header; when it is https the session cookie is `Secure` and
+    /// `Strict-Transport-Security` is sent. Default: http://<LEPTOS_SITE_ADDR>.
+    #[arg(long, env = "CLEARANCE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<crate::public_url::PublicUrl>,
+}
+
+impl PublicArgs {
+    /// The configured public address, or plain http on `site_addr`.
+    pub fn resolve(&self, site_addr: std::net::SocketAddr) -> crate::public_url::PublicUrl {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| crate::public_url::PublicUrl::from_site_addr(site_addr))
+    }
 }

@@ -128,6 +128,8 @@ fn describe(register: &Register) -> String {
 }
 
 async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
+    // Refused before anything starts: an https site with cookies not secure.
+    let sessions = cli.serve.session_settings()?;
     let pool = db::lazy_pool(&database_url(cli)?, cli.max_connections)?;
     // The server starts whether or not PostgreSQL is up: until it answers, the
     // register is served from the readiness source, marked degraded. A database
@@ -167,8 +169,9 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             source,
             leptos_options,
             api_token: cli.serve.api_token().map(ApiToken::new),
-            sessions: cli.serve.session_settings(),
+            sessions,
             page_cache_entries: usize::try_from(cli.serve.page_cache_entries)?,
+            public_url: cli.serve.public.resolve(addr),
         },
     )
     .await;

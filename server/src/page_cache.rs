@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use app::live_state::LiveState;
 
-use crate::auth::session::COOKIE_NAME;
+use crate::auth::session::is_session_cookie;
 use crate::state::AppState;
 
 /// The header that says whether a page came from memory.
@@ -88,7 +88,8 @@ impl PageCache {
                 .any(|cookies| {
                     cookies
                         .split(';')
-                        .any(|cookie| cookie.trim().starts_with(&format!("{COOKIE_NAME}=")))
+                        .filter_map(|cookie| cookie.split_once('='))
+                        .any(|(name, _)| is_session_cookie(name.trim()))
                 });
         (public_page && !signed_in).then(|| request.uri().to_string())
     }

@@ -19,11 +19,15 @@ use app::{shell, App};
 
 use crate::admin::PgAccessStore;
 use crate::rooms::store::PgRoomStore;
+use crate::security_headers::NoncePlaceholder;
 use crate::state::AppState;
 
 /// Every page, the front end's files, and the not-found page for anything else.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// Pages render with `placeholder` as their CSP nonce (see
+/// [`crate::security_headers`]).
+pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppState> {
     let context = {
+        let nonce = placeholder.nonce();
         let clearance = state.clearance.clone();
         let access: SharedAccessStore = Arc::new(PgAccessStore {
             pool: state.pool.clone(),
@@ -34,6 +38,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             clearance: state.clearance.clone(),
         });
         move || {
+            // Replaces the nonce Leptos generated: the page may be kept and
+            // served again, and the one sent is put in on the way out.
+            provide_context(nonce.clone());
             provide_context(clearance.clone());
             provide_context(Arc::clone(&access));
             provide_context(Arc::clone(&rooms));

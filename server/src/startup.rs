@@ -17,8 +17,10 @@ use crate::api::ApiToken;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
 use crate::page_cache::{self, PageCache};
+use crate::public_url::PublicUrl;
 use crate::readiness::history::PgHistory;
 use crate::readiness::{ReadinessMonitor, Source};
+use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
 use crate::{admin, api, auth, input, layers, pages, rooms};
 
@@ -32,6 +34,8 @@ pub struct Settings {
     pub sessions: SessionSettings,
     /// Public pages kept rendered; 0 turns the cache off.
     pub page_cache_entries: usize,
+    /// The address the public reaches the server at.
+    pub public_url: PublicUrl,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -62,6 +66,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         api_token: settings.api_token,
         throttle: Default::default(),
         sessions: settings.sessions,
+        public_url: settings.public_url,
         page_cache: PageCache::new(settings.page_cache_entries),
         shutdown: CancellationToken::new(),
     };
@@ -74,12 +79,16 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
 
 /// Every resource's routes, and the layers around them (outermost last).
 pub fn router(state: AppState) -> Router {
+    let placeholder = NoncePlaceholder::default();
+    let headers = SecurityHeaders {
+        hsts: state.public_url.is_https(),
+    };
     Router::new()
         .merge(api::router())
         .merge(auth::router())
         .merge(admin::router())
         .merge(rooms::router())
-        .merge(pages::router(&state))
+        .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::attach_viewer,
@@ -88,6 +97,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             page_cache::serve_cached,
+        ))
+        // Outside the cache: every page sent gets a nonce of its own.
+        .layer(middleware::from_fn_with_state(
+            placeholder,
+            security_headers::fresh_nonce,
         ))
         .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
@@ -102,6 +116,11 @@ pub fn router(state: AppState) -> Router {
         .layer(layers::PropagateRequestIdLayer::x_request_id())
         .layer(layers::SetRequestIdLayer::x_request_id(
             layers::MakeRequestUuid,
+        ))
+        // Outermost: no response leaves without them.
+        .layer(middleware::from_fn_with_state(
+            headers,
+            security_headers::on_every_response,
         ))
         .with_state(state)
 }

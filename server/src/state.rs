@@ -14,6 +14,7 @@ use crate::api::ApiToken;
 use crate::auth::session::SessionSettings;
 use crate::auth::throttle::SignInThrottle;
 use crate::page_cache::PageCache;
+use crate::public_url::PublicUrl;
 
 /// Application state shared by every handler; built by [`crate::startup`].
 #[derive(Clone, FromRef)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub api_token: Option<ApiToken>,
     pub throttle: SignInThrottle,
     pub sessions: SessionSettings,
+    /// The address every absolute link is built on.
+    pub public_url: PublicUrl,
     /// The public pages, rendered once per live state.
     pub page_cache: PageCache,
     /// Cancelled when the server shuts down, so endless event streams end and

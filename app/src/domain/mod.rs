@@ -13,7 +13,7 @@
 //!   their checks), [`ledger`] (the hash-chained records), [`chain_page`] (pages
 //!   of a chain), [`dossier`] (the launch dossier's manifest).
 //! - People: [`access`] (roles, viewers, account rules), [`tenant`] (tenants and
-//!   invitations).
+//!   invitations), [`local_path`] (where signing in may send a visitor back to).
 
 pub mod access;
 pub mod badge;
@@ -23,6 +23,7 @@ pub mod dossier;
 pub mod evaluation;
 pub mod launch_room;
 pub mod ledger;
+pub mod local_path;
 pub mod outlook;
 pub mod packs;
 pub mod proof_run;

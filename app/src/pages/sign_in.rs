@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
+use crate::domain::local_path::local_path;
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
@@ -32,7 +34,8 @@ pub fn SignInPage() -> impl IntoView {
         )
     };
     let email = move || query.read().get("email").unwrap_or_default();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
+    // Only a page of this site is echoed back (the server checks again on sign-in).
+    let next = move || local_path(query.read().get("next").as_deref());
     view! {
         <Title text="Sign in · Clearance"/>
         <Meta

@@ -6,7 +6,6 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use http::HeaderMap;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -282,7 +281,6 @@ pub async fn create_invitation(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
     session: Session,
     Form(form): Form<NewInvitationForm>,
 ) -> Response {
@@ -292,16 +290,9 @@ pub async fn create_invitation(
     };
     match invitations::create(&state.pool, &viewer, form.tenant, &form.email, form.days).await {
         Ok(created) => {
-            let host = headers
-                .get(http::header::HOST)
-                .and_then(|host| host.to_str().ok())
-                .unwrap_or("localhost");
-            let scheme = if state.sessions.secure_cookie {
-                "https"
-            } else {
-                "http"
-            };
-            let link = format!("{scheme}://{host}/invite/{}", created.token);
+            // Built on the configured public address, never on the request's
+            // `Host` header, which the client chooses.
+            let link = state.public_url.link(&format!("/invite/{}", created.token));
             if let Err(error) = session.insert(NEW_LINK, link).await {
                 tracing::error!(%error, "could not keep the new invitation link for display");
             }

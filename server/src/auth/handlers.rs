@@ -9,6 +9,8 @@ use sqlx::PgPool;
 use tower_sessions::Session;
 
 use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
+// Where to go after signing in: a page of this site only, never another site.
+use app::domain::local_path::local_path;
 
 use super::audit::{self, Action, Event};
 use super::invitations::Unusable;
@@ -22,16 +24,6 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     next: Option<String>,
-}
-
-/// Where to go after signing in: a local path only, never another site.
-fn local_path(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/",
-    }
 }
 
 fn back_to_sign_in(error: &str, email: &str, next: Option<&str>) -> Redirect {
@@ -48,7 +40,7 @@ fn back_with_retry(error: &str, email: &str, next: Option<&str>, retry: Option<u
         query.append_pair("email", email);
     }
     if let Some(next) = next {
-        query.append_pair("next", local_path(Some(next)));
+        query.append_pair("next", &local_path(Some(next)));
     }
     Redirect::to(&format!("/login?{}", query.finish()))
 }
@@ -115,7 +107,7 @@ pub async fn sign_in(
                 },
             )
             .await;
-            Redirect::to(local_path(next))
+            Redirect::to(&local_path(next))
         }
         None => {
             audit::record(

@@ -1,5 +1,6 @@
 //! Sessions: stored in PostgreSQL by tower-sessions, identified by an `HttpOnly`,
-//! `SameSite=Lax` cookie (`Secure` when configured), ending after an idle period
+//! `SameSite=Lax` cookie (`Secure` and named `__Host-clearance_session` when
+//! the public address is https, or when configured), ending after an idle period
 //! and, whatever the activity, after an absolute lifetime.
 
 use std::time::Duration;
@@ -20,8 +21,12 @@ use super::store::PgSessionStore;
 use super::{accounts, tokens};
 use crate::state::AppState;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http.
 pub const COOKIE_NAME: &str = "clearance_session";
+/// Its name when it is `Secure`: browsers accept a `__Host-` cookie only when it
+/// is `Secure`, for `Path=/` and without `Domain`, so no other host (a sibling
+/// subdomain, a plain-http page) can set or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-clearance_session";
 const ACCOUNT_KEY: &str = "account";
 
 /// Session lifetimes and cookie security, from the configuration.
@@ -30,6 +35,22 @@ pub struct SessionSettings {
     pub idle: Duration,
     pub absolute: Duration,
     pub secure_cookie: bool,
+}
+
+impl SessionSettings {
+    /// The cookie's name: `__Host-` prefixed when it is `Secure`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookie {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        }
+    }
+}
+
+/// Whether a cookie of `name` is the session cookie, under either name.
+pub fn is_session_cookie(name: &str) -> bool {
+    name == COOKIE_NAME || name == SECURE_COOKIE_NAME
 }
 
 impl Default for SessionSettings {
@@ -53,7 +74,9 @@ struct SignedIn {
 pub fn layer(pool: PgPool, settings: SessionSettings) -> SessionManagerLayer<PgSessionStore> {
     let idle = time::Duration::seconds(i64::try_from(settings.idle.as_secs()).unwrap_or(i64::MAX));
     SessionManagerLayer::new(PgSessionStore::new(pool))
-        .with_name(COOKIE_NAME)
+        .with_name(settings.cookie_name())
+        // `__Host-` requires exactly this path, and no `Domain` (never set here).
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookie)

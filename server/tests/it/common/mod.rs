@@ -22,6 +22,7 @@ use server::auth::accounts::{self, NewAccount};
 use server::auth::invitations;
 use server::auth::session::SessionSettings;
 use server::page_cache;
+use server::public_url::PublicUrl;
 use server::readiness::{ReadinessMonitor, Source};
 use server::rooms;
 use server::startup::{self, Settings};
@@ -51,6 +52,25 @@ pub async fn test_app_with_options(
     sessions: SessionSettings,
     leptos_options: LeptosOptions,
 ) -> TestApp {
+    build_test_app(pool, api_token, sessions, leptos_options, None).await
+}
+
+/// [`test_app`] served at the public address `public_url`.
+pub async fn test_app_at(pool: &PgPool, public_url: &str, sessions: SessionSettings) -> TestApp {
+    let options = LeptosOptions::builder().output_name("clearance").build();
+    let public_url = public_url.parse().expect("a valid public address");
+    build_test_app(pool, None, sessions, options, Some(public_url)).await
+}
+
+async fn build_test_app(
+    pool: &PgPool,
+    api_token: Option<&str>,
+    sessions: SessionSettings,
+    leptos_options: LeptosOptions,
+    public_url: Option<PublicUrl>,
+) -> TestApp {
+    let public_url =
+        public_url.unwrap_or_else(|| PublicUrl::from_site_addr(leptos_options.site_addr));
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let server = startup::build(
@@ -62,6 +82,7 @@ pub async fn test_app_with_options(
             api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
             sessions,
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
+            public_url,
         },
     )
     .await;
