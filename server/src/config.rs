@@ -184,7 +184,7 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (and name it with the `__Host-` prefix).
     /// Unset, it follows CLEARANCE_PUBLIC_URL: secure when that is https. Set
     /// to false with an https public address, the server refuses to start.
-    #[arg(long, env = "CLEARANCE_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "CLEARANCE_SECURE_COOKIES", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     secure_cookies: Option<bool>,
 
     /// Public pages kept in memory per live state (0 renders every request).

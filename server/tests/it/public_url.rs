@@ -193,3 +193,32 @@ fn the_server_refuses_to_start_with_an_https_address_and_cookies_not_secure() {
     assert_eq!(output.status.code(), Some(2), "clap refuses it");
     assert!(String::from_utf8_lossy(&output.stderr).contains("no path other than /"));
 }
+
+#[test]
+fn cookie_security_is_read_from_the_flag_and_checked_against_the_public_address() {
+    let secure = |args: &[&str]| {
+        Cli::try_parse_from(args)
+            .unwrap()
+            .serve
+            .session_settings()
+            .map(|sessions| sessions.secure_cookie)
+    };
+    assert_eq!(secure(&["server"]), Ok(false));
+    assert_eq!(secure(&["server", "--secure-cookies"]), Ok(true));
+    assert_eq!(secure(&["server", "--secure-cookies", "serve"]), Ok(true));
+    assert_eq!(secure(&["server", "--secure-cookies=no"]), Ok(false));
+    assert_eq!(
+        secure(&["server", "--public-url", "https://clearance.example"]),
+        Ok(true)
+    );
+    let refused = secure(&[
+        "server",
+        "--public-url",
+        "https://clearance.example",
+        "--secure-cookies=false",
+    ])
+    .unwrap_err();
+    assert!(refused
+        .to_string()
+        .contains("CLEARANCE_SECURE_COOKIES is false"));
+}
