@@ -9,18 +9,20 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use app::domain::Register;
 use app::live::LiveClearance;
 
-use crate::api::ApiToken;
+use crate::api::{ApiToken, EventStreams};
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
+use crate::edge::EdgeSettings;
 use crate::page_cache::{self, PageCache};
 use crate::readiness::history::PgHistory;
 use crate::readiness::{ReadinessMonitor, Source};
 use crate::state::AppState;
-use crate::{admin, api, auth, input, layers, pages, rooms};
+use crate::{admin, api, auth, client_addr, input, layers, pages, rooms};
 
 /// What a server is built from, besides its database.
 pub struct Settings {
@@ -32,6 +34,8 @@ pub struct Settings {
     pub sessions: SessionSettings,
     /// Public pages kept rendered; 0 turns the cache off.
     pub page_cache_entries: usize,
+    /// Proxies believed, timeouts and caps at the edge.
+    pub edge: EdgeSettings,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -64,6 +68,11 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         sessions: settings.sessions,
         page_cache: PageCache::new(settings.page_cache_entries),
         shutdown: CancellationToken::new(),
+        event_streams: EventStreams::new(
+            settings.edge.max_event_streams,
+            settings.edge.max_event_streams_per_address,
+        ),
+        edge: settings.edge,
     };
     Server {
         router: router(state.clone()),
@@ -92,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(input::check_body))
+        // A body that trickles in is cut off (408) rather than holding a task.
+        .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
         .layer(
             layers::TraceLayer::new_for_http()
                 .make_span_with(layers::request_span)
@@ -102,6 +113,12 @@ pub fn router(state: AppState) -> Router {
         .layer(layers::PropagateRequestIdLayer::x_request_id())
         .layer(layers::SetRequestIdLayer::x_request_id(
             layers::MakeRequestUuid,
+        ))
+        // Outermost: the client's address is resolved once, before the request
+        // span, the throttles and the access log read it.
+        .layer(middleware::from_fn_with_state(
+            state.edge.trusted_proxies.clone(),
+            client_addr::attach,
         ))
         .with_state(state)
 }

@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use app::live::LiveClearance;
 
-use crate::api::ApiToken;
+use crate::api::{ApiToken, EventStreams};
 use crate::auth::session::SessionSettings;
 use crate::auth::throttle::SignInThrottle;
+use crate::edge::EdgeSettings;
 use crate::page_cache::PageCache;
 
 /// Application state shared by every handler; built by [`crate::startup`].
@@ -32,4 +33,8 @@ pub struct AppState {
     /// Cancelled when the server shuts down, so endless event streams end and
     /// the graceful shutdown can finish.
     pub shutdown: CancellationToken,
+    /// Proxies believed, timeouts and caps at the edge.
+    pub edge: EdgeSettings,
+    /// The live event streams open now, counted against the edge's caps.
+    pub event_streams: EventStreams,
 }

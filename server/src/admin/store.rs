@@ -82,6 +82,9 @@ impl PgAccessStore {
                 action: event.action,
                 subject: event.subject,
                 remote_addr: event.remote_addr,
+                count: u32::try_from(event.count).unwrap_or(1),
+                last_at: event.last_at,
+                several_addresses: event.several_addresses,
             })
             .collect();
         let new_link = match parts.extensions.get::<Session>() {

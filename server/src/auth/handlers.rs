@@ -12,7 +12,7 @@ use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
 
 use super::audit::{self, Action, Event};
 use super::invitations::Unusable;
-use super::throttle::FAILURE_DELAY;
+use super::throttle::{Refused, FAILURE_DELAY};
 use super::{accounts, invitations, session, ClientAddr};
 use crate::state::AppState;
 
@@ -65,19 +65,26 @@ pub async fn sign_in(
     let Ok(email) = normalize_email(&form.email) else {
         return back_to_sign_in("invalid", "", next);
     };
-    if let Err(wait) = state.throttle.attempt(&email, &address) {
+    if let Err(refused) = state.throttle.attempt(&email, &address) {
+        // An address refusal is about the address, whatever account it tried:
+        // recorded as anonymous, so a flood of names stays one counted row.
+        let (actor, subject) = match refused {
+            Refused::Address(_) => ("anonymous", "too many attempts from this address"),
+            Refused::Account(_) => (email.as_str(), "too many attempts on this account"),
+        };
         audit::record(
             &state.pool,
             &Event {
                 account_id: None,
-                actor: &email,
+                actor,
                 action: Action::SignInRefused,
-                subject: Some("too many attempts"),
+                subject: Some(subject),
                 remote_addr: Some(&address),
             },
         )
         .await;
-        return back_with_retry("throttled", &email, next, Some(wait.as_secs().max(1)));
+        let wait = refused.wait().as_secs().max(1);
+        return back_with_retry("throttled", &email, next, Some(wait));
     }
 
     let account = match accounts::find_by_email(&state.pool, &email).await {

@@ -26,14 +26,19 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::request::Parts;
 
-/// The client's address as the socket saw it (proxies are not trusted), or
-/// `unknown` when the server runs without connection info (tests).
+/// The client's address: as [`crate::client_addr::attach`] resolved it (the
+/// socket peer, or the right-most untrusted hop a trusted proxy reported), or
+/// `unknown` when the server runs without connection info (tests that set none).
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
 impl ClientAddr {
     /// The address of the request `parts` belong to.
     pub fn of(parts: &Parts) -> String {
+        if let Some(resolved) = parts.extensions.get::<Self>() {
+            return resolved.0.clone();
+        }
+        // Outside the router's layers nothing was resolved: the socket peer.
         parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

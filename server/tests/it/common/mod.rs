@@ -31,6 +31,7 @@ pub struct TestApp {
     pub router: axum::Router,
     pub monitor: Arc<ReadinessMonitor>,
     pub clearance: LiveClearance,
+    pub state: server::state::AppState,
 }
 
 /// The default register, read from this process's environment, with `api_token`
@@ -51,6 +52,29 @@ pub async fn test_app_with_options(
     sessions: SessionSettings,
     leptos_options: LeptosOptions,
 ) -> TestApp {
+    build_test_app(
+        pool,
+        api_token,
+        sessions,
+        leptos_options,
+        Default::default(),
+    )
+    .await
+}
+
+/// The default test app with the edge's limits (proxies, timeouts, caps) as given.
+pub async fn test_app_with_edge(pool: &PgPool, edge: server::edge::EdgeSettings) -> TestApp {
+    let options = LeptosOptions::builder().output_name("clearance").build();
+    build_test_app(pool, None, SessionSettings::default(), options, edge).await
+}
+
+async fn build_test_app(
+    pool: &PgPool,
+    api_token: Option<&str>,
+    sessions: SessionSettings,
+    leptos_options: LeptosOptions,
+    edge: server::edge::EdgeSettings,
+) -> TestApp {
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let server = startup::build(
@@ -62,13 +86,15 @@ pub async fn test_app_with_options(
             api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
             sessions,
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
+            edge,
         },
     )
     .await;
     TestApp {
         router: server.router,
         monitor: server.monitor,
-        clearance: server.state.clearance,
+        clearance: server.state.clearance.clone(),
+        state: server.state,
     }
 }
 
