@@ -28,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         let access: SharedAccessStore = Arc::new(PgAccessStore {
             pool: state.pool.clone(),
             throttle: state.throttle.clone(),
+            refusals: state.refusals.clone(),
         });
         let rooms: SharedRoomStore = Arc::new(PgRoomStore {
             pool: state.pool.clone(),

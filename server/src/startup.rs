@@ -15,6 +15,7 @@ use app::domain::Register;
 use app::live::LiveClearance;
 
 use crate::api::{ApiToken, EventStreams};
+use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
 use crate::edge::EdgeSettings;
@@ -54,6 +55,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         settings.source,
     )
     .await;
+    let refusals = RefusalLog::new(pool.clone());
     let state = AppState {
         leptos_options: settings.leptos_options,
         clearance: LiveClearance::new(
@@ -65,6 +67,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         monitor_wake: monitor.waker(),
         api_token: settings.api_token,
         throttle: Default::default(),
+        refusals,
         sessions: settings.sessions,
         page_cache: PageCache::new(settings.page_cache_entries),
         shutdown: CancellationToken::new(),
@@ -74,6 +77,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         ),
         edge: settings.edge,
     };
+    state.refusals.spawn_flushing(state.shutdown.clone());
     Server {
         router: router(state.clone()),
         state,

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use app::live::LiveClearance;
 
 use crate::api::{ApiToken, EventStreams};
+use crate::auth::refusals::RefusalLog;
 use crate::auth::session::SessionSettings;
 use crate::auth::throttle::SignInThrottle;
 use crate::edge::EdgeSettings;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub monitor_wake: Arc<Notify>,
     pub api_token: Option<ApiToken>,
     pub throttle: SignInThrottle,
+    /// Throttle refusals, counted in bursts for the access log.
+    pub refusals: RefusalLog,
     pub sessions: SessionSettings,
     /// The public pages, rendered once per live state.
     pub page_cache: PageCache,

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use app::domain::access::Viewer;
 
 /// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     SignInSucceeded,
     SignInFailed,
@@ -87,7 +87,7 @@ pub struct Event<'a> {
     pub remote_addr: Option<&'a str>,
 }
 
-fn clip(text: &str, max: usize) -> String {
+pub(crate) fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
@@ -120,16 +120,30 @@ pub async fn record_by(
 /// Records an event. A failure is logged, not raised: losing an audit row must
 /// not lock people out, and the log says it happened.
 pub async fn record(pool: &PgPool, event: &Event<'_>) {
+    record_repeated(pool, event, 1, false).await;
+}
+
+/// Records `event` as having happened `times` times (a refusal burst counted in
+/// memory, see [`super::refusals`]); `several_addresses` when they came from
+/// more than one address. A refusal adds to its burst's row when one started
+/// within [`BURST_WINDOW_SECS`]; anything else is a row of its own.
+pub async fn record_repeated(
+    pool: &PgPool,
+    event: &Event<'_>,
+    times: i32,
+    several_addresses: bool,
+) {
     let actor = clip(event.actor, 300);
     let subject = event.subject.map(|subject| clip(subject, 300));
     let remote_addr = event.remote_addr.map(|addr| clip(addr, 100));
+    let times = times.max(1);
     let result = async {
         if event.action.is_refusal() {
             let repeated = sqlx::query_scalar!(
                 r#"UPDATE access_events
-                   SET count = count + 1,
+                   SET count = count + $7,
                        last_at = now(),
-                       several_addresses = several_addresses
+                       several_addresses = several_addresses OR $8
                            OR remote_addr IS DISTINCT FROM $5
                    WHERE id = (
                        SELECT id FROM access_events
@@ -146,6 +160,8 @@ pub async fn record(pool: &PgPool, event: &Event<'_>) {
                 subject,
                 remote_addr,
                 f64::from(BURST_WINDOW_SECS),
+                times,
+                several_addresses,
             )
             .fetch_optional(pool)
             .await?;
@@ -154,13 +170,16 @@ pub async fn record(pool: &PgPool, event: &Event<'_>) {
             }
         }
         sqlx::query!(
-            r#"INSERT INTO access_events (account_id, actor, action, subject, remote_addr)
-               VALUES ($1, $2, $3, $4, $5)"#,
+            r#"INSERT INTO access_events
+                   (account_id, actor, action, subject, remote_addr, count, last_at, several_addresses)
+               VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 > 1 THEN now() END, $7)"#,
             event.account_id,
             actor,
             event.action.as_str(),
             subject,
             remote_addr,
+            times,
+            several_addresses,
         )
         .execute(pool)
         .await

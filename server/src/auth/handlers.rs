@@ -12,6 +12,7 @@ use app::domain::access::{normalize_email, Viewer, MAX_PASSWORD_BYTES};
 
 use super::audit::{self, Action, Event};
 use super::invitations::Unusable;
+use super::refusals::RefusalLog;
 use super::throttle::{Refused, FAILURE_DELAY};
 use super::{accounts, invitations, session, ClientAddr};
 use crate::state::AppState;
@@ -72,17 +73,16 @@ pub async fn sign_in(
             Refused::Address(_) => ("anonymous", "too many attempts from this address"),
             Refused::Account(_) => (email.as_str(), "too many attempts on this account"),
         };
-        audit::record(
-            &state.pool,
-            &Event {
+        state
+            .refusals
+            .record(&Event {
                 account_id: None,
                 actor,
                 action: Action::SignInRefused,
                 subject: Some(subject),
                 remote_addr: Some(&address),
-            },
-        )
-        .await;
+            })
+            .await;
         let wait = refused.wait().as_secs().max(1);
         return back_with_retry("throttled", &email, next, Some(wait));
     }
@@ -221,16 +221,25 @@ async fn record_token_refusal(pool: &PgPool, address: &str, subject: &str) {
 }
 
 /// Counts an invitation-link attempt from `address`; when it has made too many,
-/// records the refusal and answers the wait in whole seconds.
+/// records the refusal (counted in its burst) and answers the wait in whole
+/// seconds.
 pub(crate) async fn throttle_token(
-    pool: &PgPool,
+    refusals: &RefusalLog,
     throttle: &super::throttle::SignInThrottle,
     address: &str,
 ) -> Result<(), u64> {
     let Err(wait) = throttle.invitation_attempt(address) else {
         return Ok(());
     };
-    record_token_refusal(pool, address, "too many attempts").await;
+    refusals
+        .record(&Event {
+            account_id: None,
+            actor: "anonymous",
+            action: Action::InvitationRefused,
+            subject: Some("too many attempts"),
+            remote_addr: Some(address),
+        })
+        .await;
     Err(wait.as_secs().max(1))
 }
 
@@ -243,7 +252,7 @@ pub async fn accept_invitation(
     session: Session,
     Form(form): Form<AcceptForm>,
 ) -> Redirect {
-    if let Err(seconds) = throttle_token(&state.pool, &state.throttle, &address).await {
+    if let Err(seconds) = throttle_token(&state.refusals, &state.throttle, &address).await {
         return back_to_invitation(
             &form.token,
             &format!("Too many attempts with invitation links. Try again in {seconds} seconds."),

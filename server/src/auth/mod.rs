@@ -6,7 +6,8 @@
 //! - [`session`]: the session layer (idle and absolute expiry) and
 //!   the middleware that tells every handler and page who is asking.
 //! - [`store`]: where tower-sessions keeps sessions: PostgreSQL.
-//! - [`throttle`]: slowing and refusing repeated failed sign-ins.
+//! - [`throttle`]: slowing and refusing repeated failed sign-ins;
+//!   [`refusals`]: its refusals, counted in bursts for the access log.
 //! - [`same_origin`]: refusing state-changing requests from other sites.
 //! - [`tokens`]: per-account bearer tokens for the JSON API.
 //! - [`handlers`]: sign-in and sign-out.
@@ -15,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod handlers;
 pub mod invitations;
+pub mod refusals;
 pub mod same_origin;
 pub mod session;
 pub mod store;

@@ -199,7 +199,8 @@ async fn shutting_down_closes_idle_connections_and_returns(pool: PgPool) {
         .await
         .unwrap();
     let mut buffer = [0_u8; 4096];
-    stream.read(&mut buffer).await.unwrap();
+    let read = stream.read(&mut buffer).await.unwrap();
+    assert!(read > 0, "answered");
     server.shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(3), server.served)
         .await
