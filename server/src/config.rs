@@ -286,10 +286,10 @@ pub struct EdgeArgs {
     #[arg(long, env = "CLEARANCE_IDLE_TIMEOUT_SECS", default_value_t = crate::edge::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(20..=3600))]
     pub idle_timeout_secs: u64,
 
-    /// Connections served at once; further ones wait to be accepted. Keep it
-    /// below the process's open-file limit (`ulimit -n`).
+    /// HTTP connections served at once; further ones wait to be accepted. Keep
+    /// it below the process's open-file limit (`ulimit -n`).
     #[arg(long, env = "CLEARANCE_MAX_CONNECTIONS", default_value_t = crate::edge::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub max_connections: u64,
+    pub max_http_connections: u64,
 
     /// Live event streams open at once, from everyone (beyond it: 503).
     #[arg(long, env = "CLEARANCE_MAX_EVENT_STREAMS", default_value_t = crate::edge::DEFAULT_MAX_EVENT_STREAMS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -308,9 +308,39 @@ impl EdgeArgs {
             header_timeout: Duration::from_secs(self.header_timeout_secs),
             body_timeout: Duration::from_secs(self.body_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
-            max_connections: count(self.max_connections),
+            max_connections: count(self.max_http_connections),
             max_event_streams: count(self.max_event_streams),
             max_event_streams_per_address: count(self.max_event_streams_per_address),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_list_stops_the_server_naming_the_entry() {
+        let error =
+            Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8,proxy.example"])
+                .err()
+                .expect("refused");
+        assert!(error.to_string().contains("proxy.example"), "{error}");
+        let cli = Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8, ::1"])
+            .ok()
+            .expect("accepted");
+        assert!(cli
+            .serve
+            .edge
+            .edge_settings()
+            .trusted_proxies
+            .trusts("::1".parse().expect("address")));
     }
 }

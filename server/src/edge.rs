@@ -29,8 +29,8 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
-pub const DEFAULT_MAX_EVENT_STREAMS: usize = 1024;
-pub const DEFAULT_MAX_EVENT_STREAMS_PER_ADDRESS: usize = 16;
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 2048;
+pub const DEFAULT_MAX_EVENT_STREAMS_PER_ADDRESS: usize = 64;
 
 impl Default for EdgeSettings {
     fn default() -> Self {
