@@ -200,10 +200,6 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         shutdown.cancel();
     });
-    server
-        .state
-        .throttle
-        .spawn_pruning(server.state.shutdown.clone());
     // Timeouts, the connection cap, TCP_NODELAY and the graceful shutdown: see
     // `server::listener`.
     let serving = listener::serve(

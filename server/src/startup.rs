@@ -47,7 +47,9 @@ pub struct Server {
     pub monitor: Arc<ReadinessMonitor>,
 }
 
-/// Reads readiness once and builds the state and the router on `pool`.
+/// Reads readiness once and builds the state and the router on `pool`; starts
+/// the throttle's pruning and the refusal log's flushing, which end with
+/// `state.shutdown`.
 pub async fn build(pool: PgPool, settings: Settings) -> Server {
     let (monitor, readiness) = ReadinessMonitor::start(
         Arc::clone(&settings.register),
@@ -78,6 +80,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         edge: settings.edge,
     };
     state.refusals.spawn_flushing(state.shutdown.clone());
+    state.throttle.spawn_pruning(state.shutdown.clone());
     Server {
         router: router(state.clone()),
         state,

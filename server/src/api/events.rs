@@ -2,7 +2,8 @@
 //! Each event's id is the state's version (`LiveState::version`), which the
 //! pages compare with the version they were rendered from.
 //!
-//! Streams are capped: beyond [`EventStreams`]' limit per client address the
+//! Streams are capped: beyond [`EventStreams`]' limit per client address (an
+//! IPv6 client by its /64) the
 //! answer is 429, beyond its global limit 503, each with `Retry-After`; a
 //! stream's place is given back when the client goes away.
 
@@ -20,6 +21,7 @@ use tokio_stream::wrappers::WatchStream;
 
 use app::live_state::LIVE_EVENT;
 
+use crate::auth::throttle::address_key;
 use crate::auth::ClientAddr;
 use crate::state::AppState;
 
@@ -131,7 +133,8 @@ pub async fn stream(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StreamRefused> {
-    let place = state.event_streams.admit(&address)?;
+    // Counted like the throttles count: an IPv6 client by its /64.
+    let place = state.event_streams.admit(&address_key(&address))?;
     let shutdown = state.shutdown.clone().cancelled_owned();
     let updates = WatchStream::new(state.clearance.state.clone()).filter_map(move |live| {
         // Held as long as the stream is: dropping the stream gives it back.

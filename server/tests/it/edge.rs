@@ -424,3 +424,22 @@ async fn unknown_filter_values_are_cut_before_they_are_echoed_or_kept(pool: PgPo
         .unwrap();
     assert_eq!(home.headers()[CACHE_HEADER], "hit");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ipv6_client_holds_event_streams_by_its_64(pool: PgPool) {
+    let app = test_app_with_edge(
+        &pool,
+        EdgeSettings {
+            max_event_streams_per_address: 2,
+            ..EdgeSettings::default()
+        },
+    )
+    .await;
+    let open = |peer: &'static str| app.router.clone().oneshot(events_request(peer));
+    let _first = open("2001:db8:5:6::1").await.unwrap();
+    let _second = open("2001:db8:5:6::2").await.unwrap();
+    let third = open("2001:db8:5:6:ffff::3").await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = open("2001:db8:5:7::1").await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+}
