@@ -45,3 +45,33 @@ impl Default for EdgeSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use crate::config::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_list_stops_the_server_naming_the_entry() {
+        let error =
+            Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8,proxy.example"])
+                .err()
+                .expect("refused");
+        assert!(error.to_string().contains("proxy.example"), "{error}");
+        let cli = Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8, ::1"])
+            .ok()
+            .expect("accepted");
+        assert!(cli
+            .serve
+            .edge
+            .edge_settings()
+            .trusted_proxies
+            .trusts("::1".parse().expect("address")));
+    }
+}

@@ -1,7 +1,7 @@
 //! The access log: sign-ins (successful, failed, refused), sign-outs, refused
 //! invitation links and account changes, with who, what, when (UTC) and from
 //! where. Rows are never changed, with one exception: a refusal repeating one
-//! recorded less than [`BURST_WINDOW`] ago (same action, actor, subject and
+//! recorded less than [`BURST_WINDOW_SECS`] ago (same action, actor, subject and
 //! account, from any address) adds to that row's count instead of adding a row,
 //! so a flood of refusals stays a few rows and never buries the real events.
 //! The database lets only the count, the time of the latest and the
