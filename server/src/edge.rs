@@ -64,9 +64,10 @@ mod tests {
                 .err()
                 .expect("refused");
         assert!(error.to_string().contains("proxy.example"), "{error}");
-        let cli = Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8, ::1"])
-            .ok()
-            .expect("accepted");
+        let Ok(cli) = Cli::try_parse_from(["server", "--trusted-proxies", "10.0.0.0/8, ::1"])
+        else {
+            panic!("a list of a block and an address is accepted");
+        };
         assert!(cli
             .serve
             .edge
