@@ -193,6 +193,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub public: PublicArgs,
+
+    #[command(flatten)]
+    pub edge: EdgeArgs,
 }
 
 #[derive(Subcommand)]
@@ -284,5 +287,62 @@ impl PublicArgs {
         self.public_url
             .clone()
             .unwrap_or_else(|| crate::public_url::PublicUrl::from_site_addr(site_addr))
+    }
+}
+
+/// Limits at the edge: proxies believed, timeouts, connection and event-stream
+/// caps (see docs/configuration.md, "Limits at the edge").
+#[derive(clap::Args)]
+pub struct EdgeArgs {
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed:
+    /// comma-separated CIDR blocks or addresses (e.g. `10.0.0.0/8,::1`).
+    /// Empty: the socket peer is the client.
+    #[arg(
+        long,
+        env = "CLEARANCE_TRUSTED_PROXIES",
+        default_value = "",
+        value_name = "CIDRS"
+    )]
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
+
+    /// Seconds a connection may take to send a request's headers.
+    #[arg(long, env = "CLEARANCE_HEADER_TIMEOUT_SECS", default_value_t = crate::edge::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request's body may take to arrive.
+    #[arg(long, env = "CLEARANCE_BODY_TIMEOUT_SECS", default_value_t = crate::edge::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Seconds a connection may carry no bytes either way before it is closed
+    /// (above 15: live event streams send a comment every 15 s).
+    #[arg(long, env = "CLEARANCE_IDLE_TIMEOUT_SECS", default_value_t = crate::edge::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(20..=3600))]
+    pub idle_timeout_secs: u64,
+
+    /// HTTP connections served at once; further ones wait to be accepted. Keep
+    /// it below the process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "CLEARANCE_MAX_CONNECTIONS", default_value_t = crate::edge::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_http_connections: u64,
+
+    /// Live event streams open at once, from everyone (beyond it: 503).
+    #[arg(long, env = "CLEARANCE_MAX_EVENT_STREAMS", default_value_t = crate::edge::DEFAULT_MAX_EVENT_STREAMS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_event_streams: u64,
+
+    /// Live event streams open at once from one client address (beyond it: 429).
+    #[arg(long, env = "CLEARANCE_MAX_EVENT_STREAMS_PER_ADDRESS", default_value_t = crate::edge::DEFAULT_MAX_EVENT_STREAMS_PER_ADDRESS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_event_streams_per_address: u64,
+}
+
+impl EdgeArgs {
+    pub fn edge_settings(&self) -> crate::edge::EdgeSettings {
+        let count = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+        crate::edge::EdgeSettings {
+            trusted_proxies: self.trusted_proxies.clone(),
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: count(self.max_http_connections),
+            max_event_streams: count(self.max_event_streams),
+            max_event_streams_per_address: count(self.max_event_streams_per_address),
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! Request tracing: every request gets an id (`x-request-id`, kept when the
 //! client or a proxy sent one, and echoed in the response) and a span with its
 //! method, path and id, so every log line written while serving it carries them;
-//! the span's last line adds the status and the latency.
+//! the span's last line adds the status and the latency. The span names the
+//! client's address as [`crate::client_addr::attach`] resolved it.
 
 use std::time::Duration;
 
 use axum::http::{Request, Response};
 use tracing::Span;
+
+use crate::auth::ClientAddr;
 
 pub use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 pub use tower_http::trace::TraceLayer;
@@ -28,11 +31,16 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
+    let client = request
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or("unknown", |client| client.0.as_str());
     tracing::info_span!(
         "request",
         method = %request.method(),
         path = %loggable_path(request.uri().path()),
         request_id = %id,
+        client = %client,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     )

@@ -17,15 +17,21 @@
 //! - [`refusal`]: how refused form posts and database failures are answered.
 //! - [`input`]: request-body size limit and well-formed forms, for every route.
 //! - [`page_cache`]: the public pages, rendered once per live state.
+//! - [`client_addr`]: the client's address behind trusted proxies;
+//!   [`listener`]: the serve loop with its timeouts and connection cap;
+//!   [`edge`]: the settings of both.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod input;
 pub mod layers;
+pub mod listener;
 pub mod page_cache;
 pub mod pages;
 pub mod proofs;

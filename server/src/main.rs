@@ -1,12 +1,10 @@
 //! Entry point: parses the command line, then serves or runs a command.
 
-use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use clap::Parser;
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
@@ -18,7 +16,7 @@ use server::config::{seconds, AuditCommand, Cli, Command, DossierCommand, ProofC
 use server::readiness::remote::RemoteSource;
 use server::readiness::Source;
 use server::startup::{self, Settings};
-use server::{commands, db, register_source};
+use server::{commands, db, listener, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -172,6 +170,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             sessions,
             page_cache_entries: usize::try_from(cli.serve.page_cache_entries)?,
             public_url: cli.serve.public.resolve(addr),
+            edge: cli.serve.edge.edge_settings(),
         },
     )
     .await;
@@ -199,34 +198,29 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         address = %listener.local_addr().unwrap_or(addr),
         "serving the launch clearance register"
     );
-    // Without TCP_NODELAY, a response on a reused keep-alive connection can wait
-    // ~40 ms for the client's delayed ACK (Nagle's algorithm).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let serving = axum::serve(
-        listener,
-        server
-            .router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
         shutdown.cancel();
-    })
-    .into_future();
+    });
+    // Timeouts, the connection cap, TCP_NODELAY and the graceful shutdown: see
+    // `server::listener`.
+    let serving = listener::serve(
+        listener,
+        server.router,
+        &server.state.edge,
+        server.state.shutdown.clone(),
+    );
     let mut serving = std::pin::pin!(serving);
     if let Some(migration) = pending_migration {
         tokio::select! {
-            served = &mut serving => return served.context("the HTTP server stopped"),
+            () = &mut serving => return Ok(()),
             // Serving goes on once the schema is up to date; a failure stops it.
             outcome = migration => outcome.context("the migration task failed")??,
         }
     }
-    serving.await.context("the HTTP server stopped")
+    serving.await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -3,6 +3,14 @@
 //! page is rendered once per live state and served from memory until the state
 //! changes. Requests with a session cookie or a bearer token are always rendered.
 //! Responses say `x-clearance-cache: hit` or `miss`.
+//!
+//! Not an amplifier: a page is kept under its path and the filter parameters
+//! it is rendered from, each cut to its length limit as the filter cuts it
+//! ([`cache_key`]); other parameters are left out, and a query with more than
+//! [`MAX_KEY_PARAMS`] filter parameters is rendered but not kept. At most
+//! `capacity` pages are kept per live state; when full, further pages are
+//! rendered but not kept until the state changes, so a flood of new keys
+//! neither grows memory nor evicts the pages already kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +21,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use app::domain::triage::{clip_value, QUERY_NAMES};
 use app::live_state::LiveState;
 
 use crate::auth::session::is_session_cookie;
@@ -48,6 +57,30 @@ impl Pages {
 struct Page {
     headers: HeaderMap,
     body: Bytes,
+}
+
+/// Most filter parameters a kept page's query may carry (each of the six at
+/// most twice); more, and the page is rendered but not kept.
+pub const MAX_KEY_PARAMS: usize = 12;
+
+/// The key a public page is kept under: its path and, in their order, the
+/// filter parameters of `query`, each cut to its limit as the filter reads it
+/// ([`clip_value`]). Parameters the pages do not read are left out: they do not
+/// change the page. `None` when the query carries too many filter parameters.
+pub fn cache_key(path: &str, query: &str) -> Option<String> {
+    let mut key = form_urlencoded::Serializer::new(String::new());
+    let mut kept = 0;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if !QUERY_NAMES.contains(&name.as_ref()) {
+            continue;
+        }
+        kept += 1;
+        if kept > MAX_KEY_PARAMS {
+            return None;
+        }
+        key.append_pair(&name, &clip_value(&name, &value));
+    }
+    Some(format!("{path}?{}", key.finish()))
 }
 
 /// Pages kept when no other number is configured.
@@ -91,7 +124,10 @@ impl PageCache {
                         .filter_map(|cookie| cookie.split_once('='))
                         .any(|(name, _)| is_session_cookie(name.trim()))
                 });
-        (public_page && !signed_in).then(|| request.uri().to_string())
+        if !public_page || signed_in {
+            return None;
+        }
+        cache_key(path, request.uri().query().unwrap_or(""))
     }
 
     fn pages(&self) -> std::sync::MutexGuard<'_, Pages> {
@@ -110,11 +146,22 @@ impl PageCache {
 
     fn put(&self, key: String, live: Arc<LiveState>, page: Page) {
         let mut pages = self.pages();
-        if !pages.rendered_from(&live) || pages.by_uri.len() >= self.capacity {
+        if !pages.rendered_from(&live) {
             pages.by_uri.clear();
             pages.state = Some(live);
         }
-        pages.by_uri.insert(key, page);
+        if pages.by_uri.len() < self.capacity {
+            pages.by_uri.insert(key, page);
+        }
+    }
+
+    /// Pages kept now.
+    pub fn len(&self) -> usize {
+        self.pages().by_uri.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -32,6 +32,7 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
         let access: SharedAccessStore = Arc::new(PgAccessStore {
             pool: state.pool.clone(),
             throttle: state.throttle.clone(),
+            refusals: state.refusals.clone(),
         });
         let rooms: SharedRoomStore = Arc::new(PgRoomStore {
             pool: state.pool.clone(),

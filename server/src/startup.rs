@@ -9,20 +9,23 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use app::domain::Register;
 use app::live::LiveClearance;
 
-use crate::api::ApiToken;
+use crate::api::{ApiToken, EventStreams};
+use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
+use crate::edge::EdgeSettings;
 use crate::page_cache::{self, PageCache};
 use crate::public_url::PublicUrl;
 use crate::readiness::history::PgHistory;
 use crate::readiness::{ReadinessMonitor, Source};
 use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
-use crate::{admin, api, auth, input, layers, pages, rooms};
+use crate::{admin, api, auth, client_addr, input, layers, pages, rooms};
 
 /// What a server is built from, besides its database.
 pub struct Settings {
@@ -36,6 +39,8 @@ pub struct Settings {
     pub page_cache_entries: usize,
     /// The address the public reaches the server at.
     pub public_url: PublicUrl,
+    /// Proxies believed, timeouts and caps at the edge.
+    pub edge: EdgeSettings,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -46,7 +51,9 @@ pub struct Server {
     pub monitor: Arc<ReadinessMonitor>,
 }
 
-/// Reads readiness once and builds the state and the router on `pool`.
+/// Reads readiness once and builds the state and the router on `pool`; starts
+/// the throttle's pruning and the refusal log's flushing, which end with
+/// `state.shutdown`.
 pub async fn build(pool: PgPool, settings: Settings) -> Server {
     let (monitor, readiness) = ReadinessMonitor::start(
         Arc::clone(&settings.register),
@@ -54,6 +61,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         settings.source,
     )
     .await;
+    let refusals = RefusalLog::new(pool.clone());
     let state = AppState {
         leptos_options: settings.leptos_options,
         clearance: LiveClearance::new(
@@ -65,11 +73,19 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         monitor_wake: monitor.waker(),
         api_token: settings.api_token,
         throttle: Default::default(),
+        refusals,
         sessions: settings.sessions,
         public_url: settings.public_url,
         page_cache: PageCache::new(settings.page_cache_entries),
         shutdown: CancellationToken::new(),
+        event_streams: EventStreams::new(
+            settings.edge.max_event_streams,
+            settings.edge.max_event_streams_per_address,
+        ),
+        edge: settings.edge,
     };
+    state.refusals.spawn_flushing(state.shutdown.clone());
+    state.throttle.spawn_pruning(state.shutdown.clone());
     Server {
         router: router(state.clone()),
         state,
@@ -106,6 +122,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(same_origin::refuse_cross_site))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(input::check_body))
+        // A body that trickles in is cut off (408) rather than holding a task.
+        .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
         .layer(
             layers::TraceLayer::new_for_http()
                 .make_span_with(layers::request_span)
@@ -116,6 +134,12 @@ pub fn router(state: AppState) -> Router {
         .layer(layers::PropagateRequestIdLayer::x_request_id())
         .layer(layers::SetRequestIdLayer::x_request_id(
             layers::MakeRequestUuid,
+        ))
+        // The client's address is resolved once, before the request span, the
+        // throttles and the access log read it.
+        .layer(middleware::from_fn_with_state(
+            state.edge.trusted_proxies.clone(),
+            client_addr::attach,
         ))
         // Outermost: no response leaves without them.
         .layer(middleware::from_fn_with_state(

@@ -10,9 +10,11 @@ use tokio_util::sync::CancellationToken;
 
 use app::live::LiveClearance;
 
-use crate::api::ApiToken;
+use crate::api::{ApiToken, EventStreams};
+use crate::auth::refusals::RefusalLog;
 use crate::auth::session::SessionSettings;
 use crate::auth::throttle::SignInThrottle;
+use crate::edge::EdgeSettings;
 use crate::page_cache::PageCache;
 use crate::public_url::PublicUrl;
 
@@ -27,6 +29,8 @@ pub struct AppState {
     pub monitor_wake: Arc<Notify>,
     pub api_token: Option<ApiToken>,
     pub throttle: SignInThrottle,
+    /// Throttle refusals, counted in bursts for the access log.
+    pub refusals: RefusalLog,
     pub sessions: SessionSettings,
     /// The address every absolute link is built on.
     pub public_url: PublicUrl,
@@ -35,4 +39,8 @@ pub struct AppState {
     /// Cancelled when the server shuts down, so endless event streams end and
     /// the graceful shutdown can finish.
     pub shutdown: CancellationToken,
+    /// Proxies believed, timeouts and caps at the edge.
+    pub edge: EdgeSettings,
+    /// The live event streams open now, counted against the edge's caps.
+    pub event_streams: EventStreams,
 }

@@ -34,6 +34,12 @@ pub struct AccessEvent {
     pub action: String,
     pub subject: Option<String>,
     pub remote_addr: Option<String>,
+    /// How many identical refusals this row stands for (1 for most events).
+    pub count: u32,
+    /// When the last of them happened, if more than one.
+    pub last_at: Option<DateTime<Utc>>,
+    /// Whether they came from more than one address (`remote_addr` is the first).
+    pub several_addresses: bool,
 }
 
 /// The administration page: everything for operators; the same, read-only, for

@@ -246,14 +246,31 @@ fn LogSection(events: Vec<AccessEvent>) -> impl IntoView {
             <table data-testid="access-log">
                 <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Subject"</th><th scope="col">"From"</th></tr></thead>
                 <tbody>
-                    {events.into_iter().map(|event| view! {
-                        <tr>
-                            <td><time datetime=datetime_value(event.at)>{format_time(event.at)}</time></td>
-                            <td>{event.actor}</td>
-                            <td>{event.action.replace('_', " ")}</td>
-                            <td>{event.subject.unwrap_or_default()}</td>
-                            <td>{event.remote_addr.unwrap_or_default()}</td>
-                        </tr>
+                    {events.into_iter().map(|event| {
+                        // A burst of identical refusals is one row with a count.
+                        let repeats = (event.count > 1).then(|| {
+                            let last = event.last_at.map(format_time).unwrap_or_default();
+                            view! {
+                                " "
+                                <span class="repeat-count" data-testid="event-count" title=format!("{} times, the last at {last}", event.count)>
+                                    {format!("×{}", event.count)}
+                                </span>
+                            }
+                        });
+                        let from = match (event.remote_addr, event.several_addresses) {
+                            (Some(addr), true) => format!("{addr} and others"),
+                            (Some(addr), false) => addr,
+                            (None, _) => String::new(),
+                        };
+                        view! {
+                            <tr>
+                                <td><time datetime=datetime_value(event.at)>{format_time(event.at)}</time></td>
+                                <td>{event.actor}</td>
+                                <td>{event.action.replace('_', " ")}{repeats}</td>
+                                <td>{event.subject.unwrap_or_default()}</td>
+                                <td>{from}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>

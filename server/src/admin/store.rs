@@ -17,6 +17,7 @@ use app::page_data::ClearanceError;
 use crate::auth::accounts;
 use crate::auth::audit::{self, Action};
 use crate::auth::handlers::{refuse_token, throttle_token};
+use crate::auth::refusals::RefusalLog;
 use crate::auth::throttle::SignInThrottle;
 use crate::auth::{invitations, ClientAddr};
 use crate::tenants;
@@ -31,6 +32,7 @@ const EVENTS: i64 = 100;
 pub struct PgAccessStore {
     pub pool: PgPool,
     pub throttle: SignInThrottle,
+    pub refusals: RefusalLog,
 }
 
 async fn denied(pool: &PgPool, viewer: &Viewer, what: &str, address: &str) {
@@ -82,6 +84,9 @@ impl PgAccessStore {
                 action: event.action,
                 subject: event.subject,
                 remote_addr: event.remote_addr,
+                count: u32::try_from(event.count).unwrap_or(1),
+                last_at: event.last_at,
+                several_addresses: event.several_addresses,
             })
             .collect();
         let new_link = match parts.extensions.get::<Session>() {
@@ -121,7 +126,7 @@ impl AccessStore for PgAccessStore {
     ) -> StoreFuture<'a, Result<InvitationLink, ClearanceError>> {
         Box::pin(async move {
             let address = ClientAddr::of(parts);
-            if let Err(seconds) = throttle_token(&self.pool, &self.throttle, &address).await {
+            if let Err(seconds) = throttle_token(&self.refusals, &self.throttle, &address).await {
                 return Ok(Err(ClearanceError::Throttled(seconds)));
             }
             let opened = invitations::open(&self.pool, token)

@@ -6,6 +6,8 @@ mod auth;
 mod badges;
 mod error;
 mod events;
+
+pub use events::{EventStreams, StreamRefused};
 pub mod openapi;
 pub mod packs;
 mod proofs;

@@ -1,6 +1,11 @@
 //! The access log: sign-ins (successful, failed, refused), sign-outs, refused
 //! invitation links and account changes, with who, what, when (UTC) and from
-//! where. Rows are never changed.
+//! where. Rows are never changed, with one exception: a refusal repeating one
+//! recorded less than [`BURST_WINDOW_SECS`] ago (same action, actor, subject and
+//! account, from any address) adds to that row's count instead of adding a row,
+//! so a flood of refusals stays a few rows and never buries the real events.
+//! The database lets only the count, the time of the latest and the
+//! several-addresses flag change.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -9,7 +14,7 @@ use sqlx::PgPool;
 use app::domain::access::Viewer;
 
 /// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     SignInSucceeded,
     SignInFailed,
@@ -33,7 +38,18 @@ pub enum Action {
     AcceptanceRevoked,
 }
 
+/// How long after a refusal's first row identical ones add to its count.
+pub const BURST_WINDOW_SECS: i32 = 60;
+
 impl Action {
+    /// Refusals repeat in bursts; they are counted, not logged one by one.
+    pub fn is_refusal(self) -> bool {
+        matches!(
+            self,
+            Self::SignInRefused | Self::InvitationRefused | Self::AccessDenied
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SignInSucceeded => "sign_in_succeeded",
@@ -71,7 +87,7 @@ pub struct Event<'a> {
     pub remote_addr: Option<&'a str>,
 }
 
-fn clip(text: &str, max: usize) -> String {
+pub(crate) fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
@@ -104,16 +120,71 @@ pub async fn record_by(
 /// Records an event. A failure is logged, not raised: losing an audit row must
 /// not lock people out, and the log says it happened.
 pub async fn record(pool: &PgPool, event: &Event<'_>) {
-    let result = sqlx::query!(
-        r#"INSERT INTO access_events (account_id, actor, action, subject, remote_addr)
-           VALUES ($1, $2, $3, $4, $5)"#,
-        event.account_id,
-        clip(event.actor, 300),
-        event.action.as_str(),
-        event.subject.map(|subject| clip(subject, 300)),
-        event.remote_addr.map(|addr| clip(addr, 100)),
-    )
-    .execute(pool)
+    record_repeated(pool, event, 1, false).await;
+}
+
+/// Records `event` as having happened `times` times (a refusal burst counted in
+/// memory, see [`super::refusals`]); `several_addresses` when they came from
+/// more than one address. A refusal adds to its burst's row when one started
+/// within [`BURST_WINDOW_SECS`]; anything else is a row of its own.
+pub async fn record_repeated(
+    pool: &PgPool,
+    event: &Event<'_>,
+    times: i32,
+    several_addresses: bool,
+) {
+    let actor = clip(event.actor, 300);
+    let subject = event.subject.map(|subject| clip(subject, 300));
+    let remote_addr = event.remote_addr.map(|addr| clip(addr, 100));
+    let times = times.max(1);
+    let result = async {
+        if event.action.is_refusal() {
+            let repeated = sqlx::query_scalar!(
+                r#"UPDATE access_events
+                   SET count = count + $7,
+                       last_at = now(),
+                       several_addresses = several_addresses OR $8
+                           OR remote_addr IS DISTINCT FROM $5
+                   WHERE id = (
+                       SELECT id FROM access_events
+                       WHERE action = $3 AND actor = $2
+                         AND subject IS NOT DISTINCT FROM $4
+                         AND account_id IS NOT DISTINCT FROM $1
+                         AND at > now() - make_interval(secs => $6)
+                       ORDER BY id DESC LIMIT 1
+                   )
+                   RETURNING id"#,
+                event.account_id,
+                actor,
+                event.action.as_str(),
+                subject,
+                remote_addr,
+                f64::from(BURST_WINDOW_SECS),
+                times,
+                several_addresses,
+            )
+            .fetch_optional(pool)
+            .await?;
+            if repeated.is_some() {
+                return Ok(());
+            }
+        }
+        sqlx::query!(
+            r#"INSERT INTO access_events
+                   (account_id, actor, action, subject, remote_addr, count, last_at, several_addresses)
+               VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 > 1 THEN now() END, $7)"#,
+            event.account_id,
+            actor,
+            event.action.as_str(),
+            subject,
+            remote_addr,
+            times,
+            several_addresses,
+        )
+        .execute(pool)
+        .await
+        .map(drop)
+    }
     .await;
     if let Err(error) = result {
         tracing::error!(%error, action = event.action.as_str(), "could not record an access event");
@@ -128,13 +199,20 @@ pub struct Recorded {
     pub action: String,
     pub subject: Option<String>,
     pub remote_addr: Option<String>,
+    /// How many times it happened in its burst (1 for most events).
+    pub count: i32,
+    /// When the last of the burst happened, if it repeated.
+    pub last_at: Option<DateTime<Utc>>,
+    /// Whether the burst came from more than one address.
+    pub several_addresses: bool,
 }
 
 /// The newest `limit` events.
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
     sqlx::query_as!(
         Recorded,
-        r#"SELECT at, actor, action, subject, remote_addr FROM access_events
+        r#"SELECT at, actor, action, subject, remote_addr, count, last_at, several_addresses
+           FROM access_events
            ORDER BY id DESC LIMIT $1"#,
         limit
     )

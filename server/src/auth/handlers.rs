@@ -14,7 +14,8 @@ use app::domain::local_path::local_path;
 
 use super::audit::{self, Action, Event};
 use super::invitations::Unusable;
-use super::throttle::FAILURE_DELAY;
+use super::refusals::RefusalLog;
+use super::throttle::{Refused, FAILURE_DELAY};
 use super::{accounts, invitations, session, ClientAddr};
 use crate::state::AppState;
 
@@ -57,19 +58,25 @@ pub async fn sign_in(
     let Ok(email) = normalize_email(&form.email) else {
         return back_to_sign_in("invalid", "", next);
     };
-    if let Err(wait) = state.throttle.attempt(&email, &address) {
-        audit::record(
-            &state.pool,
-            &Event {
+    if let Err(refused) = state.throttle.attempt(&email, &address) {
+        // An address refusal is about the address, whatever account it tried:
+        // recorded as anonymous, so a flood of names stays one counted row.
+        let (actor, subject) = match refused {
+            Refused::Address(_) => ("anonymous", "too many attempts from this address"),
+            Refused::Account(_) => (email.as_str(), "too many attempts on this account"),
+        };
+        state
+            .refusals
+            .record(&Event {
                 account_id: None,
-                actor: &email,
+                actor,
                 action: Action::SignInRefused,
-                subject: Some("too many attempts"),
+                subject: Some(subject),
                 remote_addr: Some(&address),
-            },
-        )
-        .await;
-        return back_with_retry("throttled", &email, next, Some(wait.as_secs().max(1)));
+            })
+            .await;
+        let wait = refused.wait().as_secs().max(1);
+        return back_with_retry("throttled", &email, next, Some(wait));
     }
 
     let account = match accounts::find_by_email(&state.pool, &email).await {
@@ -206,16 +213,25 @@ async fn record_token_refusal(pool: &PgPool, address: &str, subject: &str) {
 }
 
 /// Counts an invitation-link attempt from `address`; when it has made too many,
-/// records the refusal and answers the wait in whole seconds.
+/// records the refusal (counted in its burst) and answers the wait in whole
+/// seconds.
 pub(crate) async fn throttle_token(
-    pool: &PgPool,
+    refusals: &RefusalLog,
     throttle: &super::throttle::SignInThrottle,
     address: &str,
 ) -> Result<(), u64> {
     let Err(wait) = throttle.invitation_attempt(address) else {
         return Ok(());
     };
-    record_token_refusal(pool, address, "too many attempts").await;
+    refusals
+        .record(&Event {
+            account_id: None,
+            actor: "anonymous",
+            action: Action::InvitationRefused,
+            subject: Some("too many attempts"),
+            remote_addr: Some(address),
+        })
+        .await;
     Err(wait.as_secs().max(1))
 }
 
@@ -228,7 +244,7 @@ pub async fn accept_invitation(
     session: Session,
     Form(form): Form<AcceptForm>,
 ) -> Redirect {
-    if let Err(seconds) = throttle_token(&state.pool, &state.throttle, &address).await {
+    if let Err(seconds) = throttle_token(&state.refusals, &state.throttle, &address).await {
         return back_to_invitation(
             &form.token,
             &format!("Too many attempts with invitation links. Try again in {seconds} seconds."),

@@ -6,7 +6,8 @@
 //! - [`session`]: the session layer (idle and absolute expiry) and
 //!   the middleware that tells every handler and page who is asking.
 //! - [`store`]: where tower-sessions keeps sessions: PostgreSQL.
-//! - [`throttle`]: slowing and refusing repeated failed sign-ins.
+//! - [`throttle`]: slowing and refusing repeated failed sign-ins;
+//!   [`refusals`]: its refusals, counted in bursts for the access log.
 //! - [`same_origin`]: refusing state-changing requests from other sites.
 //! - [`tokens`]: per-account bearer tokens for the JSON API.
 //! - [`handlers`]: sign-in and sign-out.
@@ -15,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod handlers;
 pub mod invitations;
+pub mod refusals;
 pub mod same_origin;
 pub mod session;
 pub mod store;
@@ -26,14 +28,19 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::request::Parts;
 
-/// The client's address as the socket saw it (proxies are not trusted), or
-/// `unknown` when the server runs without connection info (tests).
+/// The client's address: as [`crate::client_addr::attach`] resolved it (the
+/// socket peer, or the right-most untrusted hop a trusted proxy reported), or
+/// `unknown` when the server runs without connection info (tests that set none).
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
 impl ClientAddr {
     /// The address of the request `parts` belong to.
     pub fn of(parts: &Parts) -> String {
+        if let Some(resolved) = parts.extensions.get::<Self>() {
+            return resolved.0.clone();
+        }
+        // Outside the router's layers nothing was resolved: the socket peer.
         parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -1,7 +1,8 @@
 //! The blocker filter: each facet, combinations, counts, paging and the URL form.
 
 use super::super::triage::{
-    BlockerFilter, DependencyFilter, FilterProblem, StateFilter, Triage, PAGE_SIZE,
+    clip_value, BlockerFilter, DependencyFilter, FilterProblem, StateFilter, Triage,
+    MAX_SEARCH_CHARS, MAX_VALUE_CHARS, PAGE_SIZE,
 };
 use super::*;
 use crate::domain::register::Blocker;
@@ -335,4 +336,49 @@ fn a_large_register_pages_its_rows() {
     assert_eq!(result.page_rows().len(), 250 - 2 * PAGE_SIZE);
     assert_eq!(result.shown_range(), Some((201, 250)));
     assert_eq!(result.page_href(2), "/?page=2");
+}
+
+#[test]
+fn unknown_values_are_cut_to_their_limit_before_they_are_echoed() {
+    let (_, triage) = triage();
+    let long = "x".repeat(50_000);
+    let (filter, problems) = query(&[
+        ("scope", &long),
+        ("motion", &long),
+        ("state", &long),
+        ("dependency", &long),
+        ("page", &long),
+        ("q", &long),
+    ]);
+    let cut = "x".repeat(MAX_VALUE_CHARS);
+    assert_eq!(
+        problems,
+        [
+            FilterProblem::UnknownState(cut.clone()),
+            FilterProblem::UnknownDependencyState(cut.clone()),
+            FilterProblem::BadPage(cut.clone()),
+        ]
+    );
+    assert_eq!(filter.text.chars().count(), MAX_SEARCH_CHARS);
+    let result = triage.apply(&filter);
+    assert_eq!(
+        result.problems,
+        [
+            FilterProblem::UnknownScope(cut.clone()),
+            FilterProblem::UnknownMotion(cut),
+        ]
+    );
+    let echoed: usize = problems
+        .iter()
+        .chain(&result.problems)
+        .map(|problem| problem.to_string().len())
+        .sum();
+    assert!(
+        echoed < 5 * (MAX_VALUE_CHARS + 100),
+        "{echoed} bytes echoed"
+    );
+    assert_eq!(
+        clip_value("q", &format!("  {long}")).len(),
+        MAX_SEARCH_CHARS
+    );
 }

@@ -9,6 +9,25 @@ use serde::{Deserialize, Serialize};
 
 /// Longest search text kept, in characters; the rest is ignored.
 pub const MAX_SEARCH_CHARS: usize = 200;
+/// Longest scope or motion id, state or page number kept, in characters: longer
+/// than any id a register may hold, and short enough that an unknown value
+/// echoed back ("No scope called …") or used as a page-cache key stays small.
+pub const MAX_VALUE_CHARS: usize = 100;
+
+/// The query parameters the filter reads; no other parameter changes the page.
+pub const QUERY_NAMES: [&str; 6] = ["scope", "motion", "state", "dependency", "q", "page"];
+
+/// A query value as the filter reads it: trimmed, then cut to its parameter's
+/// limit ([`MAX_SEARCH_CHARS`] for `q`, [`MAX_VALUE_CHARS`] for the others), so
+/// nothing longer is ever echoed or kept.
+pub fn clip_value(name: &str, value: &str) -> String {
+    let limit = if name == "q" {
+        MAX_SEARCH_CHARS
+    } else {
+        MAX_VALUE_CHARS
+    };
+    value.trim().chars().take(limit).collect()
+}
 
 /// Which blockers by evaluated state. The table shows live blockers by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,7 +165,7 @@ impl BlockerFilter {
     /// left out.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<FilterProblem>) {
         let mut problems = Vec::new();
-        let present = |key: &str| get(key).map(|value| value.trim().to_owned());
+        let present = |key: &str| get(key).map(|value| clip_value(key, &value));
         let state = match present("state").filter(|value| !value.is_empty()) {
             None => StateFilter::default(),
             Some(value) => StateFilter::parse(&value).unwrap_or_else(|| {
@@ -178,9 +197,7 @@ impl BlockerFilter {
             motion: present("motion").filter(|value| !value.is_empty()),
             state,
             dependency,
-            text: get("q")
-                .map(|text| text.trim().chars().take(MAX_SEARCH_CHARS).collect())
-                .unwrap_or_default(),
+            text: present("q").unwrap_or_default(),
             page,
         };
         (filter, problems)

@@ -11,5 +11,8 @@
 mod filter;
 mod index;
 
-pub use filter::{BlockerFilter, DependencyFilter, FilterProblem, StateFilter, MAX_SEARCH_CHARS};
+pub use filter::{
+    clip_value, BlockerFilter, DependencyFilter, FilterProblem, StateFilter, MAX_SEARCH_CHARS,
+    MAX_VALUE_CHARS, QUERY_NAMES,
+};
 pub use index::{holds_back, FacetValue, Facets, Triage, TriageResult, PAGE_SIZE};

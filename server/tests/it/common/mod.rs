@@ -32,6 +32,7 @@ pub struct TestApp {
     pub router: axum::Router,
     pub monitor: Arc<ReadinessMonitor>,
     pub clearance: LiveClearance,
+    pub state: server::state::AppState,
 }
 
 /// The default register, read from this process's environment, with `api_token`
@@ -52,14 +53,36 @@ pub async fn test_app_with_options(
     sessions: SessionSettings,
     leptos_options: LeptosOptions,
 ) -> TestApp {
-    build_test_app(pool, api_token, sessions, leptos_options, None).await
+    build_test_app(
+        pool,
+        api_token,
+        sessions,
+        leptos_options,
+        None,
+        Default::default(),
+    )
+    .await
 }
 
 /// [`test_app`] served at the public address `public_url`.
 pub async fn test_app_at(pool: &PgPool, public_url: &str, sessions: SessionSettings) -> TestApp {
     let options = LeptosOptions::builder().output_name("clearance").build();
     let public_url = public_url.parse().expect("a valid public address");
-    build_test_app(pool, None, sessions, options, Some(public_url)).await
+    build_test_app(
+        pool,
+        None,
+        sessions,
+        options,
+        Some(public_url),
+        Default::default(),
+    )
+    .await
+}
+
+/// The default test app with the edge's limits (proxies, timeouts, caps) as given.
+pub async fn test_app_with_edge(pool: &PgPool, edge: server::edge::EdgeSettings) -> TestApp {
+    let options = LeptosOptions::builder().output_name("clearance").build();
+    build_test_app(pool, None, SessionSettings::default(), options, None, edge).await
 }
 
 async fn build_test_app(
@@ -68,6 +91,7 @@ async fn build_test_app(
     sessions: SessionSettings,
     leptos_options: LeptosOptions,
     public_url: Option<PublicUrl>,
+    edge: server::edge::EdgeSettings,
 ) -> TestApp {
     let public_url =
         public_url.unwrap_or_else(|| PublicUrl::from_site_addr(leptos_options.site_addr));
@@ -83,13 +107,15 @@ async fn build_test_app(
             sessions,
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             public_url,
+            edge,
         },
     )
     .await;
     TestApp {
         router: server.router,
         monitor: server.monitor,
-        clearance: server.state.clearance,
+        clearance: server.state.clearance.clone(),
+        state: server.state,
     }
 }
 
