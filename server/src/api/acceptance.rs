@@ -87,12 +87,13 @@ pub struct Stored {
     pub record: AcceptanceEntry,
 }
 
-/// Anyone presenting a bearer token that matched no account is refused as such,
-/// not treated as the public.
-fn caller(viewer: &Viewer, headers: &HeaderMap) -> Result<()> {
+/// Anyone presenting a bearer token that matched no account (or any other
+/// `Authorization`) is refused as such, not treated as the public; wrong tokens
+/// are throttled per address.
+fn caller(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &str) -> Result<()> {
     let bearer = headers.contains_key(http::header::AUTHORIZATION);
     match viewer {
-        Viewer::Public if bearer => Err(ApiError::Unauthorized),
+        Viewer::Public if bearer => Err(super::auth::refused_bearer(&state.throttle, address)),
         Viewer::Public => Err(ApiError::SignInRequired),
         Viewer::Account(_) => Ok(()),
     }
@@ -122,8 +123,9 @@ async fn requested_slug(
     viewer: &Viewer,
     headers: &HeaderMap,
     tenant: Option<String>,
+    address: &str,
 ) -> Result<(Option<String>, Option<String>)> {
-    caller(viewer, headers)?;
+    caller(state, viewer, headers, address)?;
     let asked = tenant_slug(viewer, tenant)?;
     let slug = match (&asked, viewer) {
         (Some(slug), _) => Some(slug.clone()),
@@ -150,7 +152,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = std::result::Result<Option<T>, sqlx::Error>>,
 {
-    let (asked, slug) = requested_slug(state, viewer, headers, tenant).await?;
+    let (asked, slug) = requested_slug(state, viewer, headers, tenant, address).await?;
     let room = match slug {
         Some(slug) => load(slug).await?,
         None => None,
@@ -238,7 +240,7 @@ pub async fn patch(
     query: QueryResult<TenantQuery>,
     body: Bytes,
 ) -> Result<SafeJson<Stored>> {
-    caller(&viewer, &headers)?;
+    caller(&state, &viewer, &headers, &address)?;
     let query = self::query(query)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;

@@ -15,6 +15,8 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("too many wrong bearer tokens from this address; try again in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("sign in or present a bearer token")]
     SignInRequired,
     #[error("the API is disabled: CLEARANCE_API_TOKEN is not configured")]
@@ -51,6 +53,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::SignInRequired => StatusCode::UNAUTHORIZED,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::TokenNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::ProofRun(ProofRunError::UnknownProof(_)) => {
@@ -87,11 +90,18 @@ impl IntoResponse for ApiError {
             SafeJson(json!({ "error": self.to_string(), "field": field, "fields": fields })),
         )
             .into_response();
-        if matches!(self, Self::Unauthorized) {
-            response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized => {
+                headers.insert(
+                    http::header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::TooManyAttempts(seconds) => {
+                headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            _ => {}
         }
         response
     }

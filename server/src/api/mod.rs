@@ -16,7 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 
-pub use auth::ApiToken;
+pub use auth::{bearer_token, ApiToken, MIN_API_TOKEN_CHARS};
 pub use error::ApiError;
 pub use readiness::readiness_document;
 

@@ -3,7 +3,6 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 
 use app::domain::document::{
@@ -14,6 +13,7 @@ use app::domain::{evaluate, Register};
 use app::live_state::LiveState;
 
 use super::error::{ApiError, Result};
+use super::safe_json::SafeJson;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,7 @@ pub async fn get_readiness(
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok((status, Json(document)).into_response())
+    Ok((status, SafeJson(document)).into_response())
 }
 
 /// The readiness document for the current live state; `None` for an unknown motion.

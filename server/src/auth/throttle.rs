@@ -21,6 +21,10 @@ const ADDRESS_PERIOD: Duration = Duration::from_secs(6);
 const INVITATION_BURST: u32 = 10;
 const INVITATION_PERIOD: Duration = Duration::from_secs(30);
 
+/// Wrong bearer tokens per address: a burst of 20, then one more every 6 seconds.
+const BEARER_BURST: u32 = 20;
+const BEARER_PERIOD: Duration = Duration::from_secs(6);
+
 /// How long a failed attempt waits before it is answered.
 pub const FAILURE_DELAY: Duration = Duration::from_millis(400);
 
@@ -30,6 +34,7 @@ pub struct SignInThrottle {
     accounts: Arc<DefaultKeyedRateLimiter<String>>,
     addresses: Arc<DefaultKeyedRateLimiter<String>>,
     invitations: Arc<DefaultKeyedRateLimiter<String>>,
+    bearers: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 fn limiter(burst: u32, period: Duration) -> Arc<DefaultKeyedRateLimiter<String>> {
@@ -46,6 +51,7 @@ impl Default for SignInThrottle {
             accounts: limiter(ACCOUNT_BURST, ACCOUNT_PERIOD),
             addresses: limiter(ADDRESS_BURST, ADDRESS_PERIOD),
             invitations: limiter(INVITATION_BURST, INVITATION_PERIOD),
+            bearers: limiter(BEARER_BURST, BEARER_PERIOD),
         }
     }
 }
@@ -56,6 +62,14 @@ impl SignInThrottle {
     /// other way round); `Err` with the wait when it has made too many.
     pub fn invitation_attempt(&self, address: &str) -> Result<(), Duration> {
         self.invitations
+            .check_key(&address.to_owned())
+            .map_err(|wait| wait.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Counts a wrong bearer token from `address` (its own limiter); `Err` with
+    /// the wait when it has presented too many.
+    pub fn bearer_failure(&self, address: &str) -> Result<(), Duration> {
+        self.bearers
             .check_key(&address.to_owned())
             .map_err(|wait| wait.wait_time_from(DefaultClock::default().now()))
     }

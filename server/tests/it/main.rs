@@ -23,4 +23,5 @@ mod remote_source;
 mod resilience;
 mod room_actions;
 mod rooms;
+mod secrets;
 mod tenancy;
