@@ -13,17 +13,21 @@ pub const ACTOR_LIMIT: usize = 200;
 
 /// A proof run as submitted (`POST /api/proofs/{proof_id}/runs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProofRunRequest {
     /// `passed` or `failed`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(passed|failed)$"))]
     pub status: String,
     /// Who ran it, or which CI job.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub actor: String,
     /// When it ran; now when absent.
     #[serde(default)]
     pub ran_at: Option<DateTime<Utc>>,
     /// SHA-256 (hex) of the full output.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[0-9a-f]{64}$"))]
     pub output_digest: Option<String>,
     /// A part of the output; only its last [`EXCERPT_LIMIT`] characters are kept.
     #[serde(default)]
@@ -43,6 +47,7 @@ pub struct NewProofRun {
 
 /// A stored proof run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProofRun {
     pub id: i64,
     pub proof_id: String,

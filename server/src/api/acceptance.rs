@@ -3,6 +3,11 @@
 //! launch room's form: only the tenant's own buyer sponsor signs; operators and
 //! commercial owners read any tenant (`?tenant=<slug>`), a sponsor only their own.
 
+#![expect(
+    unused_qualifications,
+    reason = "utoipa's generated `IntoParams` calls qualify the query type"
+)]
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -15,7 +20,9 @@ use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
 use app::domain::ledger::AcceptanceRecord;
 use app::page_data::rooms::AcceptanceEntry;
 
-use super::error::{ApiError, Result};
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody, Result};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
@@ -25,28 +32,49 @@ use crate::state::AppState;
 /// The document's format name and version.
 pub const FORMAT: &str = "clearance.launch-acceptance/1";
 
-#[derive(Debug, Deserialize)]
+/// Operators and commercial owners must name the tenant; a buyer sponsor may
+/// leave it out (their own) and may only name their own.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TenantQuery {
+    /// Tenant slug (required of operators and commercial owners).
+    #[param(required = true)]
     tenant: Option<String>,
 }
 
 /// `GET launch-acceptance`: the tenant and which page of the history.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
+    /// Tenant slug (required of operators and commercial owners).
+    #[param(required = true)]
     tenant: Option<String>,
+    /// Records per page.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// Only records with a lower seq: the previous answer's `next_before`.
+    #[param(minimum = 1)]
     before: Option<i64>,
 }
 
 /// `GET launch-room`: the tenant and which page of each chain.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RoomQuery {
+    /// Tenant slug (required of operators and commercial owners).
+    #[param(required = true)]
     tenant: Option<String>,
+    /// Records per page of each chain.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// Only acceptance records with a lower seq.
+    #[param(minimum = 1)]
     before: Option<i64>,
+    /// Only evidence changes with a lower seq.
+    #[param(minimum = 1)]
     evidence_before: Option<i64>,
 }
 
@@ -174,6 +202,18 @@ where
 
 /// `GET /api/platform/launch-acceptance[?tenant=<slug>][&limit=N][&before=SEQ]`:
 /// the state and one page of the history, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-acceptance",
+    tag = "launch rooms",
+    summary = "A tenant's launch acceptance: state, readiness digest, current record and one page of the history, newest first (format clearance.launch-acceptance/1)",
+    params(HistoryQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The acceptance document", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -223,8 +263,10 @@ pub async fn get(
 }
 
 /// The body of a `PATCH`: an acceptance, or `{"revoke": {…}}`.
-#[derive(Debug)]
-enum Patch {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = AcceptancePatch)]
+pub(crate) enum Patch {
     Revoke { revoke: RevocationForm },
     Accept(AcceptanceForm),
 }
@@ -232,6 +274,19 @@ enum Patch {
 /// `PATCH /api/platform/launch-acceptance[?tenant=<slug>]`: signs (or, with
 /// `{"revoke": {…}}`, revokes) the caller's tenant's launch acceptance and answers
 /// with the stored record. Nothing is stored unless every rule passes.
+#[utoipa::path(
+    patch,
+    path = "/api/platform/launch-acceptance",
+    tag = "launch rooms",
+    summary = "Sign (or revoke) the caller's tenant's launch acceptance; buyer sponsors only",
+    params(TenantQuery),
+    request_body(content = Patch, content_type = "application/json"),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The stored record", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String), (status = 422, description = "A rule broken; `field` and `fields` name the problem", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -314,6 +369,18 @@ pub struct RoomDocument {
 }
 
 /// `GET /api/platform/launch-room[?tenant=<slug>][&limit=N][&before=SEQ][&evidence_before=SEQ]`.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-room",
+    tag = "launch rooms",
+    summary = "A tenant's launch room: state, the motion's status for the tenant, gates with their evidence, and one page of each chain (format clearance.launch-room/1)",
+    params(RoomQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The launch room document", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn room(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -368,11 +435,16 @@ pub async fn room(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DossierQuery {
+    /// Tenant slug (required of operators and commercial owners).
+    #[param(required = true)]
     tenant: Option<String>,
+    /// 1: answer as a file (`Content-Disposition: attachment`).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1)]
     download: Option<u8>,
 }
 
@@ -381,6 +453,18 @@ pub struct DossierQuery {
 /// launch room, its evidence, the proofs' latest runs, the acceptance chain with
 /// its verification — and a manifest with the SHA-256 of every part. With
 /// `download=1` it comes as a file.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-dossier",
+    tag = "launch rooms",
+    summary = "A tenant's launch dossier (format clearance.dossier/1) with a manifest of each part's SHA-256; check one with `server dossier verify FILE`",
+    params(DossierQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The dossier", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn dossier(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

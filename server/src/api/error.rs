@@ -2,7 +2,7 @@
 
 use axum::http::{self, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use app::domain::access::FieldError;
 use app::domain::proof_run::ProofRunError;
@@ -10,6 +10,16 @@ use app::domain::proof_run::ProofRunError;
 use super::safe_json::SafeJson;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Every error's body: a safe message, and the request field(s) it is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    /// The first field at fault, when the error is about one.
+    pub field: Option<String>,
+    /// Every field at fault, for a form-like request.
+    pub fields: Vec<FieldError>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -87,7 +97,11 @@ impl IntoResponse for ApiError {
         let mut response = (
             status,
             // Errors may echo what was sent: never as markup.
-            SafeJson(json!({ "error": self.to_string(), "field": field, "fields": fields })),
+            SafeJson(ErrorBody {
+                error: self.to_string(),
+                field,
+                fields,
+            }),
         )
             .into_response();
         let headers = response.headers_mut();

@@ -1,5 +1,10 @@
 //! `POST /api/proofs/{proof_id}/runs` records a run; `GET` lists recent runs.
 
+#![expect(
+    unused_qualifications,
+    reason = "utoipa's generated `IntoParams` calls qualify the query type"
+)]
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,7 +16,9 @@ use app::domain::access::Viewer;
 use app::domain::proof_run::{ProofRun, ProofRunError, ProofRunRequest};
 
 use super::auth::{bearer_token, refused_bearer};
-use super::error::{ApiError, Result};
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody, Result};
 use super::safe_json::SafeJson;
 use crate::auth::ClientAddr;
 use crate::proofs;
@@ -46,6 +53,20 @@ fn authorize(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &s
 /// Records a proof run: with the deployment's CI token, or an operator's own API
 /// token. Secret values are redacted from the whole excerpt and only then is it
 /// cut to its tail. Nothing is stored unless every rule passes.
+#[utoipa::path(
+    post,
+    path = "/api/proofs/{proof_id}/runs",
+    tag = "proofs",
+    summary = "Record a proof run",
+    params(("proof_id" = String, Path, description = "A proof id of the register")),
+    request_body(content = ProofRunRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The stored run", body = ProofRun),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No bearer token, a wrong one, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown proof id", body = ErrorBody), (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "No CI token configured (and the token is no operator's), or the database cannot be reached", body = ErrorBody)
+    )
+)]
 #[tracing::instrument(skip(state, viewer, headers, body, address))]
 pub async fn record_run(
     State(state): State<AppState>,
@@ -72,13 +93,27 @@ pub async fn record_run(
     Ok((StatusCode::CREATED, SafeJson(stored)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
+    /// How many runs (default 20; 1 to 100, clamped).
     limit: Option<i64>,
 }
 
 /// The newest runs of a proof (at most 100).
+#[utoipa::path(
+    get,
+    path = "/api/proofs/{proof_id}/runs",
+    tag = "proofs",
+    summary = "The proof's newest runs, newest first",
+    params(("proof_id" = String, Path, description = "A proof id of the register"), RunsQuery),
+    responses(
+        (status = 200, description = "Runs, newest first", body = Vec<ProofRun>),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 404, description = "Unknown proof id", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 #[tracing::instrument(skip(state))]
 pub async fn list_runs(
     State(state): State<AppState>,

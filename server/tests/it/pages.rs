@@ -148,7 +148,7 @@ async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool
     use server::page_cache::CACHE_HEADER;
 
     let app =
-        crate::common::test_app(&pool, Some("cache-test-token"), SessionSettings::default()).await;
+        crate::common::test_app(&pool, Some("cache-test-token-0123456789abcdef0123456789"), SessionSettings::default()).await;
     let fetch = |uri: &'static str, cookie: Option<&'static str>| {
         let router = app.router.clone();
         async move {
@@ -194,7 +194,7 @@ async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool
         .oneshot(
             http::Request::post("/api/proofs/support-status-notification/runs")
                 .header("content-type", "application/json")
-                .header("authorization", "Bearer cache-test-token")
+                .header("authorization", "Bearer cache-test-token-0123456789abcdef0123456789")
                 .body(Body::from(
                     r#"{"status":"passed","actor":"ci","excerpt":"ok"}"#,
                 ))
