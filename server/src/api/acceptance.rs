@@ -18,6 +18,7 @@ use app::domain::access::{Role, Viewer};
 use app::domain::chain_page::{checked_before, PageRequest};
 use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
 use app::domain::ledger::AcceptanceRecord;
+use app::domain::tenant::check_slug;
 use app::page_data::rooms::AcceptanceEntry;
 
 use utoipa::IntoParams;
@@ -156,7 +157,9 @@ async fn requested_slug(
     caller(state, viewer, headers, address)?;
     let asked = tenant_slug(viewer, tenant)?;
     let slug = match (&asked, viewer) {
-        (Some(slug), _) => Some(slug.clone()),
+        // A name that cannot be a slug names no tenant (and a NUL byte must
+        // not reach the database, where it is an error rather than a miss).
+        (Some(slug), _) => Some(slug.clone()).filter(|slug| check_slug(slug).is_ok()),
         (None, Viewer::Account(account)) => match account.tenant_id {
             Some(tenant) => rooms::slug_of(&state.pool, viewer, tenant).await?,
             None => None,
@@ -211,7 +214,11 @@ where
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The acceptance document", body = Object),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
     )
 )]
 pub async fn get(
@@ -284,7 +291,14 @@ pub(crate) enum Patch {
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The stored record", body = Object),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String), (status = 422, description = "A rule broken; `field` and `fields` name the problem", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
+        (status = 422, description = "A rule broken; `field` and `fields` name the problem", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
     )
 )]
 pub async fn patch(
@@ -314,6 +328,14 @@ pub async fn patch(
         Patch::Accept(form) => Submission::Accept(form),
         Patch::Revoke { revoke } => Submission::Revoke(revoke),
     };
+    if query
+        .tenant
+        .as_deref()
+        .is_some_and(|slug| check_slug(slug).is_err())
+    {
+        logged_denial(&state, &viewer, "PATCH launch-acceptance", &address).await;
+        return Err(ApiError::NotFound("no such tenant".to_owned()));
+    }
     let result = rooms::submit_now(
         &state.pool,
         &state.clearance,
@@ -378,7 +400,11 @@ pub struct RoomDocument {
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The launch room document", body = Object),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
     )
 )]
 pub async fn room(
@@ -462,7 +488,11 @@ pub struct DossierQuery {
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The dossier", body = Object),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))), (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
     )
 )]
 pub async fn dossier(

@@ -63,7 +63,12 @@ fn authorize(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &s
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The stored run", body = ProofRun),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 401, description = "No bearer token, a wrong one, or an `Authorization` other than `Bearer`", body = ErrorBody), (status = 404, description = "Unknown proof id", body = ErrorBody), (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody), (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No bearer token, a wrong one, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown proof id", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
+        (status = 422, description = "A rule broken; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "No CI token configured (and the token is no operator's), or the database cannot be reached", body = ErrorBody)
     )
 )]
@@ -110,7 +115,8 @@ pub struct RunsQuery {
     params(("proof_id" = String, Path, description = "A proof id of the register"), RunsQuery),
     responses(
         (status = 200, description = "Runs, newest first", body = Vec<ProofRun>),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody), (status = 404, description = "Unknown proof id", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 404, description = "Unknown proof id", body = ErrorBody),
         (status = 503, description = "The database cannot be reached", body = ErrorBody)
     )
 )]
