@@ -158,7 +158,7 @@ fn lowercase_hex(percent_encoded: &str) -> String {
 /// Secret values and how to find them in text: every [`REDACTION_WINDOW`]-long
 /// run of characters of any of their forms, and short values whole.
 pub struct Redactor {
-    windows: HashMap<Vec<char>, String>,
+    windows: HashMap<Vec<char>, Vec<String>>,
     short: Vec<(Vec<char>, String)>,
 }
 
@@ -179,9 +179,10 @@ impl Redactor {
                     continue;
                 }
                 for window in chars.windows(REDACTION_WINDOW) {
-                    windows
-                        .entry(window.to_vec())
-                        .or_insert_with(|| name.to_owned());
+                    let names: &mut Vec<String> = windows.entry(window.to_vec()).or_default();
+                    if !names.iter().any(|known| known == name) {
+                        names.push(name.to_owned());
+                    }
                 }
             }
         }
@@ -199,49 +200,61 @@ impl Redactor {
                 Some((name, value))
             })
             .collect();
-        Self::new(
-            values
-                .iter()
-                .map(|(name, value)| (*name, value.as_str())),
-        )
+        Self::new(values.iter().map(|(name, value)| (*name, value.as_str())))
     }
 
     /// `text` with every run that matches a secret's form replaced by
     /// `[redacted NAME]`. Overlapping or touching matches become one marker.
     pub fn redact(&self, text: &str) -> String {
         let chars: Vec<char> = text.chars().collect();
-        let mut secret_of: Vec<Option<&str>> = vec![None; chars.len()];
+        // (start, length, name) of every match, by start.
+        let mut hits: Vec<(usize, usize, &str)> = Vec::new();
         if chars.len() >= REDACTION_WINDOW {
             for (start, window) in chars.windows(REDACTION_WINDOW).enumerate() {
-                if let Some(name) = self.windows.get(window) {
-                    for slot in &mut secret_of[start..start + REDACTION_WINDOW] {
-                        slot.get_or_insert(name);
-                    }
+                for name in self.windows.get(window).into_iter().flatten() {
+                    hits.push((start, REDACTION_WINDOW, name));
                 }
             }
         }
         for (value, name) in &self.short {
             for start in 0..=chars.len().saturating_sub(value.len()) {
                 if chars.get(start..start + value.len()) == Some(value.as_slice()) {
-                    for slot in &mut secret_of[start..start + value.len()] {
-                        slot.get_or_insert(name);
-                    }
+                    hits.push((start, value.len(), name));
                 }
             }
         }
+        hits.sort_by_key(|&(start, _, _)| start);
+        let mut covered = vec![false; chars.len()];
+        for &(start, length, _) in &hits {
+            covered[start..start + length].fill(true);
+        }
         let mut out = String::with_capacity(text.len());
-        let mut previous: Option<&str> = None;
-        for (c, secret) in chars.iter().zip(&secret_of) {
-            match secret {
-                None => out.push(*c),
-                Some(name) if previous.is_none() => {
-                    out.push_str("[redacted ");
-                    out.push_str(name);
-                    out.push(']');
-                }
-                Some(_) => {}
+        let mut next_hit = 0;
+        let mut at = 0;
+        while at < chars.len() {
+            if !covered[at] {
+                out.push(chars[at]);
+                at += 1;
+                continue;
             }
-            previous = *secret;
+            let end = (at..chars.len())
+                .find(|&i| !covered[i])
+                .unwrap_or(chars.len());
+            // The run is named after the value most of its matches belong to:
+            // values may share pieces (a common prefix, `https://`).
+            let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+            while next_hit < hits.len() && hits[next_hit].0 < end {
+                *votes.entry(hits[next_hit].2).or_default() += 1;
+                next_hit += 1;
+            }
+            let name = votes
+                .iter()
+                .max_by_key(|&(_, count)| *count)
+                .map_or("secret", |(name, _)| *name);
+            out.push_str("[redacted ");
+            out.push_str(name);
+            out.push(']');
+            at = end;
         }
         out
     }
@@ -253,4 +266,46 @@ impl Redactor {
 /// or a page. Applied to the whole text, before any cut.
 pub fn redact_secrets(register: &Register, text: &str) -> String {
     Redactor::from_environment(register).redact(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::Redactor;
+
+    #[test]
+    fn values_sharing_pieces_are_each_named_after_their_own() {
+        let redactor = Redactor::new([
+            ("FIRST_KEY", "first-0123456789-shared-suffix"),
+            ("SECOND_KEY", "second-abcdefghij-shared-suffix"),
+        ]);
+        let text = "a second-abcdefghij-shared-suffix b first-0123456789-shared-suffix c";
+        assert_eq!(
+            redactor.redact(text),
+            "a [redacted SECOND_KEY] b [redacted FIRST_KEY] c"
+        );
+    }
+
+    #[test]
+    fn short_values_are_matched_whole_and_tiny_ones_left_alone() {
+        let redactor = Redactor::new([("PIN", "4711x"), ("TINY", "ab")]);
+        assert_eq!(redactor.redact("pin 4711x, ab"), "pin [redacted PIN], ab");
+    }
+
+    #[test]
+    fn base64_of_a_value_inside_a_longer_string_is_found_at_every_offset() {
+        let value = "s3cr3t-value-for-offsets";
+        let redactor = Redactor::new([("KEY", value)]);
+        for prefix in ["", "u", "us", "user:"] {
+            let encoded = STANDARD.encode(format!("{prefix}{value}"));
+            let redacted = redactor.redact(&encoded);
+            assert!(
+                redacted.contains("[redacted KEY]"),
+                "{prefix:?}: {redacted}"
+            );
+            assert!(redacted.len() < encoded.len(), "{prefix:?}: {redacted}");
+        }
+    }
 }

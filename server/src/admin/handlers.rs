@@ -304,7 +304,10 @@ pub async fn create_invitation(
             let link = format!("{scheme}://{host}/invite/{}", created.token);
             // Only the link's digest is kept server-side; the link rides in a
             // cookie to the page that shows it once.
-            if let Err(error) = session.insert(NEW_LINK, invitations::token_hash(&link)).await {
+            if let Err(error) = session
+                .insert(NEW_LINK, invitations::token_hash(&link))
+                .await
+            {
                 tracing::error!(%error, "could not keep the new invitation link for display");
             }
             let cookie = new_link_cookie(&link, state.sessions.secure_cookie);

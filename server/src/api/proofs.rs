@@ -30,7 +30,8 @@ use crate::state::AppState;
 /// (the viewer was then made from that header alone, see
 /// [`crate::auth::session::attach_viewer`]).
 fn authorize(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &str) -> Result<()> {
-    let Some(token) = bearer_token(headers).map_err(|_| refused_bearer(&state.throttle, address))?
+    let Some(token) =
+        bearer_token(headers).map_err(|_| refused_bearer(&state.throttle, address))?
     else {
         return Err(ApiError::Unauthorized);
     };

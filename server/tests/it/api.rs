@@ -391,15 +391,23 @@ async fn the_openapi_document_describes_every_json_route_the_router_serves(pool:
 #[sqlx::test(migrations = "../migrations")]
 async fn a_tenant_name_that_cannot_be_a_slug_is_unknown_not_a_database_error(pool: PgPool) {
     let app = app(pool.clone()).await;
-    crate::common::account(&pool, "ops@example.com", app::domain::access::Role::Operator, None)
-        .await;
+    crate::common::account(
+        &pool,
+        "ops@example.com",
+        app::domain::access::Role::Operator,
+        None,
+    )
+    .await;
     let (_, token) = server::auth::tokens::create(&pool, "ops@example.com", "test")
         .await
         .unwrap();
     for (method, uri) in [
         ("GET", "/api/platform/launch-room?tenant=%C3%84V%00"),
         ("GET", "/api/platform/launch-acceptance?tenant=a%00b"),
-        ("GET", "/api/platform/launch-dossier?tenant=a%00b&download=1"),
+        (
+            "GET",
+            "/api/platform/launch-dossier?tenant=a%00b&download=1",
+        ),
         ("PATCH", "/api/platform/launch-acceptance?tenant=a%00b"),
     ] {
         let request = http::Request::builder()
@@ -413,6 +421,10 @@ async fn a_tenant_name_that_cannot_be_a_slug_is_unknown_not_a_database_error(poo
             ))
             .unwrap();
         let (status, body) = send(&app, request).await;
-        assert_eq!(status, http::StatusCode::NOT_FOUND, "{method} {uri}: {body}");
+        assert_eq!(
+            status,
+            http::StatusCode::NOT_FOUND,
+            "{method} {uri}: {body}"
+        );
     }
 }

@@ -80,15 +80,15 @@ fn disguises() -> Vec<(String, String)> {
         for (name, encoded) in [
             ("base64", STANDARD.encode(&embedded)),
             ("base64 url-safe", URL_SAFE.encode(&embedded)),
-            ("base64 url-safe unpadded", URL_SAFE_NO_PAD.encode(&embedded)),
+            (
+                "base64 url-safe unpadded",
+                URL_SAFE_NO_PAD.encode(&embedded),
+            ),
         ] {
             cases.push((format!("{name} after {prefix:?}"), encoded));
         }
     }
-    cases.push((
-        "base64 alone".into(),
-        STANDARD.encode(SENTINEL.as_bytes()),
-    ));
+    cases.push(("base64 alone".into(), STANDARD.encode(SENTINEL.as_bytes())));
     let padded = format!("{}{SENTINEL}", "x".repeat(3_000));
     cases.push(("at the end of a long excerpt".into(), padded));
     let straddling = format!(
@@ -205,11 +205,10 @@ async fn no_eight_characters_of_a_secret_survive_in_any_disguise(pool: PgPool) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     app.monitor.refresh().await;
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT row_to_json(r)::text FROM proof_runs r")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT row_to_json(r)::text FROM proof_runs r")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), disguises().len() + 1);
     let mut found = Vec::new();
     for row in &stored {
@@ -238,7 +237,10 @@ async fn no_eight_characters_of_a_secret_survive_in_any_disguise(pool: PgPool) {
         .unwrap();
     let first = events.into_body().frame().await.unwrap().unwrap();
     let first = String::from_utf8_lossy(first.data_ref().unwrap()).into_owned();
-    assert!(first.contains("redacted"), "the live state carries the runs");
+    assert!(
+        first.contains("redacted"),
+        "the live state carries the runs"
+    );
     found.extend(leaks("event stream", &first, &forbidden));
     assert!(found.is_empty(), "{} leaks: {found:#?}", found.len());
 }
@@ -264,7 +266,10 @@ async fn a_long_excerpt_is_redacted_whole_then_cut_to_its_tail(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(stored.chars().count(), app::domain::proof_run::EXCERPT_LIMIT);
+    assert_eq!(
+        stored.chars().count(),
+        app::domain::proof_run::EXCERPT_LIMIT
+    );
     assert!(stored.ends_with(&"b".repeat(1_990)));
     for piece in windows(SENTINEL) {
         assert!(!stored.contains(&piece), "{piece:?} survived the cut");
@@ -284,7 +289,11 @@ async fn operator_cookie(app: &TestApp, pool: &PgPool) -> String {
     )
     .await
     .unwrap();
-    let answer = send(&app.router, sign_in_request("ops@example.com", PASSWORD, "/")).await;
+    let answer = send(
+        &app.router,
+        sign_in_request("ops@example.com", PASSWORD, "/"),
+    )
+    .await;
     cookie_pair(&answer.cookie.unwrap())
 }
 
@@ -358,7 +367,10 @@ async fn wrong_bearer_tokens_are_throttled_per_address(pool: PgPool) {
         let response = app
             .router
             .clone()
-            .oneshot(run_request(Some("Bearer guess-0123456789abcdef0123456789abcdef"), None))
+            .oneshot(run_request(
+                Some("Bearer guess-0123456789abcdef0123456789abcdef"),
+                None,
+            ))
             .await
             .unwrap();
         statuses.push(response.status().as_u16());
@@ -366,9 +378,18 @@ async fn wrong_bearer_tokens_are_throttled_per_address(pool: PgPool) {
             retry_after = response.headers().get(header::RETRY_AFTER).cloned();
         }
     }
-    assert!(statuses[..20].iter().all(|status| *status == 401), "{statuses:?}");
-    assert!(statuses[20..].iter().all(|status| *status == 429), "{statuses:?}");
-    assert!(retry_after.is_some(), "a throttled client is told when to retry");
+    assert!(
+        statuses[..20].iter().all(|status| *status == 401),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[20..].iter().all(|status| *status == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        retry_after.is_some(),
+        "a throttled client is told when to retry"
+    );
     // The right token still works: throttling slows guessing, it does not lock CI out.
     let answer = send(
         &app.router,
@@ -381,7 +402,10 @@ async fn wrong_bearer_tokens_are_throttled_per_address(pool: PgPool) {
 #[test]
 fn the_server_refuses_to_start_with_a_ci_token_shorter_than_32_characters() {
     let short = Cli::try_parse_from(["server", "--api-token", "short-token-31-characters-long!"]);
-    let message = short.err().map(|error| error.to_string()).unwrap_or_default();
+    let message = short
+        .err()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
     assert!(message.contains("at least 32"), "{message}");
     let long = Cli::try_parse_from(["server", "--api-token", CI_TOKEN]);
     assert!(long.is_ok());
@@ -459,12 +483,17 @@ async fn every_json_answer_is_nosniff_and_markup_free(pool: PgPool) {
             .unwrap();
         let headers = response.headers().clone();
         assert_eq!(
-            headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap()),
+            headers
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .map(|v| v.to_str().unwrap()),
             Some("nosniff"),
             "{uri}"
         );
         assert!(
-            headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"),
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
             "{uri}"
         );
         let body = body_text(response).await;
