@@ -3,13 +3,8 @@
 //! launch room's form: only the tenant's own buyer sponsor signs; operators and
 //! commercial owners read any tenant (`?tenant=<slug>`), a sponsor only their own.
 
-#![expect(
-    unused_qualifications,
-    reason = "utoipa's generated `IntoParams` calls qualify the query type"
-)]
-
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Extension;
 use serde::{Deserialize, Serialize};
@@ -21,9 +16,8 @@ use app::domain::ledger::AcceptanceRecord;
 use app::domain::tenant::check_slug;
 use app::page_data::rooms::AcceptanceEntry;
 
-use utoipa::IntoParams;
-
 use super::error::{ApiError, ErrorBody, Result};
+use super::queries::{query, DossierQuery, HistoryQuery, QueryResult, RoomQuery, TenantQuery};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
@@ -32,60 +26,6 @@ use crate::state::AppState;
 
 /// The document's format name and version.
 pub const FORMAT: &str = "clearance.launch-acceptance/1";
-
-/// Operators and commercial owners must name the tenant; a buyer sponsor may
-/// leave it out (their own) and may only name their own.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TenantQuery {
-    /// Tenant slug (required of operators and commercial owners).
-    #[param(required = true)]
-    tenant: Option<String>,
-}
-
-/// `GET launch-acceptance`: the tenant and which page of the history.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
-    /// Tenant slug (required of operators and commercial owners).
-    #[param(required = true)]
-    tenant: Option<String>,
-    /// Records per page.
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-    /// Only records with a lower seq: the previous answer's `next_before`.
-    #[param(minimum = 1)]
-    before: Option<i64>,
-}
-
-/// `GET launch-room`: the tenant and which page of each chain.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct RoomQuery {
-    /// Tenant slug (required of operators and commercial owners).
-    #[param(required = true)]
-    tenant: Option<String>,
-    /// Records per page of each chain.
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-    /// Only acceptance records with a lower seq.
-    #[param(minimum = 1)]
-    before: Option<i64>,
-    /// Only evidence changes with a lower seq.
-    #[param(minimum = 1)]
-    evidence_before: Option<i64>,
-}
-
-type QueryResult<Q> = std::result::Result<Query<Q>, axum::extract::rejection::QueryRejection>;
-
-fn query<Q>(query: QueryResult<Q>) -> Result<Q> {
-    query
-        .map(|Query(query)| query)
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
-}
 
 fn page_request(limit: Option<i64>, before: Option<i64>) -> Result<PageRequest> {
     PageRequest::checked(limit, before).map_err(|error| ApiError::BadRequest(error.to_string()))
@@ -459,19 +399,6 @@ pub async fn room(
         evidence_changes_next_before: room.evidence.older,
         tenant,
     }))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct DossierQuery {
-    /// Tenant slug (required of operators and commercial owners).
-    #[param(required = true)]
-    tenant: Option<String>,
-    /// 1: answer as a file (`Content-Disposition: attachment`).
-    #[serde(default)]
-    #[param(minimum = 1, maximum = 1)]
-    download: Option<u8>,
 }
 
 /// `GET /api/platform/launch-dossier[?tenant=<slug>][&download=1]`: one

@@ -9,6 +9,7 @@ mod events;
 pub mod openapi;
 pub mod packs;
 mod proofs;
+mod queries;
 mod readiness;
 pub mod safe_json;
 
