@@ -7,7 +7,7 @@ import path from 'node:path';
 export const DEFAULT_URL = 'http://127.0.0.1:3100';
 export const ONE_CONFIGURED_URL = 'http://127.0.0.1:3101';
 export const SENTINEL = 'e2e-sentinel-value-4b1d';
-export const API_TOKEN = 'e2e-api-token-5c2e';
+export const API_TOKEN = 'e2e-api-token-5c2e-0123456789abcdef0123456789';
 
 const root = path.resolve(__dirname, '..');
 export const SERVER_BINARY = path.join(root, 'target/release/server');

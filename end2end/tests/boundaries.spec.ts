@@ -158,8 +158,15 @@ test('no sentinel value appears in any answer, command output or log line', asyn
   });
   expect(proof.status).toBe(201);
 
-  await post('/admin/invitations', operator, { tenant: '1', email: 'sponsor@boundary.example', days: '7' });
-  const admin = await fetchText('/admin', { headers: { cookie: operator } });
+  const invited = await post('/admin/invitations', operator, { tenant: '1', email: 'sponsor@boundary.example', days: '7' });
+  // The new link travels to /admin in a cookie of its own: never stored server-side.
+  const linkCookie =
+    invited.response.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(';')[0])
+      .find((cookie) => cookie.startsWith('clearance_new_invitation=')) ?? '';
+  expect(linkCookie).not.toBe('');
+  const admin = await fetchText('/admin', { headers: { cookie: `${operator}; ${linkCookie}` } });
   const link = /\/invite\/([0-9a-f]{64})/.exec(admin.text)?.[1] ?? '';
   expect(link).toHaveLength(64);
   await fetchText(`/invite/${link}`);

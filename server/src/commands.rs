@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use app::domain::document::{verdict, ReadinessDocument, ReadinessMode};
-use app::domain::proof_run::{excerpt_of, ProofRunRequest};
+use app::domain::proof_run::{printable, ProofRunRequest};
 use app::domain::{evaluate, ReadinessInputs, Register};
 
 use app::domain::access::Role;
@@ -119,10 +119,13 @@ pub async fn record_proof(
             RunStatus::Failed => "failed",
         }
         .to_owned(),
-        actor: args.actor.clone(),
+        actor: proofs::redact_secrets(register, &args.actor),
         ran_at: None,
         output_digest: Some(hex::encode(Sha256::digest(&output))),
-        excerpt: Some(excerpt_of(&proofs::redact_secrets(register, &text))),
+        // Control characters go first, so a value split by NUL bytes is whole when
+        // redaction looks for it; the whole output is redacted, and only then does
+        // `validate` keep its tail.
+        excerpt: Some(proofs::redact_secrets(register, &printable(&text))),
     };
     let run = request.validate(register, &args.proof_id, Utc::now())?;
     let stored = proofs::record(pool, &run)

@@ -164,12 +164,14 @@ pub struct ServeArgs {
     #[arg(long, env = "CLEARANCE_STALE_AFTER_SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     stale_after_secs: Option<u64>,
 
-    /// Bearer token that API clients (CI) must present to record proof runs.
+    /// Bearer token that API clients (CI) must present to record proof runs: at
+    /// least 32 characters (`openssl rand -hex 32` makes one).
     #[arg(
         long,
         env = "CLEARANCE_API_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        value_parser = long_api_token
     )]
     api_token: Option<String>,
 
@@ -262,6 +264,21 @@ impl ServeArgs {
             .clone()
             .filter(|token| !token.is_empty())
             .map(SecretString::from)
+    }
+}
+
+/// Refuses a CI token too short to withstand guessing (the server does not
+/// start); the empty value means none, as if unset.
+fn long_api_token(token: &str) -> Result<String, String> {
+    let length = token.chars().count();
+    if length == 0 || length >= crate::api::MIN_API_TOKEN_CHARS {
+        Ok(token.to_owned())
+    } else {
+        Err(format!(
+            "CLEARANCE_API_TOKEN has {length} characters; it must have at least {} \
+             (for example: openssl rand -hex 32)",
+            crate::api::MIN_API_TOKEN_CHARS
+        ))
     }
 }
 

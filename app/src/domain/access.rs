@@ -136,6 +136,7 @@ impl Viewer {
 
 /// A refused new-account field, named so forms can point at it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{field}: {message}")]
 pub struct FieldError {
     pub field: String,

@@ -5,26 +5,31 @@ use serde::{Deserialize, Serialize};
 
 use super::register::Register;
 
-/// Longest excerpt of a run's output that is stored, in characters.
+/// Longest excerpt of a run's output that is stored, in characters: longer ones
+/// keep their end (after secret values were redacted from the whole text).
 pub const EXCERPT_LIMIT: usize = 2_000;
 /// Longest actor ("who or which CI job"), in characters.
 pub const ACTOR_LIMIT: usize = 200;
 
 /// A proof run as submitted (`POST /api/proofs/{proof_id}/runs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProofRunRequest {
     /// `passed` or `failed`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(passed|failed)$"))]
     pub status: String,
     /// Who ran it, or which CI job.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub actor: String,
     /// When it ran; now when absent.
     #[serde(default)]
     pub ran_at: Option<DateTime<Utc>>,
     /// SHA-256 (hex) of the full output.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[0-9a-f]{64}$"))]
     pub output_digest: Option<String>,
-    /// A short part of the output, at most [`EXCERPT_LIMIT`] characters.
+    /// A part of the output; only its last [`EXCERPT_LIMIT`] characters are kept.
     #[serde(default)]
     pub excerpt: Option<String>,
 }
@@ -42,6 +47,7 @@ pub struct NewProofRun {
 
 /// A stored proof run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProofRun {
     pub id: i64,
     pub proof_id: String,
@@ -66,8 +72,6 @@ pub enum ProofRunError {
     ActorTooLong,
     #[error("{0} contains control characters")]
     ControlCharacters(&'static str),
-    #[error("excerpt has {0} characters; the limit is {EXCERPT_LIMIT}")]
-    ExcerptTooLong(usize),
     #[error("output_digest must be 64 lowercase hexadecimal characters (SHA-256)")]
     BadDigest,
     #[error("ran_at is in the future")]
@@ -82,7 +86,6 @@ impl ProofRunError {
             Self::BadStatus(_) => "status",
             Self::EmptyActor | Self::ActorTooLong => "actor",
             Self::ControlCharacters(field) => field,
-            Self::ExcerptTooLong(_) => "excerpt",
             Self::BadDigest => "output_digest",
             Self::RanInTheFuture => "ran_at",
         }
@@ -118,11 +121,9 @@ impl ProofRunRequest {
         if actor.chars().any(char::is_control) {
             return Err(ProofRunError::ControlCharacters("actor"));
         }
-        let excerpt = self.excerpt.unwrap_or_default();
-        let length = excerpt.chars().count();
-        if length > EXCERPT_LIMIT {
-            return Err(ProofRunError::ExcerptTooLong(length));
-        }
+        // Cut only here, after the caller redacted the whole text: a secret value
+        // straddling the cut would otherwise leave a piece of itself behind.
+        let excerpt = tail(&self.excerpt.unwrap_or_default());
         if excerpt
             .chars()
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -153,13 +154,21 @@ impl ProofRunRequest {
     }
 }
 
-/// The last `EXCERPT_LIMIT` characters of `output` with control characters other
-/// than line breaks and tabs removed: the end of a command's output says most.
-pub fn excerpt_of(output: &str) -> String {
-    let cleaned: Vec<char> = output
+/// `output` without control characters other than line breaks and tabs: done
+/// before redacting, so a value split by NUL bytes is whole again when the
+/// redaction looks for it.
+pub fn printable(output: &str) -> String {
+    output
         .chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-        .collect();
-    let start = cleaned.len().saturating_sub(EXCERPT_LIMIT);
-    cleaned[start..].iter().collect()
+        .collect()
+}
+
+/// The last [`EXCERPT_LIMIT`] characters of `text`: the end of a command's
+/// output says most. Only ever applied to text already redacted.
+pub fn tail(text: &str) -> String {
+    let length = text.chars().count();
+    text.chars()
+        .skip(length.saturating_sub(EXCERPT_LIMIT))
+        .collect()
 }

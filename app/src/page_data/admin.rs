@@ -44,7 +44,8 @@ pub struct AccessEvent {
 
 /// The administration page: everything for operators; the same, read-only, for
 /// commercial owners.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// No `Debug`: `new_link` carries an invitation token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminView {
     pub can_change: bool,
     pub accounts: Vec<AccountRow>,

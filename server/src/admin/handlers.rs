@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use app::domain::access::{Role, Viewer};
 
-use super::store::NEW_LINK;
+use super::store::{new_link_cookie, NEW_LINK};
 use crate::auth::accounts::{self, NewAccount};
 use crate::auth::audit::{self, Action, Event};
 use crate::auth::{invitations, ClientAddr};
@@ -293,9 +293,15 @@ pub async fn create_invitation(
             // Built on the configured public address, never on the request's
             // `Host` header, which the client chooses.
             let link = state.public_url.link(&format!("/invite/{}", created.token));
-            if let Err(error) = session.insert(NEW_LINK, link).await {
+            // Only the link's digest is kept server-side; the link rides in a
+            // cookie to the page that shows it once.
+            if let Err(error) = session
+                .insert(NEW_LINK, invitations::token_hash(&link))
+                .await
+            {
                 tracing::error!(%error, "could not keep the new invitation link for display");
             }
+            let cookie = new_link_cookie(&link, state.sessions.secure_cookie);
             log_change(
                 &state,
                 &viewer,
@@ -308,7 +314,13 @@ pub async fn create_invitation(
                 &address,
             )
             .await;
-            Redirect::to("/admin#new-invitation").into_response()
+            let mut response = Redirect::to("/admin#new-invitation").into_response();
+            if let Some(cookie) = cookie {
+                response
+                    .headers_mut()
+                    .append(http::header::SET_COOKIE, cookie);
+            }
+            response
         }
         Err(invitations::InvitationError::Database(error)) => {
             FormError::from(error).into_response()

@@ -22,8 +22,55 @@ use crate::auth::throttle::SignInThrottle;
 use crate::auth::{invitations, ClientAddr};
 use crate::tenants;
 
-/// Session key of the invitation link shown once on the next `/admin` render.
-pub(super) const NEW_LINK: &str = "new_invitation_link";
+/// Session key of the SHA-256 of the invitation link shown once on the next
+/// `/admin` render. The link itself (and so its token) is never stored on the
+/// server: it travels in the [`NEW_LINK_COOKIE`] of the operator's browser, and
+/// the session only vouches, once, for the cookie's value.
+pub(super) const NEW_LINK: &str = "new_invitation_link_sha256";
+/// The short-lived cookie carrying a new invitation link to `/admin`.
+pub(super) const NEW_LINK_COOKIE: &str = "clearance_new_invitation";
+/// How long the link cookie lives: long enough for the redirect to `/admin`.
+const NEW_LINK_COOKIE_SECS: u32 = 300;
+
+/// `Set-Cookie` for a new invitation link: `HttpOnly`, only sent to `/admin`,
+/// `SameSite=Strict`, `Secure` when session cookies are.
+pub(super) fn new_link_cookie(link: &str, secure: bool) -> Option<http::HeaderValue> {
+    let value = percent_encoding::utf8_percent_encode(link, percent_encoding::NON_ALPHANUMERIC);
+    let secure = if secure { "; Secure" } else { "" };
+    http::HeaderValue::from_str(&format!(
+        "{NEW_LINK_COOKIE}={value}; Path=/admin; Max-Age={NEW_LINK_COOKIE_SECS}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
+/// The new invitation link this request carries, if the session vouches for it
+/// (once: the digest is removed); the cookie is then expired.
+async fn shown_link(parts: &Parts, session: &Session) -> Option<String> {
+    let digest = session.remove::<String>(NEW_LINK).await.ok().flatten()?;
+    let link = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == NEW_LINK_COOKIE)
+        .and_then(|(_, value)| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .ok()
+                .map(|link| link.into_owned())
+        })?;
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_static(
+                "clearance_new_invitation=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict",
+            ),
+        );
+    }
+    (invitations::token_hash(&link) == digest).then_some(link)
+}
 /// How many access-log entries the page lists.
 const EVENTS: i64 = 100;
 
@@ -90,9 +137,7 @@ impl PgAccessStore {
             })
             .collect();
         let new_link = match parts.extensions.get::<Session>() {
-            Some(session) if viewer.is_operator() => {
-                session.remove::<String>(NEW_LINK).await.ok().flatten()
-            }
+            Some(session) if viewer.is_operator() => shown_link(parts, session).await,
             _ => None,
         };
         Ok(Ok(AdminView {

@@ -4,7 +4,7 @@
 //! commercial owners read any tenant (`?tenant=<slug>`), a sponsor only their own.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Extension;
 use serde::{Deserialize, Serialize};
@@ -13,9 +13,11 @@ use app::domain::access::{Role, Viewer};
 use app::domain::chain_page::{checked_before, PageRequest};
 use app::domain::launch_room::{AcceptanceForm, RevocationForm, RoomState};
 use app::domain::ledger::AcceptanceRecord;
+use app::domain::tenant::check_slug;
 use app::page_data::rooms::AcceptanceEntry;
 
-use super::error::{ApiError, Result};
+use super::error::{ApiError, ErrorBody, Result};
+use super::queries::{query, DossierQuery, HistoryQuery, QueryResult, RoomQuery, TenantQuery};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
 use crate::auth::ClientAddr;
@@ -24,39 +26,6 @@ use crate::state::AppState;
 
 /// The document's format name and version.
 pub const FORMAT: &str = "clearance.launch-acceptance/1";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantQuery {
-    tenant: Option<String>,
-}
-
-/// `GET launch-acceptance`: the tenant and which page of the history.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
-    tenant: Option<String>,
-    limit: Option<i64>,
-    before: Option<i64>,
-}
-
-/// `GET launch-room`: the tenant and which page of each chain.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoomQuery {
-    tenant: Option<String>,
-    limit: Option<i64>,
-    before: Option<i64>,
-    evidence_before: Option<i64>,
-}
-
-type QueryResult<Q> = std::result::Result<Query<Q>, axum::extract::rejection::QueryRejection>;
-
-fn query<Q>(query: QueryResult<Q>) -> Result<Q> {
-    query
-        .map(|Query(query)| query)
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
-}
 
 fn page_request(limit: Option<i64>, before: Option<i64>) -> Result<PageRequest> {
     PageRequest::checked(limit, before).map_err(|error| ApiError::BadRequest(error.to_string()))
@@ -87,12 +56,13 @@ pub struct Stored {
     pub record: AcceptanceEntry,
 }
 
-/// Anyone presenting a bearer token that matched no account is refused as such,
-/// not treated as the public.
-fn caller(viewer: &Viewer, headers: &HeaderMap) -> Result<()> {
+/// Anyone presenting a bearer token that matched no account (or any other
+/// `Authorization`) is refused as such, not treated as the public; wrong tokens
+/// are throttled per address.
+fn caller(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &str) -> Result<()> {
     let bearer = headers.contains_key(http::header::AUTHORIZATION);
     match viewer {
-        Viewer::Public if bearer => Err(ApiError::Unauthorized),
+        Viewer::Public if bearer => Err(super::auth::refused_bearer(&state.throttle, address)),
         Viewer::Public => Err(ApiError::SignInRequired),
         Viewer::Account(_) => Ok(()),
     }
@@ -122,11 +92,14 @@ async fn requested_slug(
     viewer: &Viewer,
     headers: &HeaderMap,
     tenant: Option<String>,
+    address: &str,
 ) -> Result<(Option<String>, Option<String>)> {
-    caller(viewer, headers)?;
+    caller(state, viewer, headers, address)?;
     let asked = tenant_slug(viewer, tenant)?;
     let slug = match (&asked, viewer) {
-        (Some(slug), _) => Some(slug.clone()),
+        // A name that cannot be a slug names no tenant (and a NUL byte must
+        // not reach the database, where it is an error rather than a miss).
+        (Some(slug), _) => Some(slug.clone()).filter(|slug| check_slug(slug).is_ok()),
         (None, Viewer::Account(account)) => match account.tenant_id {
             Some(tenant) => rooms::slug_of(&state.pool, viewer, tenant).await?,
             None => None,
@@ -150,7 +123,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = std::result::Result<Option<T>, sqlx::Error>>,
 {
-    let (asked, slug) = requested_slug(state, viewer, headers, tenant).await?;
+    let (asked, slug) = requested_slug(state, viewer, headers, tenant, address).await?;
     let room = match slug {
         Some(slug) => load(slug).await?,
         None => None,
@@ -172,6 +145,22 @@ where
 
 /// `GET /api/platform/launch-acceptance[?tenant=<slug>][&limit=N][&before=SEQ]`:
 /// the state and one page of the history, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-acceptance",
+    tag = "launch rooms",
+    summary = "A tenant's launch acceptance: state, readiness digest, current record and one page of the history, newest first (format clearance.launch-acceptance/1)",
+    params(HistoryQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The acceptance document", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -221,8 +210,10 @@ pub async fn get(
 }
 
 /// The body of a `PATCH`: an acceptance, or `{"revoke": {…}}`.
-#[derive(Debug)]
-enum Patch {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = AcceptancePatch)]
+pub(crate) enum Patch {
     Revoke { revoke: RevocationForm },
     Accept(AcceptanceForm),
 }
@@ -230,6 +221,26 @@ enum Patch {
 /// `PATCH /api/platform/launch-acceptance[?tenant=<slug>]`: signs (or, with
 /// `{"revoke": {…}}`, revokes) the caller's tenant's launch acceptance and answers
 /// with the stored record. Nothing is stored unless every rule passes.
+#[utoipa::path(
+    patch,
+    path = "/api/platform/launch-acceptance",
+    tag = "launch rooms",
+    summary = "Sign (or revoke) the caller's tenant's launch acceptance; buyer sponsors only",
+    params(TenantQuery),
+    request_body(content = Patch, content_type = "application/json"),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The stored record", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
+        (status = 422, description = "A rule broken; `field` and `fields` name the problem", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -238,7 +249,7 @@ pub async fn patch(
     query: QueryResult<TenantQuery>,
     body: Bytes,
 ) -> Result<SafeJson<Stored>> {
-    caller(&viewer, &headers)?;
+    caller(&state, &viewer, &headers, &address)?;
     let query = self::query(query)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
@@ -257,6 +268,14 @@ pub async fn patch(
         Patch::Accept(form) => Submission::Accept(form),
         Patch::Revoke { revoke } => Submission::Revoke(revoke),
     };
+    if query
+        .tenant
+        .as_deref()
+        .is_some_and(|slug| check_slug(slug).is_err())
+    {
+        logged_denial(&state, &viewer, "PATCH launch-acceptance", &address).await;
+        return Err(ApiError::NotFound("no such tenant".to_owned()));
+    }
     let result = rooms::submit_now(
         &state.pool,
         &state.clearance,
@@ -312,6 +331,22 @@ pub struct RoomDocument {
 }
 
 /// `GET /api/platform/launch-room[?tenant=<slug>][&limit=N][&before=SEQ][&evidence_before=SEQ]`.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-room",
+    tag = "launch rooms",
+    summary = "A tenant's launch room: state, the motion's status for the tenant, gates with their evidence, and one page of each chain (format clearance.launch-room/1)",
+    params(RoomQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The launch room document", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn room(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -366,19 +401,27 @@ pub async fn room(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DossierQuery {
-    tenant: Option<String>,
-    #[serde(default)]
-    download: Option<u8>,
-}
-
 /// `GET /api/platform/launch-dossier[?tenant=<slug>][&download=1]`: one
 /// self-contained JSON document per tenant — the register as evaluated now, the
 /// launch room, its evidence, the proofs' latest runs, the acceptance chain with
 /// its verification — and a manifest with the SHA-256 of every part. With
 /// `download=1` it comes as a file.
+#[utoipa::path(
+    get,
+    path = "/api/platform/launch-dossier",
+    tag = "launch rooms",
+    summary = "A tenant's launch dossier (format clearance.dossier/1) with a manifest of each part's SHA-256; check one with `server dossier verify FILE`",
+    params(DossierQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The dossier", body = Object),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
+        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
+        (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
+        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+    )
+)]
 pub async fn dossier(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use app::domain::badge::{badge_svg, Tone};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// How long a badge may be cached, in seconds.
@@ -15,6 +15,17 @@ pub const MAX_AGE_SECS: u32 = 60;
 
 /// The badge named by `file`: `strict.svg` for strict readiness, otherwise
 /// `<motion id>.svg`. 404 for anything else.
+#[utoipa::path(
+    get,
+    path = "/badge/{file}",
+    tag = "badges",
+    summary = "A status badge: `<motion id>.svg` or `strict.svg`; cacheable for 60 s",
+    params(("file" = String, Path, description = "`<motion id>.svg` or `strict.svg`")),
+    responses(
+        (status = 200, description = "The badge", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "No such badge", body = ErrorBody)
+    )
+)]
 pub async fn badge(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let Some(name) = file.strip_suffix(".svg") else {
         return ApiError::NotFound(

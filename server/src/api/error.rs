@@ -2,7 +2,7 @@
 
 use axum::http::{self, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use app::domain::access::FieldError;
 use app::domain::proof_run::ProofRunError;
@@ -11,10 +11,22 @@ use super::safe_json::SafeJson;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// Every error's body: a safe message, and the request field(s) it is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    /// The first field at fault, when the error is about one.
+    pub field: Option<String>,
+    /// Every field at fault, for a form-like request.
+    pub fields: Vec<FieldError>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("too many wrong bearer tokens from this address; try again in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("sign in or present a bearer token")]
     SignInRequired,
     #[error("the API is disabled: CLEARANCE_API_TOKEN is not configured")]
@@ -51,6 +63,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::SignInRequired => StatusCode::UNAUTHORIZED,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::TokenNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::ProofRun(ProofRunError::UnknownProof(_)) => {
@@ -84,14 +97,25 @@ impl IntoResponse for ApiError {
         let mut response = (
             status,
             // Errors may echo what was sent: never as markup.
-            SafeJson(json!({ "error": self.to_string(), "field": field, "fields": fields })),
+            SafeJson(ErrorBody {
+                error: self.to_string(),
+                field,
+                fields,
+            }),
         )
             .into_response();
-        if matches!(self, Self::Unauthorized) {
-            response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized => {
+                headers.insert(
+                    http::header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::TooManyAttempts(seconds) => {
+                headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            _ => {}
         }
         response
     }

@@ -11,6 +11,7 @@ pub use events::{EventStreams, StreamRefused};
 pub mod openapi;
 pub mod packs;
 mod proofs;
+mod queries;
 mod readiness;
 pub mod safe_json;
 
@@ -18,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 
-pub use auth::ApiToken;
+pub use auth::{bearer_token, ApiToken, MIN_API_TOKEN_CHARS};
 pub use error::ApiError;
 pub use readiness::readiness_document;
 

@@ -12,7 +12,7 @@ use app::domain::proof_run::ProofRun;
 use app::domain::{decision_summary, DependencyState, Register};
 use app::live_state::{HistoryEntry, LiveState};
 
-use super::error::{ApiError, Result};
+use super::error::{ApiError, ErrorBody, Result};
 use super::safe_json::SafeJson;
 use crate::state::AppState;
 
@@ -22,6 +22,20 @@ pub const FORMAT: &str = "clearance.pack/1";
 /// The public packs this server builds, by the last segment of their path; the
 /// list lives in the domain so register files are checked against it.
 pub use app::domain::packs::PRODUCT_PACKS;
+
+/// A pack's name in the OpenAPI document: one of [`PRODUCT_PACKS`].
+pub struct PackName;
+
+impl utoipa::PartialSchema for PackName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(PRODUCT_PACKS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PackName {}
 
 /// What every pack starts with.
 #[derive(Debug, Serialize)]
@@ -324,6 +338,17 @@ pub fn build(
 }
 
 /// `GET /api/product/{pack}`.
+#[utoipa::path(
+    get,
+    path = "/api/product/{pack}",
+    tag = "packs",
+    summary = "A public-safe evidence pack (format clearance.pack/1)",
+    params(("pack" = PackName, Path, description = "Which pack")),
+    responses(
+        (status = 200, description = "The pack", body = Object),
+        (status = 404, description = "No such pack", body = ErrorBody)
+    )
+)]
 pub async fn product(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -1,9 +1,13 @@
 //! `GET /api/readiness`: this deployment's readiness document.
 
+#![expect(
+    unused_qualifications,
+    reason = "utoipa's generated `IntoParams` calls qualify the query type"
+)]
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 
 use app::domain::document::{
@@ -13,18 +17,37 @@ use app::domain::document::{
 use app::domain::{evaluate, Register};
 use app::live_state::LiveState;
 
-use super::error::{ApiError, Result};
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody, Result};
+use super::safe_json::SafeJson;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReadinessQuery {
+    /// Judge by strict readiness (every blocker cleared) instead of advisory.
     #[serde(default)]
     strict: bool,
+    /// Judge one launch motion by its id.
     motion: Option<String>,
 }
 
 /// 200 when ready in the asked mode, 503 with the reasons when not.
+#[utoipa::path(
+    get,
+    path = "/api/readiness",
+    tag = "readiness",
+    summary = "The readiness document (format clearance.readiness/1)",
+    params(ReadinessQuery),
+    responses(
+        (status = 200, description = "Ready in the asked mode", body = Object),
+        (status = 503, description = "Not ready in the asked mode (part of the contract: CI gates on it); the same document, `reasons` says why", body = Object),
+        (status = 400, description = "A bad query", body = ErrorBody),
+        (status = 404, description = "Unknown motion id", body = ErrorBody)
+    )
+)]
 #[tracing::instrument(skip(state))]
 pub async fn get_readiness(
     State(state): State<AppState>,
@@ -54,7 +77,7 @@ pub async fn get_readiness(
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok((status, Json(document)).into_response())
+    Ok((status, SafeJson(document)).into_response())
 }
 
 /// The readiness document for the current live state; `None` for an unknown motion.

@@ -24,6 +24,13 @@ pub fn escape_markup(json: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`escape_markup`] for text already in JSON form.
+pub fn escape_markup_text(json: &str) -> String {
+    json.replace('<', r"\u003c")
+        .replace('>', r"\u003e")
+        .replace('&', r"\u0026")
+}
+
 impl<T: Serialize> IntoResponse for SafeJson<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {

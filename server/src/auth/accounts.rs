@@ -9,8 +9,8 @@ use app::domain::access::{
     check_name, check_password, normalize_email, AccountSummary, FieldError, Role,
 };
 
-/// A stored account.
-#[derive(Clone, Debug)]
+/// A stored account. No `Debug`: it holds the password hash.
+#[derive(Clone)]
 pub struct Account {
     pub summary: AccountSummary,
     pub password_hash: String,
@@ -32,8 +32,9 @@ pub enum CreateError {
     Database(#[from] sqlx::Error),
 }
 
-/// What a new account is made from, before validation.
-#[derive(Clone, Debug)]
+/// What a new account is made from, before validation. No `Debug`: it holds
+/// the password.
+#[derive(Clone)]
 pub struct NewAccount<'a> {
     pub email: &'a str,
     pub name: &'a str,

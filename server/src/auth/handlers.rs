@@ -19,7 +19,8 @@ use super::throttle::{Refused, FAILURE_DELAY};
 use super::{accounts, invitations, session, ClientAddr};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct SignInForm {
     email: String,
     password: String,
@@ -160,7 +161,8 @@ pub async fn sign_out(
     Redirect::to("/")
 }
 
-#[derive(Debug, Deserialize)]
+// No `Debug`: it holds an invitation token and a password.
+#[derive(Deserialize)]
 pub struct AcceptForm {
     token: String,
     name: String,

@@ -83,12 +83,15 @@ pub fn layer(pool: PgPool, settings: SessionSettings) -> SessionManagerLayer<PgS
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-/// Starts a signed-in session under a new id (no session fixation).
+/// Starts a signed-in session under a new id (no session fixation) holding
+/// nothing from before: whatever an anonymous visitor, or whoever used this
+/// browser last, put in the old session is gone.
 pub async fn sign_in(
     session: &Session,
     account_id: i64,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
+    session.clear().await;
     session
         .insert(
             ACCOUNT_KEY,
@@ -136,20 +139,26 @@ pub async fn attach_viewer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let bearer = request
+    // Any `Authorization` header stands instead of the session cookie, never
+    // beside it: a bearer token (scheme in any case) names its account, and
+    // anything else names no one.
+    let authorization = request
         .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(|token| token.trim().to_owned());
-    let viewer = match (bearer, request.extensions().get::<Session>()) {
-        // A bearer token stands instead of the session cookie, never beside it.
-        (Some(token), _) => match tokens::account(&state.pool, &token).await {
+        .contains_key(http::header::AUTHORIZATION)
+        .then(|| {
+            crate::api::bearer_token(request.headers())
+                .ok()
+                .flatten()
+                .map(str::to_owned)
+        });
+    let viewer = match (authorization, request.extensions().get::<Session>()) {
+        (Some(Some(token)), _) => match tokens::account(&state.pool, &token).await {
             Ok(Some(account)) => Viewer::Account(account),
             Ok(None) => Viewer::Public,
             // A client that presented a token gets told the truth: try later.
             Err(error) => return crate::api::ApiError::Database(error).into_response(),
         },
+        (Some(None), _) => Viewer::Public,
         (None, Some(session)) => viewer(session, &state.pool, state.sessions).await,
         (None, None) => Viewer::Public,
     };

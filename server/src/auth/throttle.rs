@@ -33,6 +33,10 @@ const ADDRESS_PERIOD: Duration = Duration::from_secs(6);
 const INVITATION_BURST: u32 = 10;
 const INVITATION_PERIOD: Duration = Duration::from_secs(30);
 
+/// Wrong bearer tokens per address: a burst of 20, then one more every 6 seconds.
+const BEARER_BURST: u32 = 20;
+const BEARER_PERIOD: Duration = Duration::from_secs(6);
+
 /// How long a failed attempt waits before it is answered.
 pub const FAILURE_DELAY: Duration = Duration::from_millis(400);
 
@@ -64,6 +68,7 @@ pub struct SignInThrottle {
     accounts: Arc<BoundedLimiter>,
     addresses: Arc<BoundedLimiter>,
     invitations: Arc<BoundedLimiter>,
+    bearers: Arc<BoundedLimiter>,
 }
 
 /// A keyed limiter that never tracks more than [`MAX_KEYS`] keys: governor has
@@ -134,6 +139,7 @@ impl Default for SignInThrottle {
             accounts: BoundedLimiter::new(ACCOUNT_BURST, ACCOUNT_PERIOD),
             addresses: BoundedLimiter::new(ADDRESS_BURST, ADDRESS_PERIOD),
             invitations: BoundedLimiter::new(INVITATION_BURST, INVITATION_PERIOD),
+            bearers: BoundedLimiter::new(BEARER_BURST, BEARER_PERIOD),
         }
     }
 }
@@ -162,6 +168,12 @@ impl SignInThrottle {
         self.invitations.check(address_key(address))
     }
 
+    /// Counts a wrong bearer token from `address` (its own limiter); `Err` with
+    /// the wait when it has presented too many.
+    pub fn bearer_failure(&self, address: &str) -> Result<(), Duration> {
+        self.bearers.check(address_key(address))
+    }
+
     /// Counts an attempt for `account` from `address`: the address first, and
     /// the account only when the address may still try, so a refused address
     /// spends none of the account's allowance.
@@ -177,17 +189,27 @@ impl SignInThrottle {
     /// Drops the keys whose allowance has fully come back, and the memory
     /// they held.
     pub fn prune(&self) {
-        for limiter in [&self.accounts, &self.addresses, &self.invitations] {
+        for limiter in [
+            &self.accounts,
+            &self.addresses,
+            &self.invitations,
+            &self.bearers,
+        ] {
             limiter.prune();
         }
     }
 
     /// Keys tracked, over every limiter.
     pub fn tracked_keys(&self) -> usize {
-        [&self.accounts, &self.addresses, &self.invitations]
-            .iter()
-            .map(|limiter| limiter.len())
-            .sum()
+        [
+            &self.accounts,
+            &self.addresses,
+            &self.invitations,
+            &self.bearers,
+        ]
+        .iter()
+        .map(|limiter| limiter.len())
+        .sum()
     }
 
     /// Prunes every [`PRUNE_EVERY`] until `stop` is cancelled.

@@ -4,6 +4,7 @@
 use axum::body::Body;
 use http::{Request, StatusCode};
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 use app::domain::access::Role;
 use server::auth::accounts::{self, NewAccount};
@@ -212,9 +213,9 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
         tx.commit().await.unwrap();
         id
     };
-    let answer = send(
-        &app,
-        post_form(
+    let created = app
+        .clone()
+        .oneshot(post_form(
             "/admin/invitations",
             Some(&operator),
             &[
@@ -222,16 +223,35 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
                 ("email", "Sam@Acme.example"),
                 ("days", "7"),
             ],
-        ),
+        ))
+        .await
+        .unwrap();
+    let location = created.headers()[http::header::LOCATION].to_str().unwrap();
+    assert_eq!(location, "/admin#new-invitation");
+    let link_cookie = created
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .find(|value| value.starts_with("clearance_new_invitation="))
+        .expect("the link travels to /admin in a cookie of its own");
+    assert!(link_cookie.contains("HttpOnly") && link_cookie.contains("Path=/admin"));
+    let link_cookie = cookie_pair(link_cookie);
+    // Everything the server keeps between the post and the page: sessions and
+    // invitations, as stored.
+    let stored_after_post: Vec<String> = sqlx::query_scalar(
+        "SELECT encode(data, 'escape') FROM tower_sessions.session
+         UNION ALL SELECT row_to_json(i)::text FROM invitations i",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    let page = send(
+        &app,
+        get_with("/admin", &format!("{operator}; {link_cookie}")),
     )
     .await;
-    assert_eq!(answer.location, "/admin#new-invitation");
-    assert!(
-        !answer.location.contains("invite/"),
-        "the link never travels in a URL"
-    );
-
-    let page = send(&app, get_with("/admin", &operator)).await;
     let link = page
         .body
         .split(r#"data-testid="invitation-link">"#)
@@ -241,7 +261,17 @@ async fn a_sponsor_joins_by_a_link_shown_once_and_reaches_only_their_tenant(pool
         .to_owned();
     let token = link.rsplit('/').next().unwrap().to_owned();
     assert_eq!(token.len(), 64);
-    let again = send(&app, get_with("/admin", &operator)).await;
+    for stored in &stored_after_post {
+        assert!(
+            !stored.contains(&token),
+            "the raw token is never stored server-side: {stored}"
+        );
+    }
+    let again = send(
+        &app,
+        get_with("/admin", &format!("{operator}; {link_cookie}")),
+    )
+    .await;
     assert!(!again.body.contains(&token), "shown once");
 
     let invite = send(

@@ -17,7 +17,7 @@ use server::auth::tokens;
 use server::input::BODY_LIMIT;
 use server::tenancy::{self, Acting};
 
-const CI_TOKEN: &str = "ci-token-0123456789abcdef";
+const CI_TOKEN: &str = "ci-token-0123456789abcdef0123456789abcdef";
 
 /// Every stored row, per table, as a digest. The access log is left out on
 /// purpose: refusals are recorded there (who, what, from where), by design.

@@ -26,6 +26,7 @@ mod remote_source;
 mod resilience;
 mod room_actions;
 mod rooms;
+mod secrets;
 mod security_headers;
 mod serve_loop;
 mod tenancy;

@@ -147,8 +147,12 @@ async fn the_blocker_and_motion_views_render_on_the_server(pool: PgPool) {
 async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool) {
     use server::page_cache::CACHE_HEADER;
 
-    let app =
-        crate::common::test_app(&pool, Some("cache-test-token"), SessionSettings::default()).await;
+    let app = crate::common::test_app(
+        &pool,
+        Some("cache-test-token-0123456789abcdef0123456789"),
+        SessionSettings::default(),
+    )
+    .await;
     let fetch = |uri: &'static str, cookie: Option<&'static str>| {
         let router = app.router.clone();
         async move {
@@ -203,7 +207,10 @@ async fn public_pages_come_from_memory_until_the_live_state_changes(pool: PgPool
         .oneshot(
             http::Request::post("/api/proofs/support-status-notification/runs")
                 .header("content-type", "application/json")
-                .header("authorization", "Bearer cache-test-token")
+                .header(
+                    "authorization",
+                    "Bearer cache-test-token-0123456789abcdef0123456789",
+                )
                 .body(Body::from(
                     r#"{"status":"passed","actor":"ci","excerpt":"ok"}"#,
                 ))

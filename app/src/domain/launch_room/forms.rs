@@ -85,6 +85,7 @@ pub fn check_motion<'r>(
 
 /// Launch acceptance as a sponsor submits it, from the form or the API.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcceptanceForm {
     pub signer_name: String,
@@ -101,6 +102,7 @@ pub struct AcceptanceForm {
 
 /// A revocation as a sponsor submits it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevocationForm {
     pub signer_name: String,
