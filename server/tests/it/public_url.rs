@@ -7,6 +7,7 @@ use axum::body::Body;
 use clap::Parser;
 use http::{header, Request};
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 use app::domain::access::Role;
 use server::auth::session::SessionSettings;
@@ -57,16 +58,32 @@ async fn invitation_link(app: &axum::Router, pool: &PgPool) -> String {
         tx.commit().await.unwrap();
         id
     };
-    let created = send(
-        app,
-        post(
+    let created = app
+        .clone()
+        .oneshot(post(
             "/admin/invitations",
             &[("tenant", &acme.to_string()), ("email", "sam@acme.example")],
-        ),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        created.headers()[header::LOCATION].to_str().unwrap(),
+        "/admin#new-invitation"
+    );
+    // The new link travels to /admin in a cookie of its own.
+    let link_cookie = created
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .find(|value| value.starts_with("clearance_new_invitation="))
+        .map(cookie_pair)
+        .expect("the new link's cookie");
+    let page = send(
+        app,
+        with_evil_host(get_with("/admin", &format!("{cookie}; {link_cookie}"))),
     )
     .await;
-    assert_eq!(created.location, "/admin#new-invitation");
-    let page = send(app, with_evil_host(get_with("/admin", &cookie))).await;
     page.body
         .split(r#"data-testid="invitation-link">"#)
         .nth(1)
