@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::document::Staleness;
+use crate::domain::health_check::HealthCheckResult;
 use crate::domain::proof_run::ProofRun;
 use crate::domain::{Readiness, ReadinessChange, ReadinessInputs};
 
@@ -83,6 +84,10 @@ pub struct LiveState {
     /// then what the source says now, with proofs and history as last known.
     #[serde(default)]
     pub database_down_since: Option<DateTime<Utc>>,
+    /// The register's health checks and their latest results, in register order
+    /// (also among `readiness.inputs.public_checks`).
+    #[serde(default)]
+    pub health_checks: Vec<HealthCheckResult>,
 }
 
 impl LiveState {
@@ -105,6 +110,7 @@ impl LiveState {
             changes: Vec::new(),
             latest_runs: BTreeMap::new(),
             database_down_since: None,
+            health_checks: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::evaluation::{
     DependencyState, Evaluation, MotionStatus, PublicCheck, Readiness, Reason,
 };
+use super::health_check::HealthCheckResult;
 use super::register::Register;
 
 /// The value of `format` this build writes and reads.
@@ -55,6 +56,10 @@ pub struct ReadinessDocument {
     pub reasons: Vec<String>,
     /// Set when the readings are old because the source stopped answering.
     pub stale: Option<Staleness>,
+    /// The register's health checks: each verdict with its public-safe detail,
+    /// `source` (the check's URL) and `last_seen`. Also among `public_checks`.
+    #[serde(default)]
+    pub health_checks: Vec<HealthCheckResult>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

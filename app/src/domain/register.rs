@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::health_check::HealthCheck;
+
 /// The register file schema version this build understands.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -39,6 +41,9 @@ pub struct ReadinessSettings {
     pub stale_after_secs: u64,
     /// A proof counts as passing while its latest run passed within this many days.
     pub proof_freshness_days: u32,
+    /// Health endpoints read as public checks (`[[readiness.checks]]`).
+    #[serde(default)]
+    pub checks: Vec<HealthCheck>,
 }
 
 impl Default for ReadinessSettings {
@@ -49,6 +54,7 @@ impl Default for ReadinessSettings {
             timeout_ms: 2_000,
             stale_after_secs: 30,
             proof_freshness_days: 30,
+            checks: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@
 
 mod admin_page;
 mod blocker_page;
+mod health_checks;
 pub mod history;
 mod invite_page;
 mod motion_page;

@@ -10,6 +10,7 @@ use crate::domain::register::{EvidenceGate, EvidencePacks, LaunchMotion};
 use crate::live_state::LiveState;
 use crate::page_data::register::{get_overview, get_triage, MotionSummary, Overview};
 use crate::page_data::ClearanceError;
+use crate::pages::health_checks::HealthChecks;
 use crate::pages::history::History;
 use crate::pages::shared::{
     datetime_value, format_time, with_clearance, LivePage, SectionError, SkipLink, StatusBadge,
@@ -90,6 +91,9 @@ fn RegisterView(
             </section>
             <div id="live-motions" data-live>
                 {with_overview(overview, move |overview| view! { <Motions motions=motions.clone() overview/> })}
+            </div>
+            <div id="live-health" data-live>
+                <HealthChecks live=Arc::clone(&live.live)/>
             </div>
             <BlockerTriage triage/>
             <div id="live-history" data-live>

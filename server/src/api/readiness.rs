@@ -137,5 +137,6 @@ pub fn readiness_document(
             .collect(),
         reasons,
         stale: live.readiness.stale.clone(),
+        health_checks: live.health_checks.clone(),
     })
 }

@@ -2,6 +2,7 @@
 //! when another process writes), stores each changed state with its changes, and
 //! publishes the live state to the pages and the event stream.
 
+pub mod checks;
 pub mod environment;
 pub mod history;
 pub mod remote;
@@ -18,12 +19,14 @@ use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
 use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::health_check::HealthCheckResult;
 use app::domain::{
     evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
 };
 use app::live_state::{LiveState, ReadinessSnapshot};
 
 use crate::proofs;
+use checks::CheckBoard;
 use remote::RemoteSource;
 
 /// The default name under which this server's own environment is recorded.
@@ -82,6 +85,8 @@ pub struct ReadinessMonitor {
     sender: watch::Sender<Arc<LiveState>>,
     wake: Arc<Notify>,
     last_remote: Mutex<Option<LastReading>>,
+    /// The register's health checks, read on tasks of their own.
+    health_checks: Arc<CheckBoard>,
 }
 
 impl ReadinessMonitor {
@@ -101,6 +106,7 @@ impl ReadinessMonitor {
             Utc::now(),
         ));
         let (sender, receiver) = watch::channel(Arc::new(before_first_reading));
+        let health_checks = CheckBoard::new(register.readiness.checks.clone());
         let monitor = Arc::new(Self {
             register,
             pool,
@@ -109,6 +115,7 @@ impl ReadinessMonitor {
             sender,
             wake: Arc::new(Notify::new()),
             last_remote: Mutex::new(None),
+            health_checks,
         });
         monitor.refresh().await;
         (monitor, receiver)
@@ -119,8 +126,10 @@ impl ReadinessMonitor {
         Arc::clone(&self.wake)
     }
 
-    /// Reads every `interval`, and whenever woken, for as long as the server runs.
+    /// Reads every `interval`, and whenever woken, for as long as the server runs;
+    /// starts the health checks, each reading every `interval` on its own task.
     pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+        self.health_checks.spawn(interval, &self.wake);
         let monitor = Arc::clone(self);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
@@ -178,11 +187,16 @@ impl ReadinessMonitor {
         if previous.database_down_since.is_some() && database_down_since.is_none() {
             tracing::info!("database reachable again");
         }
-        let inputs = ReadinessInputs {
+        let mut inputs = ReadinessInputs {
             dependencies: observed.0,
             public_checks: observed.1,
             proofs: proof_states,
         };
+        // The health checks' latest results, whatever the source: never awaited.
+        let health_checks = self.health_checks.results();
+        inputs
+            .public_checks
+            .extend(health_checks.iter().map(HealthCheckResult::public_check));
 
         let mut readiness = if inputs.digest() == previous.readiness.digest {
             previous.readiness.clone()
@@ -202,6 +216,7 @@ impl ReadinessMonitor {
             changes: previous.changes.clone(),
             latest_runs,
             database_down_since,
+            health_checks,
         };
         if !state.readiness.recorded {
             self.store(&mut state).await;
@@ -211,9 +226,19 @@ impl ReadinessMonitor {
             let visible = |live: &LiveState| {
                 let mut live = live.clone();
                 live.readiness.observed_at = DateTime::<Utc>::MIN_UTC;
+                for check in &mut live.health_checks {
+                    check.last_seen = None;
+                }
                 live
             };
             if visible(current) == visible(&state) {
+                // When each check last answered is for the readiness document:
+                // kept without pushing a page update.
+                if current.health_checks != state.health_checks {
+                    let mut quiet = (**current).clone();
+                    quiet.health_checks = state.health_checks;
+                    *current = Arc::new(quiet);
+                }
                 false
             } else {
                 *current = Arc::new(state);

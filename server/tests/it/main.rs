@@ -16,6 +16,7 @@ mod commands;
 mod dossier;
 mod edge;
 mod errors;
+mod health_checks;
 mod history_pages;
 mod launch_rooms;
 mod open_redirect;

@@ -273,6 +273,7 @@ impl Checker<'_> {
             1..=3_650,
             u64::from(defaults.proof_freshness_days),
         );
+        let checks = self.check_health_checks(raw.checks, timeout_ms);
         ReadinessSettings {
             url,
             poll_interval_secs,
@@ -280,6 +281,7 @@ impl Checker<'_> {
             stale_after_secs,
             proof_freshness_days: u32::try_from(proof_freshness_days)
                 .unwrap_or(defaults.proof_freshness_days),
+            checks,
         }
     }
 

@@ -6,8 +6,10 @@
 //! - `raw`: the file's shape, as TOML deserializes it (every value with its span).
 //! - `checker`: the rules a register must meet, checked over the raw file into a
 //!   [`Register`], every problem collected with its position.
+//! - `health_checks`: the rules of `[[readiness.checks]]`.
 
 mod checker;
+mod health_checks;
 mod raw;
 
 use std::fmt;

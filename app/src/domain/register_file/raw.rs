@@ -33,6 +33,20 @@ pub(super) struct RawReadiness {
     pub(super) timeout_ms: Option<Spanned<u64>>,
     pub(super) stale_after_secs: Option<Spanned<u64>>,
     pub(super) proof_freshness_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) checks: Vec<RawCheck>,
+}
+
+/// `[[readiness.checks]]`: a health endpoint read as a public check.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCheck {
+    pub(super) name: Text,
+    pub(super) url: Text,
+    #[serde(default)]
+    pub(super) kind: Option<Text>,
+    #[serde(default)]
+    pub(super) timeout_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]

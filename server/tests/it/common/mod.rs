@@ -316,3 +316,28 @@ pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, ref
         }
     }
 }
+
+/// The test app over a register of the test's own (with health checks, say).
+pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> TestApp {
+    let leptos_options = LeptosOptions::builder().output_name("clearance").build();
+    let server = startup::build(
+        pool.clone(),
+        Settings {
+            register,
+            source: Source::environment(),
+            public_url: PublicUrl::from_site_addr(leptos_options.site_addr),
+            leptos_options,
+            api_token: None,
+            sessions: SessionSettings::default(),
+            page_cache_entries: page_cache::DEFAULT_ENTRIES,
+            edge: Default::default(),
+        },
+    )
+    .await;
+    TestApp {
+        router: server.router,
+        monitor: server.monitor,
+        clearance: server.state.clearance.clone(),
+        state: server.state,
+    }
+}
