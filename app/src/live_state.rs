@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::document::Staleness;
+use crate::domain::freshness::ProofFreshness;
 use crate::domain::proof_run::ProofRun;
 use crate::domain::{Readiness, ReadinessChange, ReadinessInputs};
 
@@ -83,6 +84,10 @@ pub struct LiveState {
     /// then what the source says now, with proofs and history as last known.
     #[serde(default)]
     pub database_down_since: Option<DateTime<Utc>>,
+    /// Each declared proof against its freshness window at the last reading
+    /// (its coarse "expires in …" words change at most hourly, then by minute).
+    #[serde(default)]
+    pub proof_freshness: BTreeMap<String, ProofFreshness>,
 }
 
 impl LiveState {
@@ -105,6 +110,7 @@ impl LiveState {
             changes: Vec::new(),
             latest_runs: BTreeMap::new(),
             database_down_since: None,
+            proof_freshness: BTreeMap::new(),
         }
     }
 }

@@ -6,7 +6,8 @@
 //!   TOML file, read and checked), [`packs`] (the evidence packs it may list).
 //! - Readiness: [`evaluation`] (inputs → live blockers → readiness → motion
 //!   statuses), [`document`] (the readiness document a deployment serves),
-//!   [`proof_run`] (reported proof runs and their rules).
+//!   [`proof_run`] (reported proof runs and their rules), [`freshness`] (proofs
+//!   about to lapse, sources gone quiet, and the events they make).
 //! - Reading it: [`triage`] (the blocker filter and the index it runs over),
 //!   [`outlook`] (what would move a motion's status), [`badge`] (status badges).
 //! - Launch rooms: [`launch_room`] (room status, readiness changes, the forms and
@@ -21,6 +22,7 @@ pub mod chain_page;
 pub mod document;
 pub mod dossier;
 pub mod evaluation;
+pub mod freshness;
 pub mod launch_room;
 pub mod ledger;
 pub mod local_path;

@@ -39,6 +39,9 @@ pub struct ReadinessSettings {
     pub stale_after_secs: u64,
     /// A proof counts as passing while its latest run passed within this many days.
     pub proof_freshness_days: u32,
+    /// A passing proof warns ("expires in …") this many hours before its
+    /// freshness window ends.
+    pub proof_warning_hours: u32,
 }
 
 impl Default for ReadinessSettings {
@@ -49,6 +52,7 @@ impl Default for ReadinessSettings {
             timeout_ms: 2_000,
             stale_after_secs: 30,
             proof_freshness_days: 30,
+            proof_warning_hours: 24,
         }
     }
 }

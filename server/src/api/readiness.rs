@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use app::domain::document::{
-    verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
+    proof_freshness_facts, verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
     READINESS_FORMAT,
 };
 use app::domain::{evaluate, Register};
@@ -137,5 +137,6 @@ pub fn readiness_document(
             .collect(),
         reasons,
         stale: live.readiness.stale.clone(),
+        proof_freshness: proof_freshness_facts(&live.proof_freshness),
     })
 }

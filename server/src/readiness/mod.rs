@@ -3,6 +3,7 @@
 //! publishes the live state to the pages and the event stream.
 
 pub mod environment;
+pub mod events;
 pub mod history;
 pub mod remote;
 pub mod snapshots;
@@ -18,6 +19,7 @@ use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
 use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::freshness::{proof_freshness, source_state};
 use app::domain::{
     evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
 };
@@ -64,6 +66,15 @@ impl Source {
             Self::Remote { source, .. } => source.label(),
         }
     }
+
+    /// How long the source may stay silent before it has gone quiet; `None` for
+    /// a source that cannot (this server's own environment).
+    pub fn stale_after(&self) -> Option<Duration> {
+        match self {
+            Self::Environment { .. } => None,
+            Self::Remote { stale_after, .. } => Some(*stale_after),
+        }
+    }
 }
 
 /// The last good reading of a remote source.
@@ -82,6 +93,9 @@ pub struct ReadinessMonitor {
     sender: watch::Sender<Arc<LiveState>>,
     wake: Arc<Notify>,
     last_remote: Mutex<Option<LastReading>>,
+    /// What was last stored of the watched subjects (proofs' freshness, the
+    /// source answering or quiet): the database is written only on a change.
+    last_watched: Mutex<Option<Vec<events::Watched>>>,
 }
 
 impl ReadinessMonitor {
@@ -109,6 +123,7 @@ impl ReadinessMonitor {
             sender,
             wake: Arc::new(Notify::new()),
             last_remote: Mutex::new(None),
+            last_watched: Mutex::new(None),
         });
         monitor.refresh().await;
         (monitor, receiver)
@@ -196,15 +211,24 @@ impl ReadinessMonitor {
         readiness.stale = stale;
         readiness.version = version;
 
+        let freshness = if database_down_since.is_some() {
+            previous.proof_freshness.clone()
+        } else {
+            proof_freshness(&self.register, &latest_runs, now)
+        };
         let mut state = LiveState {
             readiness,
             points: previous.points.clone(),
             changes: previous.changes.clone(),
             latest_runs,
             database_down_since,
+            proof_freshness: freshness,
         };
         if !state.readiness.recorded {
             self.store(&mut state).await;
+        }
+        if state.database_down_since.is_none() {
+            self.watch(&state, now).await;
         }
         self.sender.send_if_modified(|current| {
             // Only a change a reader can see is pushed.
@@ -253,6 +277,40 @@ impl ReadinessMonitor {
             Err(error) => {
                 tracing::warn!(%error, "could not store the readiness snapshot; will retry");
             }
+        }
+    }
+
+    /// Records the events of what changed among the watched subjects since the
+    /// last reading (nothing when nothing did); retried at the next reading when
+    /// the database refuses.
+    async fn watch(&self, state: &LiveState, now: DateTime<Utc>) {
+        let margin = chrono::Duration::hours(i64::from(self.register.readiness.proof_warning_hours));
+        let stale_after = self
+            .source
+            .stale_after()
+            .and_then(|window| chrono::Duration::from_std(window).ok());
+        let mut watched: Vec<events::Watched> = state
+            .proof_freshness
+            .iter()
+            .map(|(id, freshness)| events::Watched::Proof {
+                id: id.clone(),
+                freshness: freshness.clone(),
+                margin,
+            })
+            .collect();
+        let stale = state.readiness.stale.as_ref();
+        watched.push(events::Watched::Source {
+            label: self.label.clone(),
+            state: source_state(stale, stale_after, now),
+            last_seen: stale.map(|stale| stale.since),
+        });
+        let mut last = self.last_watched.lock().await;
+        if last.as_ref() == Some(&watched) {
+            return;
+        }
+        match events::record(&self.pool, &watched, now).await {
+            Ok(_) => *last = Some(watched),
+            Err(error) => tracing::warn!(%error, "could not record readiness events; will retry"),
         }
     }
 
