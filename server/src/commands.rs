@@ -17,9 +17,9 @@ use crate::auth::accounts::{self, NewAccount};
 use crate::auth::audit::{self, Action, Event};
 use crate::auth::tokens;
 use crate::config::{AccountCommand, CheckArgs, RecordArgs, RunStatus, TokenCommand};
-use crate::{junit, proofs};
 use crate::readiness::{database_check, environment};
 use crate::rooms::verify;
+use crate::{junit, proofs};
 
 /// The outcome of `check`: ready or not, with the reasons printed.
 pub struct CheckOutcome {

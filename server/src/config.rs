@@ -140,7 +140,12 @@ pub struct RecordArgs {
     /// The proof's id in the register.
     pub proof_id: String,
     /// Needed with `--output`; with `--junit` the reports decide.
-    #[arg(long, value_enum, requires = "output", required_unless_present = "junit")]
+    #[arg(
+        long,
+        value_enum,
+        requires = "output",
+        required_unless_present = "junit"
+    )]
     pub status: Option<RunStatus>,
     /// The run's output: its SHA-256 is stored, and its last 2,000 characters
     /// (secret values of configured dependencies redacted). `-` reads stdin.

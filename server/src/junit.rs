@@ -47,7 +47,11 @@ impl JunitSummary {
 
     /// A summary line and one line per failing test, for the run's excerpt.
     pub fn describe(&self, reports: usize) -> String {
-        let errored = self.failing.iter().filter(|test| test.kind == "error").count();
+        let errored = self
+            .failing
+            .iter()
+            .filter(|test| test.kind == "error")
+            .count();
         let mut text = format!(
             "JUnit: {} tests in {reports} report{}: {} passed, {} failed, {errored} errored, {} skipped\n",
             self.tests,
@@ -144,7 +148,9 @@ pub fn parse(xml: &str) -> Result<JunitSummary, JunitError> {
                             case = Some(new);
                         }
                     }
-                    "failure" | "error" if open.last().is_some_and(|parent| parent == "testcase") => {
+                    "failure" | "error"
+                        if open.last().is_some_and(|parent| parent == "testcase") =>
+                    {
                         if let Some(case) = case.as_mut().filter(|case| case.failing.is_none()) {
                             let message = attribute(element, "message")
                                 .map_err(|error| malformed(&reader, &error))?
@@ -152,7 +158,11 @@ pub fn parse(xml: &str) -> Result<JunitSummary, JunitError> {
                             case.reading_message = message.trim().is_empty() && !empty;
                             case.failing = Some(FailingTest {
                                 name: case.name.clone(),
-                                kind: if name == "failure" { "failure" } else { "error" },
+                                kind: if name == "failure" {
+                                    "failure"
+                                } else {
+                                    "error"
+                                },
                                 message: one_line(&message),
                             });
                         }

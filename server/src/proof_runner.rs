@@ -69,7 +69,10 @@ pub async fn run(register: &Register, args: &RunArgs, recorder: &Recorder) -> an
                 output_digest: None,
                 excerpt: Some(proofs::redact_secrets(register, &message)),
             };
-            eprintln!("{}", record(register, &args.proof_id, request, recorder).await?);
+            eprintln!(
+                "{}",
+                record(register, &args.proof_id, request, recorder).await?
+            );
             return Ok(code);
         }
     };
@@ -87,7 +90,10 @@ pub async fn run(register: &Register, args: &RunArgs, recorder: &Recorder) -> an
         output_digest: Some(hex::encode(outcome.digest)),
         excerpt: Some(excerpt),
     };
-    eprintln!("{}", record(register, &args.proof_id, request, recorder).await?);
+    eprintln!(
+        "{}",
+        record(register, &args.proof_id, request, recorder).await?
+    );
     Ok(code)
 }
 

@@ -136,9 +136,9 @@ pub fn freshness_words(freshness: &ProofFreshness, now: DateTime<Utc>) -> Option
         (FreshnessState::Expired, Some(expires_at)) => Some(format!(
             "expired {} ago; no passing run since {}",
             describe_duration(now - expires_at),
-            freshness
-                .last_run_at
-                .map_or_else(String::new, |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+            freshness.last_run_at.map_or_else(String::new, |at| at
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string())
         )),
         _ => None,
     }
@@ -278,7 +278,10 @@ mod tests {
         let latest = BTreeMap::from([(proof.clone(), run(&proof, true, ran_at))]);
         let state_at = |now: &str| proof_freshness(&register, &latest, at(now))[&proof].clone();
 
-        assert_eq!(state_at("2026-01-30T11:59:00Z").state, FreshnessState::Fresh);
+        assert_eq!(
+            state_at("2026-01-30T11:59:00Z").state,
+            FreshnessState::Fresh
+        );
         let expiring = state_at("2026-01-30T12:00:00Z");
         assert_eq!(expiring.state, FreshnessState::Expiring);
         assert_eq!(expiring.expires_at, Some(at("2026-01-31T12:00:00Z")));
@@ -287,7 +290,10 @@ mod tests {
             "expires in 5 h"
         );
         assert_eq!(expiring.warning.as_deref(), Some("expires in 1 day"));
-        assert_eq!(state_at("2026-01-31T12:00:00Z").state, FreshnessState::Expiring);
+        assert_eq!(
+            state_at("2026-01-31T12:00:00Z").state,
+            FreshnessState::Expiring
+        );
         let expired = state_at("2026-02-02T13:00:00Z");
         assert_eq!(expired.state, FreshnessState::Expired);
         assert_eq!(expired.last_run_at, Some(ran_at));
@@ -302,10 +308,8 @@ mod tests {
         let mut register = parse_register("thesmios.toml", DEFAULT_REGISTER).unwrap();
         register.readiness.proof_warning_hours = 72;
         let proof = register.proofs[0].id.clone();
-        let latest = BTreeMap::from([(
-            proof.clone(),
-            run(&proof, true, at("2026-01-01T12:00:00Z")),
-        )]);
+        let latest =
+            BTreeMap::from([(proof.clone(), run(&proof, true, at("2026-01-01T12:00:00Z")))]);
         let state = proof_freshness(&register, &latest, at("2026-01-28T13:00:00Z"))[&proof].state;
         assert_eq!(state, FreshnessState::Expiring);
         register.readiness.proof_warning_hours = 0;
@@ -331,7 +335,9 @@ mod tests {
 
     #[test]
     fn events_come_from_transitions_only() {
-        use EventKind::{ProofExpired, ProofExpiring, ProofRecovered, SourceRecovered, SourceStale};
+        use EventKind::{
+            ProofExpired, ProofExpiring, ProofRecovered, SourceRecovered, SourceStale,
+        };
         use FreshnessState::{Expired, Expiring, Failing, Fresh, NeverRun};
         assert_eq!(proof_event(None, Fresh), None);
         assert_eq!(proof_event(None, Expiring), Some(ProofExpiring));
@@ -346,7 +352,10 @@ mod tests {
             source_event(Some(SourceState::Answering), SourceState::Quiet),
             Some(SourceStale)
         );
-        assert_eq!(source_event(Some(SourceState::Quiet), SourceState::Quiet), None);
+        assert_eq!(
+            source_event(Some(SourceState::Quiet), SourceState::Quiet),
+            None
+        );
         assert_eq!(
             source_event(Some(SourceState::Quiet), SourceState::Answering),
             Some(SourceRecovered)
@@ -368,7 +377,10 @@ mod tests {
             source_state(Some(&stale), window, at("2026-01-01T12:00:30Z")),
             SourceState::Quiet
         );
-        assert_eq!(source_state(None, window, at("2026-01-02T00:00:00Z")), SourceState::Answering);
+        assert_eq!(
+            source_state(None, window, at("2026-01-02T00:00:00Z")),
+            SourceState::Answering
+        );
         assert_eq!(
             source_state(Some(&stale), None, at("2026-01-02T00:00:00Z")),
             SourceState::Answering
@@ -377,12 +389,18 @@ mod tests {
 
     #[test]
     fn durations_read_in_their_two_largest_units() {
-        assert_eq!(describe_duration(Duration::seconds(30)), "less than a minute");
+        assert_eq!(
+            describe_duration(Duration::seconds(30)),
+            "less than a minute"
+        );
         assert_eq!(describe_duration(Duration::minutes(12)), "12 min");
         assert_eq!(describe_duration(Duration::hours(5)), "5 h");
         assert_eq!(describe_duration(Duration::minutes(119)), "1 h");
         assert_eq!(describe_duration(Duration::hours(25)), "1 day 1 h");
         assert_eq!(describe_duration(Duration::days(3)), "3 days");
-        assert_eq!(describe_duration(Duration::seconds(-5)), "less than a minute");
+        assert_eq!(
+            describe_duration(Duration::seconds(-5)),
+            "less than a minute"
+        );
     }
 }

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use app::domain::document::{
-    proof_freshness_facts, verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
-    READINESS_FORMAT,
+    proof_freshness_facts, verdict, LiveBlocker, MotionVerdict, ObservedReadiness,
+    ReadinessDocument, ReadinessMode, READINESS_FORMAT,
 };
 use app::domain::{evaluate, Register};
 use app::live_state::LiveState;

@@ -55,7 +55,11 @@ impl Watched {
 
     /// The event a change from `previous` (a stored state) makes, when it
     /// happened by the data, and in public-safe words.
-    fn event(&self, previous: Option<&str>, now: DateTime<Utc>) -> Option<(EventKind, DateTime<Utc>, String)> {
+    fn event(
+        &self,
+        previous: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<(EventKind, DateTime<Utc>, String)> {
         let time = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
         match self {
             Self::Proof {

@@ -284,7 +284,8 @@ impl ReadinessMonitor {
     /// last reading (nothing when nothing did); retried at the next reading when
     /// the database refuses.
     async fn watch(&self, state: &LiveState, now: DateTime<Utc>) {
-        let margin = chrono::Duration::hours(i64::from(self.register.readiness.proof_warning_hours));
+        let margin =
+            chrono::Duration::hours(i64::from(self.register.readiness.proof_warning_hours));
         let stale_after = self
             .source
             .stale_after()

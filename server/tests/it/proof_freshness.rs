@@ -53,11 +53,13 @@ async fn event_kinds(pool: &PgPool, subject: &str) -> Vec<String> {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_pass_near_its_window_says_expires_in_on_the_page_and_in_the_document_once(
-    pool: PgPool,
-) {
+async fn a_pass_near_its_window_says_expires_in_on_the_page_and_in_the_document_once(pool: PgPool) {
     // The default window is 30 days, the margin 24 hours: 5 hours left.
-    passing_run(&pool, Utc::now() - Duration::days(30) + Duration::hours(5) + Duration::minutes(10)).await;
+    passing_run(
+        &pool,
+        Utc::now() - Duration::days(30) + Duration::hours(5) + Duration::minutes(10),
+    )
+    .await;
     let app = crate::common::test_app(&pool, None, SessionSettings::default()).await;
     for _ in 0..3 {
         app.monitor.refresh().await;
@@ -69,7 +71,10 @@ async fn a_pass_near_its_window_says_expires_in_on_the_page_and_in_the_document_
     assert_eq!(fact["warning"], "expires in 5 h");
     assert_eq!(fact["source"], "proof_runs");
     assert!(fact["expires_at"].is_string() && fact["last_seen"].is_string());
-    assert_eq!(document["proofs"][PROOF], true, "still passing until it lapses");
+    assert_eq!(
+        document["proofs"][PROOF], true,
+        "still passing until it lapses"
+    );
     assert_eq!(
         document["proof_freshness"]["scim-enterprise-sso"]["state"],
         "never_run"
@@ -116,7 +121,10 @@ async fn a_lapsed_proof_says_since_when_it_has_had_no_passing_run(pool: PgPool) 
     );
     assert_eq!(document["proofs"][PROOF], false);
     let html = get(&app.router, &format!("/blockers/{PROOF}")).await;
-    assert!(html.contains(&format!("no passing run since {since}")), "{html}");
+    assert!(
+        html.contains(&format!("no passing run since {since}")),
+        "{html}"
+    );
     assert_eq!(event_kinds(&pool, PROOF).await, ["proof_expired"]);
 }
 
@@ -134,7 +142,15 @@ async fn expiry_and_a_quiet_source_are_recorded_once_per_transition_whatever_the
         margin: Duration::hours(24),
     };
     // "Now" is injected: a day of polls while fresh, expiring, then expired.
-    for hours in [1, 2, 3, 29 * 24 + 13, 29 * 24 + 14, 30 * 24 + 1, 30 * 24 + 2] {
+    for hours in [
+        1,
+        2,
+        3,
+        29 * 24 + 13,
+        29 * 24 + 14,
+        30 * 24 + 1,
+        30 * 24 + 2,
+    ] {
         let now = ran_at + Duration::hours(hours);
         events::record(&pool, &[proof_at(now)], now).await.unwrap();
     }

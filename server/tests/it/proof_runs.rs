@@ -92,7 +92,13 @@ async fn a_passing_command_streams_its_output_and_records_a_passed_run_with_its_
 async fn a_failing_command_records_a_failed_run_and_exits_with_its_own_code(pool: PgPool) {
     let output = proof_run(
         server(&pool),
-        &[PROOF, "--", "sh", "-c", "echo 'webhook rejected' >&2; exit 3"],
+        &[
+            PROOF,
+            "--",
+            "sh",
+            "-c",
+            "echo 'webhook rejected' >&2; exit 3",
+        ],
     )
     .await;
     assert_eq!(output.status.code(), Some(3));
@@ -128,10 +134,11 @@ async fn a_secret_the_command_prints_never_reaches_the_stored_excerpt(pool: PgPo
     assert!(runs[0]
         .excerpt
         .contains(&format!("signing with [redacted {SECRET_NAME}]")));
-    let everything: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM proof_runs t")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let everything: String =
+        sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM proof_runs t")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!everything.contains(SENTINEL));
 }
 
@@ -184,7 +191,9 @@ async fn with_server_the_run_is_recorded_through_the_api_with_the_bearer_token(p
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let mut command = server(&pool);
-    command.env_remove("DATABASE_URL").env("CLEARANCE_API_TOKEN", TOKEN);
+    command
+        .env_remove("DATABASE_URL")
+        .env("CLEARANCE_API_TOKEN", TOKEN);
     let output = proof_run(
         command,
         &[PROOF, "--server", &url, "--", "sh", "-c", "echo ok; exit 4"],
@@ -198,7 +207,10 @@ async fn with_server_the_run_is_recorded_through_the_api_with_the_bearer_token(p
 
     // A wrong token is refused: a clear error, nothing stored.
     let mut command = server(&pool);
-    command.env("CLEARANCE_API_TOKEN", "wrong-token-wrong-token-wrong-token-00");
+    command.env(
+        "CLEARANCE_API_TOKEN",
+        "wrong-token-wrong-token-wrong-token-00",
+    );
     let output = proof_run(command, &[PROOF, "--server", &url, "--", "true"]).await;
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("refused the run: HTTP 401"));
@@ -239,7 +251,11 @@ async fn junit_reports_pass_only_when_a_test_ran_and_none_failed_or_errored(pool
         runs[0].excerpt,
         "JUnit: 2 tests in 1 report: 2 passed, 0 failed, 0 errored, 0 skipped\n"
     );
-    assert!(runs[2].excerpt.contains("no test ran"), "{}", runs[2].excerpt);
+    assert!(
+        runs[2].excerpt.contains("no test ran"),
+        "{}",
+        runs[2].excerpt
+    );
     // Surefire: the failing and the errored test, with their messages.
     assert_eq!(
         runs[3].excerpt,
@@ -308,7 +324,7 @@ async fn a_secret_in_a_junit_failure_message_is_redacted(pool: PgPool) {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let runs = stored(&pool).await;
     assert!(!runs[0].excerpt.contains(SENTINEL), "{}", runs[0].excerpt);
-    assert!(runs[0]
-        .excerpt
-        .contains(&format!("failure c.signs: bad signature for [redacted {SECRET_NAME}]")));
+    assert!(runs[0].excerpt.contains(&format!(
+        "failure c.signs: bad signature for [redacted {SECRET_NAME}]"
+    )));
 }
