@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::document::Staleness;
+use crate::domain::freshness::ProofFreshness;
 use crate::domain::health_check::HealthCheckResult;
 use crate::domain::proof_run::ProofRun;
 use crate::domain::{Readiness, ReadinessChange, ReadinessInputs};
@@ -88,6 +89,10 @@ pub struct LiveState {
     /// (also among `readiness.inputs.public_checks`).
     #[serde(default)]
     pub health_checks: Vec<HealthCheckResult>,
+    /// Each declared proof against its freshness window at the last reading
+    /// (its coarse "expires in …" words change at most hourly, then by minute).
+    #[serde(default)]
+    pub proof_freshness: BTreeMap<String, ProofFreshness>,
 }
 
 impl LiveState {
@@ -111,6 +116,7 @@ impl LiveState {
             latest_runs: BTreeMap::new(),
             database_down_since: None,
             health_checks: Vec::new(),
+            proof_freshness: BTreeMap::new(),
         }
     }
 }

@@ -17,9 +17,9 @@ use crate::auth::accounts::{self, NewAccount};
 use crate::auth::audit::{self, Action, Event};
 use crate::auth::tokens;
 use crate::config::{AccountCommand, CheckArgs, RecordArgs, RunStatus, TokenCommand};
-use crate::proofs;
 use crate::readiness::{database_check, environment};
 use crate::rooms::verify;
+use crate::{junit, proofs};
 
 /// The outcome of `check`: ready or not, with the reasons printed.
 pub struct CheckOutcome {
@@ -96,36 +96,57 @@ async fn fetch_document(url: &str, args: &CheckArgs) -> anyhow::Result<Readiness
         .with_context(|| format!("{url} did not answer a readiness document"))
 }
 
-/// Records a proof run from a command's output file, straight into the database.
+/// Records a proof run from a command's output file and status, or from JUnit
+/// XML reports, straight into the database. A report that is not well-formed
+/// JUnit XML records nothing.
 pub async fn record_proof(
     register: &Register,
     pool: &PgPool,
     args: &RecordArgs,
 ) -> anyhow::Result<String> {
-    let output = if args.output.as_os_str() == "-" {
-        let mut buffer = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buffer)
-            .context("could not read the output from stdin")?;
-        buffer
+    let (passed, output, excerpt) = if args.junit.is_empty() {
+        let path = args
+            .output
+            .as_ref()
+            .context("give --output FILE with --status, or --junit FILE...")?;
+        let status = args.status.context("--status is needed with --output")?;
+        let output = if path.as_os_str() == "-" {
+            let mut buffer = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buffer)
+                .context("could not read the output from stdin")?;
+            buffer
+        } else {
+            std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?
+        };
+        let text = printable(&String::from_utf8_lossy(&output));
+        (matches!(status, RunStatus::Passed), output, text)
     } else {
-        std::fs::read(&args.output)
-            .with_context(|| format!("could not read {}", args.output.display()))?
-    };
-    let text = String::from_utf8_lossy(&output);
-    let request = ProofRunRequest {
-        status: match args.status {
-            RunStatus::Passed => "passed",
-            RunStatus::Failed => "failed",
+        let mut reports = Vec::new();
+        let mut summary = junit::JunitSummary::default();
+        for path in &args.junit {
+            let report = std::fs::read(path)
+                .with_context(|| format!("could not read {}", path.display()))?;
+            let text = std::str::from_utf8(&report)
+                .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
+            summary.add(
+                junit::parse(text)
+                    .with_context(|| format!("{} (nothing was recorded)", path.display()))?,
+            );
+            reports.extend_from_slice(&report);
         }
-        .to_owned(),
+        let excerpt = printable(&summary.describe(args.junit.len()));
+        (summary.passed(), reports, excerpt)
+    };
+    let request = ProofRunRequest {
+        status: if passed { "passed" } else { "failed" }.to_owned(),
         actor: proofs::redact_secrets(register, &args.actor),
         ran_at: None,
         output_digest: Some(hex::encode(Sha256::digest(&output))),
-        // Control characters go first, so a value split by NUL bytes is whole when
-        // redaction looks for it; the whole output is redacted, and only then does
-        // `validate` keep its tail.
-        excerpt: Some(proofs::redact_secrets(register, &printable(&text))),
+        // Control characters went first, so a value split by NUL bytes is whole
+        // when redaction looks for it; the whole text is redacted, and only then
+        // does `validate` keep its tail.
+        excerpt: Some(proofs::redact_secrets(register, &excerpt)),
     };
     let run = request.validate(register, &args.proof_id, Utc::now())?;
     let stored = proofs::record(pool, &run)

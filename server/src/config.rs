@@ -119,8 +119,13 @@ pub struct CheckArgs {
 
 #[derive(Subcommand)]
 pub enum ProofCommand {
-    /// Record a proof run directly in the database.
+    /// Record a proof run directly in the database: from a command's output and
+    /// its status, or from JUnit XML reports.
     Record(RecordArgs),
+    /// Run the proof's command (from the register, or the one after `--`),
+    /// streaming its output, and record the run from its exit code. Exits with
+    /// the command's own code (128+n when a signal ended it).
+    Run(RunArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -130,18 +135,46 @@ pub enum RunStatus {
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["output", "junit"])))]
 pub struct RecordArgs {
     /// The proof's id in the register.
     pub proof_id: String,
-    #[arg(long, value_enum)]
-    pub status: RunStatus,
+    /// Needed with `--output`; with `--junit` the reports decide.
+    #[arg(
+        long,
+        value_enum,
+        requires = "output",
+        required_unless_present = "junit"
+    )]
+    pub status: Option<RunStatus>,
     /// The run's output: its SHA-256 is stored, and its last 2,000 characters
     /// (secret values of configured dependencies redacted). `-` reads stdin.
     #[arg(long, value_name = "FILE")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
+    /// JUnit XML reports: passed when at least one test ran and none failed or
+    /// errored; the excerpt names the failing tests and their messages.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["status", "output"])]
+    pub junit: Vec<PathBuf>,
     /// Who ran it, or which CI job.
     #[arg(long, env = "CLEARANCE_ACTOR", default_value = "command line")]
     pub actor: String,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The proof's id in the register.
+    pub proof_id: String,
+    /// Who ran it, or which CI job.
+    #[arg(long, env = "CLEARANCE_ACTOR", default_value = "command line")]
+    pub actor: String,
+    /// Record through a running Clearance server (its base URL) with the bearer
+    /// token in `CLEARANCE_API_TOKEN`, instead of writing to the database.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The command to run instead of the register's, as separate arguments
+    /// (no shell); after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(clap::Args)]

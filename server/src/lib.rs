@@ -4,7 +4,8 @@
 //! - [`register_source`]: which register file is loaded.
 //! - [`db`]: the PostgreSQL pool and migrations.
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
-//! - [`proofs`]: proof runs in the database.
+//! - [`proofs`]: proof runs in the database; [`proof_runner`]: `proof run`;
+//!   [`junit`]: JUnit XML reports for `proof record --junit`.
 //! - [`state`]: the application state; [`startup`]: the state and the router,
 //!   built for `main` and the tests alike; [`layers`]: request tracing.
 //! - [`pages`]: the Leptos pages and the front end's files.
@@ -30,10 +31,12 @@ pub mod config;
 pub mod db;
 pub mod edge;
 pub mod input;
+pub mod junit;
 pub mod layers;
 pub mod listener;
 pub mod page_cache;
 pub mod pages;
+pub mod proof_runner;
 pub mod proofs;
 pub mod public_url;
 pub mod readiness;

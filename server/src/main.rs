@@ -77,6 +77,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Proof(ProofCommand::Run(args))) => {
+            use server::proof_runner::{self, Recorder};
+            let register = register()?;
+            let recorder = match &args.server {
+                Some(url) => Recorder::Server {
+                    url: url.clone(),
+                    token: std::env::var("CLEARANCE_API_TOKEN")
+                        .ok()
+                        .filter(|token| !token.is_empty())
+                        .context("--server needs the bearer token in CLEARANCE_API_TOKEN")?
+                        .into(),
+                },
+                None => Recorder::Database(pool().await?),
+            };
+            Ok(ExitCode::from(
+                proof_runner::run(&register, args, &recorder).await?,
+            ))
+        }
         Some(Command::Account(command)) => {
             println!("{}", commands::account(&pool().await?, command).await?);
             Ok(ExitCode::SUCCESS)

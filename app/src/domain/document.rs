@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::evaluation::{
     DependencyState, Evaluation, MotionStatus, PublicCheck, Readiness, Reason,
 };
+use super::freshness::{FreshnessState, ProofFreshness};
 use super::health_check::HealthCheckResult;
 use super::register::Register;
 
@@ -60,6 +61,49 @@ pub struct ReadinessDocument {
     /// `source` (the check's URL) and `last_seen`. Also among `public_checks`.
     #[serde(default)]
     pub health_checks: Vec<HealthCheckResult>,
+    /// Each declared proof against its freshness window: "expires in …" within
+    /// the register's warning margin, and since when an expired one is quiet.
+    #[serde(default)]
+    pub proof_freshness: BTreeMap<String, ProofFreshnessFact>,
+}
+
+/// Where the proof-freshness facts come from: the recorded proof runs.
+pub const PROOF_RUNS_SOURCE: &str = "proof_runs";
+
+/// One proof's freshness, as the readiness document states it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofFreshnessFact {
+    pub state: FreshnessState,
+    /// When the latest pass stops counting; set while the latest run passed.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `expires in 5 h 20 min` within the warning margin; `expired … ago; no
+    /// passing run since …` once it lapsed; absent otherwise.
+    pub warning: Option<String>,
+    /// Where the fact came from ([`PROOF_RUNS_SOURCE`]).
+    pub source: String,
+    /// The latest run's time: when the proof was last seen.
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// The document's freshness facts, from the live state's.
+pub fn proof_freshness_facts(
+    freshness: &BTreeMap<String, ProofFreshness>,
+) -> BTreeMap<String, ProofFreshnessFact> {
+    freshness
+        .iter()
+        .map(|(id, proof)| {
+            (
+                id.clone(),
+                ProofFreshnessFact {
+                    state: proof.state,
+                    expires_at: proof.expires_at,
+                    warning: proof.warning.clone(),
+                    source: PROOF_RUNS_SOURCE.to_owned(),
+                    last_seen: proof.last_run_at,
+                },
+            )
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

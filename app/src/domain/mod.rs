@@ -8,6 +8,8 @@
 //!   statuses), [`document`] (the readiness document a deployment serves),
 //!   [`proof_run`] (reported proof runs and their rules), [`health_check`] (health
 //!   endpoints read as public checks: Actuator, Kubernetes, health+json).
+//!   [`proof_run`] (reported proof runs and their rules), [`freshness`] (proofs
+//!   about to lapse, sources gone quiet, and the events they make).
 //! - Reading it: [`triage`] (the blocker filter and the index it runs over),
 //!   [`outlook`] (what would move a motion's status), [`badge`] (status badges).
 //! - Launch rooms: [`launch_room`] (room status, readiness changes, the forms and
@@ -22,6 +24,7 @@ pub mod chain_page;
 pub mod document;
 pub mod dossier;
 pub mod evaluation;
+pub mod freshness;
 pub mod health_check;
 pub mod launch_room;
 pub mod ledger;

@@ -44,6 +44,9 @@ pub struct ReadinessSettings {
     /// Health endpoints read as public checks (`[[readiness.checks]]`).
     #[serde(default)]
     pub checks: Vec<HealthCheck>,
+    /// A passing proof warns ("expires in …") this many hours before its
+    /// freshness window ends.
+    pub proof_warning_hours: u32,
 }
 
 impl Default for ReadinessSettings {
@@ -55,6 +58,7 @@ impl Default for ReadinessSettings {
             stale_after_secs: 30,
             proof_freshness_days: 30,
             checks: Vec::new(),
+            proof_warning_hours: 24,
         }
     }
 }

@@ -112,6 +112,10 @@ pub struct BlockerView {
     /// Motions this blocker can hold back: (id, name).
     pub motions: Vec<(String, String)>,
     pub history: Option<BlockerHistory>,
+    /// "expires in …" while the proof's pass is within the warning margin of
+    /// its freshness window; "expired … ago; no passing run since …" after.
+    #[serde(default)]
+    pub proof_warning: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -255,6 +259,7 @@ mod build {
                 .collect(),
             row,
             history: None,
+            proof_warning: None,
         })
     }
 }
@@ -303,6 +308,11 @@ pub async fn get_blocker(id: String) -> Result<BlockerView, ClearanceError> {
     let evaluated = live.evaluated();
     let mut view = build::blocker(&live.register, &evaluated.evaluation, &evaluated.live, &id)
         .ok_or(ClearanceError::NotFound)?;
+    view.proof_warning = evaluated
+        .live
+        .proof_freshness
+        .get(&view.row.blocker.proof)
+        .and_then(|freshness| freshness.warning.clone());
     view.history = live
         .store
         .blocker_history(&evaluated.live.readiness, &view.row.blocker)

@@ -52,6 +52,7 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
         row,
         motions,
         history,
+        proof_warning,
     } = view;
     let blocker = row.blocker;
     let title = format!("{} · {}", blocker.title, outline.page.title);
@@ -139,6 +140,11 @@ fn BlockerBody(live: LivePage, view: BlockerView) -> impl IntoView {
                 {row.proof.map(|proof| view! {
                     <p class="proof__name" data-testid="proof-name">{proof.name}</p>
                     <CommandBlock command=proof.command/>
+                })}
+                {proof_warning.map(|warning| view! {
+                    <p class="notice notice--stale" data-testid="proof-freshness">
+                        <strong>"Proof freshness: "</strong> {warning} "."
+                    </p>
                 })}
             </section>
             <section aria-labelledby="fallback-heading">

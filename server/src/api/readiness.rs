@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use app::domain::document::{
-    verdict, LiveBlocker, MotionVerdict, ObservedReadiness, ReadinessDocument, ReadinessMode,
-    READINESS_FORMAT,
+    proof_freshness_facts, verdict, LiveBlocker, MotionVerdict, ObservedReadiness,
+    ReadinessDocument, ReadinessMode, READINESS_FORMAT,
 };
 use app::domain::{evaluate, Register};
 use app::live_state::LiveState;
@@ -138,5 +138,6 @@ pub fn readiness_document(
         reasons,
         stale: live.readiness.stale.clone(),
         health_checks: live.health_checks.clone(),
+        proof_freshness: proof_freshness_facts(&live.proof_freshness),
     })
 }

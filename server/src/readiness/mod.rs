@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod environment;
+pub mod events;
 pub mod history;
 pub mod remote;
 pub mod snapshots;
@@ -19,6 +20,7 @@ use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
 use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::freshness::{proof_freshness, source_state};
 use app::domain::health_check::HealthCheckResult;
 use app::domain::{
     evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
@@ -67,6 +69,15 @@ impl Source {
             Self::Remote { source, .. } => source.label(),
         }
     }
+
+    /// How long the source may stay silent before it has gone quiet; `None` for
+    /// a source that cannot (this server's own environment).
+    pub fn stale_after(&self) -> Option<Duration> {
+        match self {
+            Self::Environment { .. } => None,
+            Self::Remote { stale_after, .. } => Some(*stale_after),
+        }
+    }
 }
 
 /// The last good reading of a remote source.
@@ -87,6 +98,9 @@ pub struct ReadinessMonitor {
     last_remote: Mutex<Option<LastReading>>,
     /// The register's health checks, read on tasks of their own.
     health_checks: Arc<CheckBoard>,
+    /// What was last stored of the watched subjects (proofs' freshness, the
+    /// source answering or quiet): the database is written only on a change.
+    last_watched: Mutex<Option<Vec<events::Watched>>>,
 }
 
 impl ReadinessMonitor {
@@ -116,6 +130,7 @@ impl ReadinessMonitor {
             wake: Arc::new(Notify::new()),
             last_remote: Mutex::new(None),
             health_checks,
+            last_watched: Mutex::new(None),
         });
         monitor.refresh().await;
         (monitor, receiver)
@@ -210,6 +225,11 @@ impl ReadinessMonitor {
         readiness.stale = stale;
         readiness.version = version;
 
+        let freshness = if database_down_since.is_some() {
+            previous.proof_freshness.clone()
+        } else {
+            proof_freshness(&self.register, &latest_runs, now)
+        };
         let mut state = LiveState {
             readiness,
             points: previous.points.clone(),
@@ -217,9 +237,13 @@ impl ReadinessMonitor {
             latest_runs,
             database_down_since,
             health_checks,
+            proof_freshness: freshness,
         };
         if !state.readiness.recorded {
             self.store(&mut state).await;
+        }
+        if state.database_down_since.is_none() {
+            self.watch(&state, now).await;
         }
         self.sender.send_if_modified(|current| {
             // Only a change a reader can see is pushed.
@@ -278,6 +302,41 @@ impl ReadinessMonitor {
             Err(error) => {
                 tracing::warn!(%error, "could not store the readiness snapshot; will retry");
             }
+        }
+    }
+
+    /// Records the events of what changed among the watched subjects since the
+    /// last reading (nothing when nothing did); retried at the next reading when
+    /// the database refuses.
+    async fn watch(&self, state: &LiveState, now: DateTime<Utc>) {
+        let margin =
+            chrono::Duration::hours(i64::from(self.register.readiness.proof_warning_hours));
+        let stale_after = self
+            .source
+            .stale_after()
+            .and_then(|window| chrono::Duration::from_std(window).ok());
+        let mut watched: Vec<events::Watched> = state
+            .proof_freshness
+            .iter()
+            .map(|(id, freshness)| events::Watched::Proof {
+                id: id.clone(),
+                freshness: freshness.clone(),
+                margin,
+            })
+            .collect();
+        let stale = state.readiness.stale.as_ref();
+        watched.push(events::Watched::Source {
+            label: self.label.clone(),
+            state: source_state(stale, stale_after, now),
+            last_seen: stale.map(|stale| stale.since),
+        });
+        let mut last = self.last_watched.lock().await;
+        if last.as_ref() == Some(&watched) {
+            return;
+        }
+        match events::record(&self.pool, &watched, now).await {
+            Ok(_) => *last = Some(watched),
+            Err(error) => tracing::warn!(%error, "could not record readiness events; will retry"),
         }
     }
 

@@ -60,8 +60,9 @@ async fn a_recorded_proof_run_keeps_the_digest_and_the_end_of_the_output(pool: P
         &pool,
         &RecordArgs {
             proof_id: "stripe-self-serve-billing".to_owned(),
-            status: RunStatus::Passed,
-            output: output.0.clone(),
+            status: Some(RunStatus::Passed),
+            output: Some(output.0.clone()),
+            junit: Vec::new(),
             actor: "ci: test".to_owned(),
         },
     )
@@ -83,8 +84,9 @@ async fn a_recorded_proof_run_keeps_the_digest_and_the_end_of_the_output(pool: P
 
     let unknown = RecordArgs {
         proof_id: "no-such-proof".to_owned(),
-        status: RunStatus::Failed,
-        output: "/dev/null".into(),
+        status: Some(RunStatus::Failed),
+        output: Some("/dev/null".into()),
+        junit: Vec::new(),
         actor: "ci".to_owned(),
     };
     assert!(record_proof(&register, &pool, &unknown).await.is_err());

@@ -21,6 +21,8 @@ mod history_pages;
 mod launch_rooms;
 mod open_redirect;
 mod pages;
+mod proof_freshness;
+mod proof_runs;
 mod public_url;
 mod readiness_snapshots;
 mod remote_source;

@@ -182,8 +182,9 @@ async fn no_eight_characters_of_a_secret_survive_in_any_disguise(pool: PgPool) {
         &pool,
         &RecordArgs {
             proof_id: PROOF.to_owned(),
-            status: RunStatus::Failed,
-            output: path.clone(),
+            status: Some(RunStatus::Failed),
+            output: Some(path.clone()),
+            junit: Vec::new(),
             actor: format!("ci {SENTINEL}"),
         },
     )

@@ -273,6 +273,13 @@ impl Checker<'_> {
             1..=3_650,
             u64::from(defaults.proof_freshness_days),
         );
+        let proof_warning_hours = bounded(
+            raw.proof_warning_hours
+                .map(|hours| Spanned::new(hours.span(), u64::from(hours.into_inner()))),
+            "proof_warning_hours",
+            0..=87_600,
+            u64::from(defaults.proof_warning_hours),
+        );
         let checks = self.check_health_checks(raw.checks, timeout_ms);
         ReadinessSettings {
             url,
@@ -282,6 +289,8 @@ impl Checker<'_> {
             proof_freshness_days: u32::try_from(proof_freshness_days)
                 .unwrap_or(defaults.proof_freshness_days),
             checks,
+            proof_warning_hours: u32::try_from(proof_warning_hours)
+                .unwrap_or(defaults.proof_warning_hours),
         }
     }
 

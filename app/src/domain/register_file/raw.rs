@@ -33,6 +33,7 @@ pub(super) struct RawReadiness {
     pub(super) timeout_ms: Option<Spanned<u64>>,
     pub(super) stale_after_secs: Option<Spanned<u64>>,
     pub(super) proof_freshness_days: Option<Spanned<u32>>,
+    pub(super) proof_warning_hours: Option<Spanned<u32>>,
     #[serde(default)]
     pub(super) checks: Vec<RawCheck>,
 }

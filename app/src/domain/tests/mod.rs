@@ -304,6 +304,26 @@ fn the_readiness_settings_default_and_are_validated() {
 }
 
 #[test]
+fn the_proof_warning_margin_defaults_to_a_day_and_is_bounded() {
+    assert_eq!(thesmios().readiness.proof_warning_hours, 24);
+    let text = altered(
+        "proof_freshness_days = 30",
+        "proof_freshness_days = 30\nproof_warning_hours = 72",
+    );
+    let register = parse_register("custom.toml", &text).unwrap();
+    assert_eq!(register.readiness.proof_warning_hours, 72);
+    let text = altered(
+        "proof_freshness_days = 30",
+        "proof_freshness_days = 30\nproof_warning_hours = 100000",
+    );
+    assert_single_problem(
+        &text,
+        "100000",
+        "readiness.proof_warning_hours must be between 0 and 87600",
+    );
+}
+
+#[test]
 fn a_blocker_stays_live_until_every_dependency_is_configured() {
     let register = thesmios();
     let evaluation = evaluate(
