@@ -23,6 +23,33 @@ pub struct Register {
     pub evidence_packs: EvidencePacks,
     pub boundaries: Boundaries,
     pub readiness: ReadinessSettings,
+    /// The kind of each dependency declared other than a setting (`[[dependencies]]`);
+    /// a name absent from the map is a setting.
+    #[serde(default)]
+    pub dependency_kinds: std::collections::BTreeMap<String, DependencyKind>,
+}
+
+/// What a dependency name stands for, and so how a reporter checks it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DependencyKind {
+    /// A setting (environment variable) that must be present and non-empty.
+    #[default]
+    Setting,
+    /// A database table that must hold at least one row.
+    Table,
+}
+
+impl DependencyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Setting => "setting",
+            Self::Table => "table",
+        }
+    }
 }
 
 /// Where readiness comes from and how fresh it must be. Every field has a default,
@@ -39,6 +66,9 @@ pub struct ReadinessSettings {
     pub stale_after_secs: u64,
     /// A proof counts as passing while its latest run passed within this many days.
     pub proof_freshness_days: u32,
+    /// The deployment whose reports (`server report`) are the readiness source.
+    #[serde(default)]
+    pub deployment: Option<String>,
 }
 
 impl Default for ReadinessSettings {
@@ -49,6 +79,7 @@ impl Default for ReadinessSettings {
             timeout_ms: 2_000,
             stale_after_secs: 30,
             proof_freshness_days: 30,
+            deployment: None,
         }
     }
 }
@@ -233,6 +264,11 @@ impl Register {
         names.sort_unstable();
         names.dedup();
         names
+    }
+
+    /// The kind of a dependency name: a setting unless declared otherwise.
+    pub fn dependency_kind(&self, name: &str) -> DependencyKind {
+        self.dependency_kinds.get(name).copied().unwrap_or_default()
     }
 }
 

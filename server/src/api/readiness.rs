@@ -72,6 +72,8 @@ pub async fn get_readiness(
             query.motion.unwrap_or_default()
         ))
     })?;
+    let mut document = document;
+    document.provenance = state.provenance.current();
     let status = if document.ready {
         StatusCode::OK
     } else {
@@ -137,5 +139,7 @@ pub fn readiness_document(
             .collect(),
         reasons,
         stale: live.readiness.stale.clone(),
+        // Filled by the handler from the monitor's board (see `get_readiness`).
+        provenance: Default::default(),
     })
 }

@@ -2,8 +2,10 @@
 //! when another process writes), stores each changed state with its changes, and
 //! publishes the live state to the pages and the event stream.
 
+pub mod deployment;
 pub mod environment;
 pub mod history;
+pub mod provenance;
 pub mod remote;
 pub mod snapshots;
 
@@ -17,13 +19,15 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
-use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::deployment::ReceivedReport;
+use app::domain::document::{FactSource, ObservedReadiness, Provenance, Staleness};
 use app::domain::{
     evaluate, DependencyState, PublicCheck, ReadinessChange, ReadinessInputs, Register,
 };
 use app::live_state::{LiveState, ReadinessSnapshot};
 
-use crate::proofs;
+use crate::{deployments, proofs};
+use provenance::ProvenanceBoard;
 use remote::RemoteSource;
 
 /// The default name under which this server's own environment is recorded.
@@ -48,6 +52,9 @@ pub enum Source {
         source: RemoteSource,
         stale_after: Duration,
     },
+    /// The latest report of the named deployment (`server report`), recorded
+    /// under `deployment:NAME`.
+    Deployment { name: String, stale_after: Duration },
 }
 
 impl Source {
@@ -62,8 +69,19 @@ impl Source {
         match self {
             Self::Environment { name } => name.clone(),
             Self::Remote { source, .. } => source.label(),
+            Self::Deployment { name, .. } => format!("deployment:{name}"),
         }
     }
+}
+
+/// One reading of the source: what it says, whether it is stale, the
+/// deployment's version, and where each fact came from.
+pub struct Observation {
+    pub dependencies: BTreeMap<String, DependencyState>,
+    pub public_checks: Vec<PublicCheck>,
+    pub stale: Option<Staleness>,
+    pub version: Option<String>,
+    pub provenance: Provenance,
 }
 
 /// The last good reading of a remote source.
@@ -82,6 +100,11 @@ pub struct ReadinessMonitor {
     sender: watch::Sender<Arc<LiveState>>,
     wake: Arc<Notify>,
     last_remote: Mutex<Option<LastReading>>,
+    /// The last report read of a deployment source (kept while the database is away).
+    last_report: Mutex<Option<ReceivedReport>>,
+    /// When this monitor started (a deployment without a report waits since then).
+    started_at: DateTime<Utc>,
+    provenance: ProvenanceBoard,
 }
 
 impl ReadinessMonitor {
@@ -109,9 +132,17 @@ impl ReadinessMonitor {
             sender,
             wake: Arc::new(Notify::new()),
             last_remote: Mutex::new(None),
+            last_report: Mutex::new(None),
+            started_at: Utc::now(),
+            provenance: ProvenanceBoard::default(),
         });
         monitor.refresh().await;
         (monitor, receiver)
+    }
+
+    /// Where each fact of the newest reading came from.
+    pub fn provenance(&self) -> ProvenanceBoard {
+        self.provenance.clone()
     }
 
     /// A handle that makes the monitor read at once (after a local write).
@@ -154,7 +185,14 @@ impl ReadinessMonitor {
     /// One reading: store it when the state changed, then publish.
     pub async fn refresh(&self) {
         let now = Utc::now();
-        let (observed, stale, version) = self.observe(now).await;
+        let Observation {
+            dependencies,
+            public_checks,
+            stale,
+            version,
+            provenance,
+        } = self.observe(now).await;
+        self.provenance.set(provenance);
         let latest_runs = proofs::latest_runs(&self.pool).await;
         let previous = self.sender.borrow().clone();
         let (proof_states, latest_runs, database_down_since) = match latest_runs {
@@ -179,8 +217,8 @@ impl ReadinessMonitor {
             tracing::info!("database reachable again");
         }
         let inputs = ReadinessInputs {
-            dependencies: observed.0,
-            public_checks: observed.1,
+            dependencies,
+            public_checks,
             proofs: proof_states,
         };
 
@@ -257,22 +295,43 @@ impl ReadinessMonitor {
     }
 
     /// Dependencies and public checks from the source; the staleness of a remote
-    /// source; the deployment's version.
-    async fn observe(
-        &self,
-        now: DateTime<Utc>,
-    ) -> (
-        (BTreeMap<String, DependencyState>, Vec<PublicCheck>),
-        Option<Staleness>,
-        Option<String>,
-    ) {
+    /// source or a quiet deployment; the deployment's version; their provenance.
+    async fn observe(&self, now: DateTime<Utc>) -> Observation {
         match &self.source {
-            Source::Environment { .. } => {
+            Source::Environment { name } => {
                 let dependencies = environment::observe(self.register.dependency_names());
-                (
-                    (dependencies, vec![database_check(&self.pool).await]),
-                    None,
-                    None,
+                let checks = vec![database_check(&self.pool).await];
+                let source = FactSource::Environment { name: name.clone() };
+                Observation {
+                    provenance: Provenance {
+                        dependencies: provenance::all(dependencies.keys(), &source, now),
+                        public_checks: provenance::all(
+                            checks.iter().map(|check| &check.name),
+                            &source,
+                            now,
+                        ),
+                    },
+                    dependencies,
+                    public_checks: checks,
+                    stale: None,
+                    version: None,
+                }
+            }
+            Source::Deployment { name, stale_after } => {
+                let mut last = self.last_report.lock().await;
+                match deployments::store::latest_report(&self.pool, name).await {
+                    Ok(report) => *last = report,
+                    Err(error) => {
+                        tracing::warn!(deployment = %name, %error, "could not read the deployment's latest report");
+                    }
+                }
+                deployment::observe(
+                    &self.register,
+                    name,
+                    last.as_ref(),
+                    now,
+                    *stale_after,
+                    self.started_at,
                 )
             }
             Source::Remote {
@@ -280,16 +339,35 @@ impl ReadinessMonitor {
                 stale_after,
             } => {
                 let mut last = self.last_remote.lock().await;
+                let origin = FactSource::Remote {
+                    url: source.label(),
+                };
                 match source.read().await {
                     Ok(observed) => {
                         *last = Some(LastReading {
                             observed: observed.clone(),
                             at: now,
                         });
-                        let version = observed.version.clone();
                         let mut checks = vec![reachable(None)];
                         checks.extend(observed.public_checks);
-                        ((observed.dependencies, checks), None, version)
+                        Observation {
+                            provenance: Provenance {
+                                dependencies: provenance::all(
+                                    observed.dependencies.keys(),
+                                    &origin,
+                                    now,
+                                ),
+                                public_checks: provenance::all(
+                                    checks.iter().map(|check| &check.name),
+                                    &origin,
+                                    now,
+                                ),
+                            },
+                            dependencies: observed.dependencies,
+                            public_checks: checks,
+                            stale: None,
+                            version: observed.version,
+                        }
                     }
                     Err(error) => {
                         tracing::warn!(source = %self.label, %error, "readiness source did not answer");
@@ -320,8 +398,27 @@ impl ReadinessMonitor {
                             ),
                             None => format!("no answer yet: {error}"),
                         });
+                        let mut provenance = Provenance {
+                            dependencies: provenance::all(dependencies.keys(), &origin, since),
+                            public_checks: provenance::all(
+                                checks.iter().map(|check| &check.name),
+                                &origin,
+                                since,
+                            ),
+                        };
                         checks.insert(0, reachable(detail));
-                        ((dependencies, checks), Some(stale), version)
+                        provenance.public_checks.extend(provenance::all(
+                            [&checks[0].name],
+                            &origin,
+                            now,
+                        ));
+                        Observation {
+                            dependencies,
+                            public_checks: checks,
+                            stale: Some(stale),
+                            version,
+                            provenance,
+                        }
                     }
                 }
             }

@@ -8,6 +8,7 @@
 //!   [`Register`], every problem collected with its position.
 
 mod checker;
+mod kinds;
 mod raw;
 
 use std::fmt;
