@@ -2,7 +2,7 @@
 
 use super::super::deployment::{declared, validate, CheckVerdict, Report, ReportedState};
 use super::super::register::DependencyKind;
-use super::register_file::{altered, assert_single_problem};
+use super::register_file::{altered, assert_single_problem, refused};
 use super::*;
 
 fn register() -> Register {
@@ -63,7 +63,7 @@ fn a_kind_for_an_unknown_name_or_of_an_unknown_kind_is_refused_with_its_line() {
         "name = \"data_set_records\"\nkind = \"table\"",
         "name = \"data_sets\"\nkind = \"table\"",
     );
-    let error = super::register_file::refused(&text);
+    let error = refused(&text);
     assert!(error.to_string().contains("declared twice"), "{error}");
 }
 
