@@ -107,12 +107,12 @@ pub async fn authenticate(
 
 /// Whether a deployment of that name exists (active or revoked).
 pub async fn exists(pool: &PgPool, name: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM deployments WHERE name = $1) AS "exists!""#,
         name
     )
     .fetch_one(pool)
-    .await?)
+    .await
 }
 
 /// Stores a validated report as the deployment's latest; answers when it arrived.

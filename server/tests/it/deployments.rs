@@ -68,6 +68,16 @@ fn request(method: &str, uri: &str, token: Option<&str>, body: impl Into<Body>) 
     request.body(body.into()).unwrap()
 }
 
+/// What is sent, where, with which token, and the status and message expected.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    String,
+    StatusCode,
+    &'a str,
+);
+
 fn full_report() -> Value {
     json!({
         "dependencies": {
@@ -282,7 +292,7 @@ async fn every_bad_report_is_refused_with_a_clear_4xx_and_changes_nothing(pool: 
         "checks": [{"name": "x", "url": format!("http://a/{}", "p".repeat(20_000)), "passed": true, "latency_ms": 1}]
     });
     let reports = "/api/deployments/production/reports";
-    let cases: Vec<(&str, &str, Option<&str>, String, StatusCode, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "no token",
             reports,
@@ -321,7 +331,7 @@ async fn every_bad_report_is_refused_with_a_clear_4xx_and_changes_nothing(pool: 
             Some(&staging),
             full_report().to_string(),
             StatusCode::FORBIDDEN,
-            "\"staging\" only",
+            "reports for deployment \\\"staging\\\" only",
         ),
         (
             "an unknown deployment",
