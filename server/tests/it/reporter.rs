@@ -347,3 +347,42 @@ async fn the_sidecar_keeps_reporting_through_refusals(pool: PgPool) {
     assert!(asked >= 2, "the sidecar asked {asked} times");
     served.shutdown.cancel();
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn operators_create_list_and_revoke_deployments_from_the_command_line(pool: PgPool) {
+    let database = database_url(&pool);
+    let server = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .env_clear()
+            .env("DATABASE_URL", &database)
+            .args(args);
+        command
+    };
+    let created = run(server(&["deployment", "create", "--name", "production"])).await;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let printed = String::from_utf8_lossy(&created.stdout);
+    let token = printed.lines().last().unwrap().to_owned();
+    assert!(token.starts_with("clrdep_"), "{printed}");
+    assert!(store::authenticate(&pool, &token).await.unwrap().is_some());
+
+    let again = run(server(&["deployment", "create", "--name", "production"])).await;
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let listed = run(server(&["deployment", "list"])).await;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("production") && listed.contains("never reported"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token[7..]));
+
+    let revoked = run(server(&["deployment", "revoke", "--name", "production"])).await;
+    assert!(revoked.status.success());
+    assert!(store::authenticate(&pool, &token).await.unwrap().is_none());
+}
