@@ -13,14 +13,15 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use http::header;
+use http::{header, StatusCode};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use server::deployments::store;
 
-use crate::deployments::{deployment_app, stored};
+use crate::common::send;
+use crate::deployments::{deployment_app, request, stored};
 
 /// Every value of a declared name in the reporter's environment, the row in the
 /// table it checks, the check URL's query and the check's answer.
@@ -385,4 +386,62 @@ async fn operators_create_list_and_revoke_deployments_from_the_command_line(pool
     let revoked = run(server(&["deployment", "revoke", "--name", "production"])).await;
     assert!(revoked.status.success());
     assert!(store::authenticate(&pool, &token).await.unwrap().is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reporter_token_opens_no_other_endpoint(pool: PgPool) {
+    let app = deployment_app(&pool, "production", Duration::from_secs(60)).await;
+    let token = store::create(&pool, "production").await.unwrap();
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM proof_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let answer = send(
+        &app.router,
+        request(
+            "POST",
+            "/api/proofs/stripe-self-serve-billing/runs",
+            Some(&token),
+            r#"{"status": "passed", "actor": "reporter"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    for uri in [
+        "/api/platform/launch-room",
+        "/api/platform/launch-acceptance",
+        "/api/platform/launch-dossier",
+    ] {
+        let answer = send(
+            &app.router,
+            request("GET", uri, Some(&token), Body::empty()),
+        )
+        .await;
+        assert!(
+            answer.status.is_client_error(),
+            "{uri} answered {} to a reporter token",
+            answer.status
+        );
+    }
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM proof_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, after);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn deployment_names_and_tokens_follow_their_rules(pool: PgPool) {
+    assert!(store::create(&pool, "Bad Name").await.is_err());
+    let first = store::create(&pool, "production").await.unwrap();
+    assert!(first.starts_with("clrdep_"));
+    // One active token per deployment; a revoked one can be given a new token.
+    assert!(store::create(&pool, "production").await.is_err());
+    store::revoke(&pool, "production").await.unwrap();
+    assert!(store::authenticate(&pool, &first).await.unwrap().is_none());
+    let second = store::create(&pool, "production").await.unwrap();
+    assert_ne!(first, second);
+    assert!(store::authenticate(&pool, &second).await.unwrap().is_some());
+    // Only the hash is stored.
+    assert!(!stored(&pool).await.contains(&second[7..]));
 }
