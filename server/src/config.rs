@@ -63,6 +63,13 @@ pub enum Command {
     /// Downloaded launch dossiers.
     #[command(subcommand)]
     Dossier(DossierCommand),
+    /// Deployments that report their readiness, and their reporter tokens.
+    #[command(subcommand)]
+    Deployment(DeploymentCommand),
+    /// Report this deployment's readiness to a Clearance server (run it inside
+    /// the deployment). Token from CLEARANCE_REPORT_TOKEN. Exit codes: 0 accepted,
+    /// 1 refused (4xx), 2 bad arguments or no token, 3 server unreachable or 5xx.
+    Report(ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -231,6 +238,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub edge: EdgeArgs,
+
+    #[command(flatten)]
+    pub reporting: ReportingArgs,
 }
 
 #[derive(Subcommand)]
@@ -394,5 +404,97 @@ impl EdgeArgs {
             max_event_streams: count(self.max_event_streams),
             max_event_streams_per_address: count(self.max_event_streams_per_address),
         }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum DeploymentCommand {
+    /// Create a deployment and print its reporter token once (only its hash is
+    /// stored). The token can only report, and only for this deployment. For a
+    /// revoked deployment, issues a new token.
+    Create {
+        /// Lowercase letters, digits and '-', e.g. `production`.
+        #[arg(long)]
+        name: String,
+    },
+    /// List deployments and when each last reported (never a token).
+    List,
+    /// Revoke a deployment's reporter token.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `server report`: the reporter inside a deployment.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The Clearance server, e.g. https://clearance.example.
+    #[arg(long, env = "CLEARANCE_SERVER", value_name = "URL")]
+    pub server: reqwest::Url,
+    /// The deployment reported for (`server deployment create --name`).
+    #[arg(long, env = "CLEARANCE_DEPLOYMENT", value_name = "NAME")]
+    pub deployment: String,
+    /// An HTTP check run from inside the deployment: passed on a 2xx answer
+    /// (redirects are not followed); only the status code and latency are sent.
+    /// Repeatable.
+    #[arg(long = "check", value_name = "NAME=URL", value_parser = crate::deployments::reporter::parse_check)]
+    pub checks: Vec<crate::deployments::reporter::CheckSpec>,
+    /// Milliseconds each check may take.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub check_timeout_ms: u64,
+    /// Report again at this interval for ever (a sidecar), e.g. `30s`, `5m`;
+    /// errors are logged and the next round runs. Without it: report once.
+    #[arg(long, value_name = "DURATION", value_parser = crate::deployments::reporter::parse_every)]
+    pub every: Option<Duration>,
+}
+
+/// Which deployment's reports are the readiness source.
+#[derive(clap::Args)]
+pub struct ReportingArgs {
+    /// Follow this deployment's reports (`server report`) instead of this
+    /// environment (overrides the register's `readiness.deployment`).
+    #[arg(long, env = "CLEARANCE_READINESS_DEPLOYMENT", value_name = "NAME", value_parser = deployment_name)]
+    pub readiness_deployment: Option<String>,
+}
+
+fn deployment_name(name: &str) -> Result<String, String> {
+    if app::domain::deployment::is_valid_deployment_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} must be lowercase letters, digits and '-' (at most 63), starting with a letter or digit"
+        ))
+    }
+}
+
+/// Where readiness is read from, the command line over the register: a
+/// deployment's reports, a remote readiness URL, or this environment.
+pub enum SourceChoice {
+    Deployment(String),
+    Remote(String),
+    Environment,
+}
+
+impl ServeArgs {
+    /// The source asked for; refused when a deployment and a URL are both given
+    /// at the same level.
+    pub fn source_choice(&self, register: &ReadinessSettings) -> anyhow::Result<SourceChoice> {
+        let (deployment, url) = match (&self.reporting.readiness_deployment, &self.readiness_url) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "give CLEARANCE_READINESS_DEPLOYMENT or CLEARANCE_READINESS_URL, not both"
+            ),
+            (Some(deployment), None) => (Some(deployment.clone()), None),
+            (None, Some(url)) => (None, Some(url.clone())),
+            (None, None) => (register.deployment.clone(), register.url.clone()),
+        };
+        Ok(match (deployment, url) {
+            (Some(_), Some(_)) => {
+                anyhow::bail!("the register gives readiness.deployment and readiness.url: keep one")
+            }
+            (Some(deployment), None) => SourceChoice::Deployment(deployment),
+            (None, Some(url)) => SourceChoice::Remote(url),
+            (None, None) => SourceChoice::Environment,
+        })
     }
 }

@@ -6,6 +6,9 @@
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
 //! - [`proofs`]: proof runs in the database; [`proof_runner`]: `proof run`;
 //!   [`junit`]: JUnit XML reports for `proof record --junit`.
+//! - [`proofs`]: proof runs in the database.
+//! - [`deployments`]: deployments that report their readiness, their reporter
+//!   tokens, and the reporter itself (`server report`).
 //! - [`state`]: the application state; [`startup`]: the state and the router,
 //!   built for `main` and the tests alike; [`layers`]: request tracing.
 //! - [`pages`]: the Leptos pages and the front end's files.
@@ -29,6 +32,7 @@ pub mod client_addr;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod deployments;
 pub mod edge;
 pub mod input;
 pub mod junit;

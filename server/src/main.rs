@@ -12,11 +12,13 @@ use tracing_subscriber::EnvFilter;
 use app::domain::Register;
 use server::api::ApiToken;
 use server::auth::store::PgSessionStore;
-use server::config::{seconds, AuditCommand, Cli, Command, DossierCommand, ProofCommand};
+use server::config::{
+    seconds, AuditCommand, Cli, Command, DossierCommand, ProofCommand, SourceChoice,
+};
 use server::readiness::remote::RemoteSource;
 use server::readiness::Source;
 use server::startup::{self, Settings};
-use server::{commands, db, listener, register_source};
+use server::{commands, db, deployments, listener, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -108,6 +110,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", commands::token(&pool().await?, command).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Deployment(command)) => {
+            println!(
+                "{}",
+                deployments::commands::deployment(&pool().await?, command).await?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        // The reporter needs no register (the server says what to check) and
+        // reads the deployment's own database, never migrating it.
+        Some(Command::Report(args)) => deployments::reporter::run(args, cli.database_url()).await,
         Some(Command::Serve) | None => {
             serve(&cli, register()?).await?;
             Ok(ExitCode::SUCCESS)
@@ -163,12 +175,16 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         Err(_) => Some(migration),
     };
     let settings = cli.serve.readiness_settings(&register.readiness);
-    let source = match &settings.url {
-        Some(url) => Source::Remote {
-            source: RemoteSource::new(url.clone(), Duration::from_millis(settings.timeout_ms)),
+    let source = match cli.serve.source_choice(&register.readiness)? {
+        SourceChoice::Deployment(name) => Source::Deployment {
+            name,
             stale_after: seconds(settings.stale_after_secs),
         },
-        None => Source::Environment {
+        SourceChoice::Remote(url) => Source::Remote {
+            source: RemoteSource::new(url, Duration::from_millis(settings.timeout_ms)),
+            stale_after: seconds(settings.stale_after_secs),
+        },
+        SourceChoice::Environment => Source::Environment {
             name: cli.serve.source_name.clone(),
         },
     };

@@ -71,6 +71,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         ),
         pool,
         monitor_wake: monitor.waker(),
+        provenance: monitor.provenance(),
         api_token: settings.api_token,
         throttle: Default::default(),
         refusals,

@@ -43,4 +43,6 @@ pub struct AppState {
     pub edge: EdgeSettings,
     /// The live event streams open now, counted against the edge's caps.
     pub event_streams: EventStreams,
+    /// Where each readiness fact came from and when it was last seen.
+    pub provenance: crate::readiness::provenance::ProvenanceBoard,
 }

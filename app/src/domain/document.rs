@@ -65,6 +65,10 @@ pub struct ReadinessDocument {
     /// the register's warning margin, and since when an expired one is quiet.
     #[serde(default)]
     pub proof_freshness: BTreeMap<String, ProofFreshnessFact>,
+    /// Where each dependency state and public check came from, and when it was
+    /// last seen.
+    #[serde(default)]
+    pub provenance: Provenance,
 }
 
 /// Where the proof-freshness facts come from: the recorded proof runs.
@@ -104,6 +108,40 @@ pub fn proof_freshness_facts(
             )
         })
         .collect()
+}
+
+/// Where a fact of the readiness document came from. Public-safe: a name, a
+/// deployment name or a URL without credentials or query, never a value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FactSource {
+    /// This server's own environment (and database), recorded under `name`.
+    Environment { name: String },
+    /// The reporter running inside the named deployment (`server report`).
+    Reporter { deployment: String },
+    /// A remote deployment's readiness document.
+    Remote { url: String },
+    /// An HTTP check of `url`: run by the reporter of `deployment` when that is
+    /// set, by this server otherwise.
+    Check {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deployment: Option<String>,
+    },
+}
+
+/// One fact's origin: its source and when that source last said it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub source: FactSource,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// The origin of every dependency state (by name) and public check (by name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub dependencies: BTreeMap<String, Origin>,
+    pub public_checks: BTreeMap<String, Origin>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

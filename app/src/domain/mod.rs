@@ -21,6 +21,7 @@
 pub mod access;
 pub mod badge;
 pub mod chain_page;
+pub mod deployment;
 pub mod document;
 pub mod dossier;
 pub mod evaluation;

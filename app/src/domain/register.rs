@@ -25,6 +25,33 @@ pub struct Register {
     pub evidence_packs: EvidencePacks,
     pub boundaries: Boundaries,
     pub readiness: ReadinessSettings,
+    /// The kind of each dependency declared other than a setting (`[[dependencies]]`);
+    /// a name absent from the map is a setting.
+    #[serde(default)]
+    pub dependency_kinds: std::collections::BTreeMap<String, DependencyKind>,
+}
+
+/// What a dependency name stands for, and so how a reporter checks it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DependencyKind {
+    /// A setting (environment variable) that must be present and non-empty.
+    #[default]
+    Setting,
+    /// A database table that must hold at least one row.
+    Table,
+}
+
+impl DependencyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Setting => "setting",
+            Self::Table => "table",
+        }
+    }
 }
 
 /// Where readiness comes from and how fresh it must be. Every field has a default,
@@ -47,6 +74,9 @@ pub struct ReadinessSettings {
     /// A passing proof warns ("expires in …") this many hours before its
     /// freshness window ends.
     pub proof_warning_hours: u32,
+    /// The deployment whose reports (`server report`) are the readiness source.
+    #[serde(default)]
+    pub deployment: Option<String>,
 }
 
 impl Default for ReadinessSettings {
@@ -59,6 +89,7 @@ impl Default for ReadinessSettings {
             proof_freshness_days: 30,
             checks: Vec::new(),
             proof_warning_hours: 24,
+            deployment: None,
         }
     }
 }
@@ -243,6 +274,11 @@ impl Register {
         names.sort_unstable();
         names.dedup();
         names
+    }
+
+    /// The kind of a dependency name: a setting unless declared otherwise.
+    pub fn dependency_kind(&self, name: &str) -> DependencyKind {
+        self.dependency_kinds.get(name).copied().unwrap_or_default()
     }
 }
 

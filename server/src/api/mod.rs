@@ -4,6 +4,7 @@
 mod acceptance;
 mod auth;
 mod badges;
+mod deployments;
 mod error;
 mod events;
 
@@ -16,7 +17,7 @@ mod readiness;
 pub mod safe_json;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{bearer_token, ApiToken, MIN_API_TOKEN_CHARS};
@@ -32,6 +33,16 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/proofs/{proof_id}/runs",
             get(proofs::list_runs).post(proofs::record_run),
+        )
+        .route(
+            "/api/deployments/{name}/declared",
+            get(deployments::declared),
+        )
+        .route(
+            "/api/deployments/{name}/reports",
+            post(deployments::report).layer(DefaultBodyLimit::max(
+                app::domain::deployment::REPORT_LIMIT_BYTES,
+            )),
         )
         .route("/api/events", get(events::stream))
         .route("/badge/{file}", get(badges::badge))

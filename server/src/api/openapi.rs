@@ -15,7 +15,7 @@ use super::error::ErrorBody;
 use super::safe_json::SafeJson;
 
 /// Every path the document describes, as the router spells it.
-pub const PATHS: [&str; 9] = [
+pub const PATHS: [&str; 11] = [
     "/api/readiness",
     "/api/events",
     "/api/proofs/{proof_id}/runs",
@@ -25,6 +25,8 @@ pub const PATHS: [&str; 9] = [
     "/api/product/{pack}",
     "/badge/{file}",
     "/api/openapi.json",
+    "/api/deployments/{name}/declared",
+    "/api/deployments/{name}/reports",
 ];
 
 /// The two ways to say who is asking.
@@ -36,8 +38,9 @@ impl Modify for SecuritySchemes {
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
         bearer.description = Some(
             "A per-account token (`server token create`), or CLEARANCE_API_TOKEN for recording \
-             proof runs. The scheme name is case-insensitive; any `Authorization` header \
-             replaces the session cookie."
+             proof runs, or a deployment's reporter token (`server deployment create`) for its \
+             own `/api/deployments/{name}/…` endpoints only. The scheme name is \
+             case-insensitive; any `Authorization` header replaces the session cookie."
                 .to_owned(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
@@ -81,6 +84,8 @@ fn events() {}
         super::acceptance::dossier,
         super::packs::product,
         super::badges::badge,
+        super::deployments::declared,
+        super::deployments::report,
         openapi,
     ),
     components(schemas(
@@ -91,7 +96,14 @@ fn events() {}
         AcceptanceForm,
         RevocationForm,
         super::acceptance::Patch,
-        super::packs::PackName
+        super::packs::PackName,
+        super::deployments::Receipt,
+        app::domain::deployment::Declared,
+        app::domain::deployment::DeclaredDependency,
+        app::domain::deployment::Report,
+        app::domain::deployment::ReportedState,
+        app::domain::deployment::CheckVerdict,
+        app::domain::register::DependencyKind
     )),
     modifiers(&SecuritySchemes)
 )]

@@ -72,6 +72,8 @@ pub async fn get_readiness(
             query.motion.unwrap_or_default()
         ))
     })?;
+    let mut document = document;
+    document.provenance = state.provenance.current();
     let status = if document.ready {
         StatusCode::OK
     } else {
@@ -139,5 +141,7 @@ pub fn readiness_document(
         stale: live.readiness.stale.clone(),
         health_checks: live.health_checks.clone(),
         proof_freshness: proof_freshness_facts(&live.proof_freshness),
+        // Filled by the handler from the monitor's board (see `get_readiness`).
+        provenance: Default::default(),
     })
 }

@@ -3,9 +3,11 @@
 //! publishes the live state to the pages and the event stream.
 
 pub mod checks;
+pub mod deployment;
 pub mod environment;
 pub mod events;
 pub mod history;
+pub mod provenance;
 pub mod remote;
 pub mod snapshots;
 
@@ -19,7 +21,8 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Mutex, Notify};
 use tokio::task::JoinHandle;
 
-use app::domain::document::{ObservedReadiness, Staleness};
+use app::domain::deployment::ReceivedReport;
+use app::domain::document::{FactSource, ObservedReadiness, Origin, Provenance, Staleness};
 use app::domain::freshness::{proof_freshness, source_state};
 use app::domain::health_check::HealthCheckResult;
 use app::domain::{
@@ -27,8 +30,9 @@ use app::domain::{
 };
 use app::live_state::{LiveState, ReadinessSnapshot};
 
-use crate::proofs;
+use crate::{deployments, proofs};
 use checks::CheckBoard;
+use provenance::ProvenanceBoard;
 use remote::RemoteSource;
 
 /// The default name under which this server's own environment is recorded.
@@ -53,6 +57,9 @@ pub enum Source {
         source: RemoteSource,
         stale_after: Duration,
     },
+    /// The latest report of the named deployment (`server report`), recorded
+    /// under `deployment:NAME`.
+    Deployment { name: String, stale_after: Duration },
 }
 
 impl Source {
@@ -67,6 +74,7 @@ impl Source {
         match self {
             Self::Environment { name } => name.clone(),
             Self::Remote { source, .. } => source.label(),
+            Self::Deployment { name, .. } => format!("deployment:{name}"),
         }
     }
 
@@ -75,9 +83,21 @@ impl Source {
     pub fn stale_after(&self) -> Option<Duration> {
         match self {
             Self::Environment { .. } => None,
-            Self::Remote { stale_after, .. } => Some(*stale_after),
+            Self::Remote { stale_after, .. } | Self::Deployment { stale_after, .. } => {
+                Some(*stale_after)
+            }
         }
     }
+}
+
+/// One reading of the source: what it says, whether it is stale, the
+/// deployment's version, and where each fact came from.
+pub struct Observation {
+    pub dependencies: BTreeMap<String, DependencyState>,
+    pub public_checks: Vec<PublicCheck>,
+    pub stale: Option<Staleness>,
+    pub version: Option<String>,
+    pub provenance: Provenance,
 }
 
 /// The last good reading of a remote source.
@@ -101,6 +121,11 @@ pub struct ReadinessMonitor {
     /// What was last stored of the watched subjects (proofs' freshness, the
     /// source answering or quiet): the database is written only on a change.
     last_watched: Mutex<Option<Vec<events::Watched>>>,
+    /// The last report read of a deployment source (kept while the database is away).
+    last_report: Mutex<Option<ReceivedReport>>,
+    /// When this monitor started (a deployment without a report waits since then).
+    started_at: DateTime<Utc>,
+    provenance: ProvenanceBoard,
 }
 
 impl ReadinessMonitor {
@@ -131,9 +156,17 @@ impl ReadinessMonitor {
             last_remote: Mutex::new(None),
             health_checks,
             last_watched: Mutex::new(None),
+            last_report: Mutex::new(None),
+            started_at: Utc::now(),
+            provenance: ProvenanceBoard::default(),
         });
         monitor.refresh().await;
         (monitor, receiver)
+    }
+
+    /// Where each fact of the newest reading came from.
+    pub fn provenance(&self) -> ProvenanceBoard {
+        self.provenance.clone()
     }
 
     /// A handle that makes the monitor read at once (after a local write).
@@ -178,7 +211,13 @@ impl ReadinessMonitor {
     /// One reading: store it when the state changed, then publish.
     pub async fn refresh(&self) {
         let now = Utc::now();
-        let (observed, stale, version) = self.observe(now).await;
+        let Observation {
+            dependencies,
+            public_checks,
+            stale,
+            version,
+            mut provenance,
+        } = self.observe(now).await;
         let latest_runs = proofs::latest_runs(&self.pool).await;
         let previous = self.sender.borrow().clone();
         let (proof_states, latest_runs, database_down_since) = match latest_runs {
@@ -203,12 +242,28 @@ impl ReadinessMonitor {
             tracing::info!("database reachable again");
         }
         let mut inputs = ReadinessInputs {
-            dependencies: observed.0,
-            public_checks: observed.1,
+            dependencies,
+            public_checks,
             proofs: proof_states,
         };
         // The health checks' latest results, whatever the source: never awaited.
         let health_checks = self.health_checks.results();
+        // A health check this server ran is a fact of its own, once it answered.
+        for check in &health_checks {
+            if let Some(last_seen) = check.last_seen {
+                provenance.public_checks.insert(
+                    check.name.clone(),
+                    Origin {
+                        source: FactSource::Check {
+                            url: check.source.clone(),
+                            deployment: None,
+                        },
+                        last_seen,
+                    },
+                );
+            }
+        }
+        self.provenance.set(provenance);
         inputs
             .public_checks
             .extend(health_checks.iter().map(HealthCheckResult::public_check));
@@ -341,22 +396,43 @@ impl ReadinessMonitor {
     }
 
     /// Dependencies and public checks from the source; the staleness of a remote
-    /// source; the deployment's version.
-    async fn observe(
-        &self,
-        now: DateTime<Utc>,
-    ) -> (
-        (BTreeMap<String, DependencyState>, Vec<PublicCheck>),
-        Option<Staleness>,
-        Option<String>,
-    ) {
+    /// source or a quiet deployment; the deployment's version; their provenance.
+    async fn observe(&self, now: DateTime<Utc>) -> Observation {
         match &self.source {
-            Source::Environment { .. } => {
+            Source::Environment { name } => {
                 let dependencies = environment::observe(self.register.dependency_names());
-                (
-                    (dependencies, vec![database_check(&self.pool).await]),
-                    None,
-                    None,
+                let checks = vec![database_check(&self.pool).await];
+                let source = FactSource::Environment { name: name.clone() };
+                Observation {
+                    provenance: Provenance {
+                        dependencies: provenance::all(dependencies.keys(), &source, now),
+                        public_checks: provenance::all(
+                            checks.iter().map(|check| &check.name),
+                            &source,
+                            now,
+                        ),
+                    },
+                    dependencies,
+                    public_checks: checks,
+                    stale: None,
+                    version: None,
+                }
+            }
+            Source::Deployment { name, stale_after } => {
+                let mut last = self.last_report.lock().await;
+                match deployments::store::latest_report(&self.pool, name).await {
+                    Ok(report) => *last = report,
+                    Err(error) => {
+                        tracing::warn!(deployment = %name, %error, "could not read the deployment's latest report");
+                    }
+                }
+                deployment::observe(
+                    &self.register,
+                    name,
+                    last.as_ref(),
+                    now,
+                    *stale_after,
+                    self.started_at,
                 )
             }
             Source::Remote {
@@ -364,16 +440,35 @@ impl ReadinessMonitor {
                 stale_after,
             } => {
                 let mut last = self.last_remote.lock().await;
+                let origin = FactSource::Remote {
+                    url: source.label(),
+                };
                 match source.read().await {
                     Ok(observed) => {
                         *last = Some(LastReading {
                             observed: observed.clone(),
                             at: now,
                         });
-                        let version = observed.version.clone();
                         let mut checks = vec![reachable(None)];
                         checks.extend(observed.public_checks);
-                        ((observed.dependencies, checks), None, version)
+                        Observation {
+                            provenance: Provenance {
+                                dependencies: provenance::all(
+                                    observed.dependencies.keys(),
+                                    &origin,
+                                    now,
+                                ),
+                                public_checks: provenance::all(
+                                    checks.iter().map(|check| &check.name),
+                                    &origin,
+                                    now,
+                                ),
+                            },
+                            dependencies: observed.dependencies,
+                            public_checks: checks,
+                            stale: None,
+                            version: observed.version,
+                        }
                     }
                     Err(error) => {
                         tracing::warn!(source = %self.label, %error, "readiness source did not answer");
@@ -404,8 +499,27 @@ impl ReadinessMonitor {
                             ),
                             None => format!("no answer yet: {error}"),
                         });
+                        let mut provenance = Provenance {
+                            dependencies: provenance::all(dependencies.keys(), &origin, since),
+                            public_checks: provenance::all(
+                                checks.iter().map(|check| &check.name),
+                                &origin,
+                                since,
+                            ),
+                        };
                         checks.insert(0, reachable(detail));
-                        ((dependencies, checks), Some(stale), version)
+                        provenance.public_checks.extend(provenance::all(
+                            [&checks[0].name],
+                            &origin,
+                            now,
+                        ));
+                        Observation {
+                            dependencies,
+                            public_checks: checks,
+                            stale: Some(stale),
+                            version,
+                            provenance,
+                        }
                     }
                 }
             }

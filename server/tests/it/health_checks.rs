@@ -310,6 +310,14 @@ async fn a_hung_check_delays_neither_the_other_checks_nor_the_page(pool: PgPool)
     assert_eq!(checks[2]["detail"], "HTTP 204");
     assert_eq!(checks[2]["source"], format!("{base}/ok"));
     assert!(checks[2]["last_seen"].is_string());
+    // Its provenance says this server checked that URL; the pending one has none yet.
+    let edge = &document["provenance"]["public_checks"]["edge"];
+    assert_eq!(edge["source"]["kind"], "check");
+    assert_eq!(edge["source"]["url"], format!("{base}/ok"));
+    assert!(edge["source"].get("deployment").is_none());
+    assert!(document["provenance"]["public_checks"]
+        .get("slow")
+        .is_none());
     assert_eq!(checks[0]["verdict"], "pending");
     assert!(checks[0]["last_seen"].is_null());
     // The failing checks are public checks too, so motions that need them say why.

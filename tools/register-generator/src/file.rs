@@ -32,6 +32,16 @@ pub struct RegisterFile {
     pub evidence_packs: EvidencePacksTable,
     pub boundaries: BoundariesTable,
     pub readiness: ReadinessTable,
+    /// `[[dependencies]]`: the kinds other than a setting; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyTable>,
+}
+
+/// `[[dependencies]]`
+#[derive(Serialize)]
+pub struct DependencyTable {
+    pub name: String,
+    pub kind: &'static str,
 }
 
 /// `[page]`
@@ -158,6 +168,8 @@ pub struct ReadinessTable {
     pub timeout_ms: u64,
     pub stale_after_secs: u64,
     pub proof_freshness_days: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
 }
 
 // `skip_serializing_if` passes a reference.
@@ -292,6 +304,7 @@ impl From<&ReadinessSettings> for ReadinessTable {
             timeout_ms: readiness.timeout_ms,
             stale_after_secs: readiness.stale_after_secs,
             proof_freshness_days: readiness.proof_freshness_days,
+            deployment: readiness.deployment.clone(),
         }
     }
 }
@@ -329,6 +342,14 @@ impl From<&Register> for RegisterFile {
             evidence_packs: (&register.evidence_packs).into(),
             boundaries: (&register.boundaries).into(),
             readiness: (&register.readiness).into(),
+            dependencies: register
+                .dependency_kinds
+                .iter()
+                .map(|(name, kind)| DependencyTable {
+                    name: name.clone(),
+                    kind: kind.as_str(),
+                })
+                .collect(),
         }
     }
 }

@@ -199,7 +199,13 @@ impl Checker<'_> {
                 .collect(),
         };
 
-        let readiness = self.check_readiness(raw.readiness);
+        let deployment = self.check_deployment_name(
+            raw.readiness.deployment.clone(),
+            raw.readiness.url.is_some(),
+        );
+        let mut readiness = self.check_readiness(raw.readiness);
+        readiness.deployment = deployment;
+        let dependency_kinds = self.check_dependency_kinds(raw.dependencies, &blockers);
 
         Register {
             schema_version: raw.schema_version.into_inner(),
@@ -214,6 +220,7 @@ impl Checker<'_> {
             evidence_packs,
             boundaries,
             readiness,
+            dependency_kinds,
         }
     }
 
@@ -291,6 +298,7 @@ impl Checker<'_> {
             checks,
             proof_warning_hours: u32::try_from(proof_warning_hours)
                 .unwrap_or(defaults.proof_warning_hours),
+            ..defaults
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod checker;
 mod health_checks;
+mod kinds;
 mod raw;
 
 use std::fmt;

@@ -23,6 +23,17 @@ pub(super) struct RawRegister {
     pub(super) boundaries: RawBoundaries,
     #[serde(default)]
     pub(super) readiness: RawReadiness,
+    /// Dependencies whose kind is not the default (a setting).
+    #[serde(default)]
+    pub(super) dependencies: Vec<RawDependency>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDependency {
+    pub(super) name: Text,
+    #[serde(default)]
+    pub(super) kind: Option<Text>,
 }
 
 #[derive(Default, Deserialize)]
@@ -34,6 +45,7 @@ pub(super) struct RawReadiness {
     pub(super) stale_after_secs: Option<Spanned<u64>>,
     pub(super) proof_freshness_days: Option<Spanned<u32>>,
     pub(super) proof_warning_hours: Option<Spanned<u32>>,
+    pub(super) deployment: Option<Text>,
     #[serde(default)]
     pub(super) checks: Vec<RawCheck>,
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::register_file::{parse_register, DEFAULT_REGISTER};
 use super::*;
 
+mod deployment;
 mod health_checks;
 mod launch_room;
 mod outlook;
