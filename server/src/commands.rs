@@ -149,7 +149,7 @@ pub async fn record_proof(
         excerpt: Some(proofs::redact_secrets(register, &excerpt)),
     };
     let run = request.validate(register, &args.proof_id, Utc::now())?;
-    let stored = proofs::record(pool, &run)
+    let stored = proofs::record(pool, register, &run)
         .await
         .context("could not store the proof run")?;
     Ok(format!(

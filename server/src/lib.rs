@@ -17,6 +17,8 @@
 //! - [`auth`]: accounts, sessions, sign-in throttling, cross-site protection, access log.
 //! - [`commands`]: the command-line commands other than serving.
 //! - [`tenancy`], [`tenants`]: tenant data under PostgreSQL row-level security.
+//! - [`events`]: the outbox of catalogue events and the notification worker;
+//!   [`webhooks`]: endpoints, Standard Webhooks signatures, delivery.
 //! - [`rooms`]: launch rooms: evidence, signed acceptance, their hash chains.
 //! - [`refusal`]: how refused form posts and database failures are answered.
 //! - [`input`]: request-body size limit and well-formed forms, for every route.
@@ -34,6 +36,7 @@ pub mod config;
 pub mod db;
 pub mod deployments;
 pub mod edge;
+pub mod events;
 pub mod input;
 pub mod junit;
 pub mod layers;
@@ -52,3 +55,4 @@ pub mod startup;
 pub mod state;
 pub mod tenancy;
 pub mod tenants;
+pub mod webhooks;

@@ -18,6 +18,7 @@ use server::config::{
 use server::readiness::remote::RemoteSource;
 use server::readiness::Source;
 use server::startup::{self, Settings};
+use server::webhooks::WebhookSettings;
 use server::{commands, db, deployments, listener, register_source};
 
 fn main() -> ExitCode {
@@ -205,11 +206,18 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             page_cache_entries: usize::try_from(cli.serve.page_cache_entries)?,
             public_url: cli.serve.public.resolve(addr),
             edge: cli.serve.edge.edge_settings(),
+            webhooks: WebhookSettings::from(&cli.serve.webhooks),
         },
     )
     .await;
     server.monitor.spawn(seconds(settings.poll_interval_secs));
     server.monitor.spawn_listener();
+    server::events::worker::spawn(
+        pool.clone(),
+        server.state.webhooks,
+        server.state.public_url.to_string(),
+        server.state.shutdown.clone(),
+    )?;
     let shutdown = server.state.shutdown.clone();
     // Expired sessions are never loaded; this only keeps the table small.
     tokio::spawn({

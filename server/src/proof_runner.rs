@@ -256,7 +256,7 @@ async fn record(
     match recorder {
         Recorder::Database(pool) => {
             let run = request.validate(register, proof_id, Utc::now())?;
-            let stored = proofs::record(pool, &run)
+            let stored = proofs::record(pool, register, &run)
                 .await
                 .context("could not store the proof run")?;
             Ok(format!(

@@ -5,12 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
+use app::domain::events::{self, EventType};
 use app::domain::proof_run::{NewProofRun, ProofRun};
 use app::domain::Register;
 
-/// Stores a validated run. The insert trigger notifies every server process.
-pub async fn record(pool: &PgPool, run: &NewProofRun) -> Result<ProofRun, sqlx::Error> {
-    sqlx::query_as!(
+/// Stores a validated run, and a `proof.failed` event with it when it failed.
+/// The insert trigger notifies every server process.
+pub async fn record(
+    pool: &PgPool,
+    register: &Register,
+    run: &NewProofRun,
+) -> Result<ProofRun, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let stored = sqlx::query_as!(
         ProofRun,
         r#"INSERT INTO proof_runs (proof_id, passed, ran_at, actor, output_digest, excerpt)
            VALUES ($1, $2, $3, $4, $5, $6)
@@ -22,8 +29,26 @@ pub async fn record(pool: &PgPool, run: &NewProofRun) -> Result<ProofRun, sqlx::
         run.output_digest,
         run.excerpt,
     )
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    if !stored.passed {
+        let detail = format!(
+            "run {} at {} by {} failed",
+            stored.id,
+            stored.ran_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            stored.actor
+        );
+        let event = events::proof_event(
+            register,
+            EventType::ProofFailed,
+            &stored.proof_id,
+            &detail,
+            stored.ran_at,
+        );
+        crate::events::emit(&mut tx, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// The latest run of every proof that has one.

@@ -25,6 +25,7 @@ use crate::readiness::history::PgHistory;
 use crate::readiness::{ReadinessMonitor, Source};
 use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
+use crate::webhooks::WebhookSettings;
 use crate::{admin, api, auth, client_addr, input, layers, pages, rooms};
 
 /// What a server is built from, besides its database.
@@ -41,6 +42,8 @@ pub struct Settings {
     pub public_url: PublicUrl,
     /// Proxies believed, timeouts and caps at the edge.
     pub edge: EdgeSettings,
+    /// Webhook destinations allowed, timeouts and retries.
+    pub webhooks: WebhookSettings,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -84,6 +87,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
             settings.edge.max_event_streams_per_address,
         ),
         edge: settings.edge,
+        webhooks: settings.webhooks,
     };
     state.refusals.spawn_flushing(state.shutdown.clone());
     state.throttle.spawn_pruning(state.shutdown.clone());

@@ -45,4 +45,6 @@ pub struct AppState {
     pub event_streams: EventStreams,
     /// Where each readiness fact came from and when it was last seen.
     pub provenance: crate::readiness::provenance::ProvenanceBoard,
+    /// Webhook destinations allowed, timeouts and retries.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }

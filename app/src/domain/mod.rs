@@ -15,6 +15,7 @@
 //! - Launch rooms: [`launch_room`] (room status, readiness changes, the forms and
 //!   their checks), [`ledger`] (the hash-chained records), [`chain_page`] (pages
 //!   of a chain), [`dossier`] (the launch dossier's manifest).
+//! - Notifications: [`events`] (the event catalogue and each event's payload).
 //! - People: [`access`] (roles, viewers, account rules), [`tenant`] (tenants and
 //!   invitations), [`local_path`] (where signing in may send a visitor back to).
 
@@ -25,6 +26,7 @@ pub mod deployment;
 pub mod document;
 pub mod dossier;
 pub mod evaluation;
+pub mod events;
 pub mod freshness;
 pub mod health_check;
 pub mod launch_room;

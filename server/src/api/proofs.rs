@@ -93,7 +93,7 @@ pub async fn record_run(
     request.actor = redactor.redact(&request.actor);
     request.excerpt = request.excerpt.map(|excerpt| redactor.redact(&excerpt));
     let run = request.validate(register, &proof_id, Utc::now())?;
-    let stored = proofs::record(&state.pool, &run).await?;
+    let stored = proofs::record(&state.pool, register, &run).await?;
     tracing::info!(proof = %stored.proof_id, passed = stored.passed, "proof run recorded");
     state.monitor_wake.notify_one();
     Ok((StatusCode::CREATED, SafeJson(stored)))

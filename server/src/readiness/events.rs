@@ -1,11 +1,14 @@
 //! Readiness events in PostgreSQL: each watched subject's last known state
-//! (`readiness_watch`) and an event for each change (`readiness_events`), kept
-//! for a later notification to send. Which change makes which event is the pure
+//! (`readiness_watch`) and an event for each change (`readiness_events`, and
+//! the catalogue's event in the outbox, in the same transaction). Which change makes which event is the pure
 //! domain's ([`app::domain::freshness`]); this module only stores it, once.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
+use app::domain::Register;
+
+use app::domain::events as catalogue;
 use app::domain::freshness::{
     proof_event, source_event, EventKind, FreshnessState, ProofFreshness, SourceState,
 };
@@ -112,6 +115,7 @@ impl Watched {
 /// events were written.
 pub async fn record(
     pool: &PgPool,
+    register: &Register,
     watched: &[Watched],
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
@@ -119,36 +123,11 @@ pub async fn record(
     for subject in watched {
         let (subject_kind, name) = subject.key();
         let mut tx = pool.begin().await?;
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtext('readiness_watch:' || $1 || ':' || $2))",
-            subject_kind,
-            name
-        )
-        .execute(&mut *tx)
-        .await?;
-        let previous = sqlx::query_scalar!(
-            "SELECT state FROM readiness_watch WHERE subject_kind = $1 AND subject = $2",
-            subject_kind,
-            name
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if previous.as_deref() == Some(subject.state()) {
+        let Some(previous) = swap_state(&mut tx, subject_kind, name, subject.state(), now).await?
+        else {
             tx.commit().await?;
             continue;
-        }
-        sqlx::query!(
-            r#"INSERT INTO readiness_watch (subject_kind, subject, state, since)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (subject_kind, subject)
-               DO UPDATE SET state = excluded.state, since = excluded.since"#,
-            subject_kind,
-            name,
-            subject.state(),
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
+        };
         if let Some((kind, occurred_at, detail)) = subject.event(previous.as_deref(), now) {
             sqlx::query!(
                 r#"INSERT INTO readiness_events (kind, subject_kind, subject, occurred_at, detail)
@@ -161,11 +140,62 @@ pub async fn record(
             )
             .execute(&mut *tx)
             .await?;
+            let event = match subject {
+                Watched::Proof { id, .. } => {
+                    catalogue::proof_event(register, kind.into(), id, &detail, occurred_at)
+                }
+                Watched::Source { label, .. } => {
+                    catalogue::source_event(kind.into(), label, &detail, occurred_at)
+                }
+            };
+            crate::events::emit(&mut tx, &event).await?;
             written += 1;
         }
         tx.commit().await?;
     }
     Ok(written)
+}
+
+/// Within the caller's transaction: locks the watched subject, and when its
+/// stored state differs from `state`, stores `state` and answers the previous
+/// one (`Some(None)` for a subject never seen); `None` when nothing changed.
+pub async fn swap_state(
+    conn: &mut PgConnection,
+    subject_kind: &str,
+    name: &str,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('readiness_watch:' || $1 || ':' || $2))",
+        subject_kind,
+        name
+    )
+    .execute(&mut *conn)
+    .await?;
+    let previous = sqlx::query_scalar!(
+        "SELECT state FROM readiness_watch WHERE subject_kind = $1 AND subject = $2",
+        subject_kind,
+        name
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if previous.as_deref() == Some(state) {
+        return Ok(None);
+    }
+    sqlx::query!(
+        r#"INSERT INTO readiness_watch (subject_kind, subject, state, since)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (subject_kind, subject)
+           DO UPDATE SET state = excluded.state, since = excluded.since"#,
+        subject_kind,
+        name,
+        state,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(previous))
 }
 
 /// The newest `limit` events, newest first.

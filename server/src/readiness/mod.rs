@@ -121,6 +121,8 @@ pub struct ReadinessMonitor {
     /// What was last stored of the watched subjects (proofs' freshness, the
     /// source answering or quiet): the database is written only on a change.
     last_watched: Mutex<Option<Vec<events::Watched>>>,
+    /// The readiness digest the rooms' states were last stored against.
+    rooms_watched_at: Mutex<Option<String>>,
     /// The last report read of a deployment source (kept while the database is away).
     last_report: Mutex<Option<ReceivedReport>>,
     /// When this monitor started (a deployment without a report waits since then).
@@ -156,6 +158,7 @@ impl ReadinessMonitor {
             last_remote: Mutex::new(None),
             health_checks,
             last_watched: Mutex::new(None),
+            rooms_watched_at: Mutex::new(None),
             last_report: Mutex::new(None),
             started_at: Utc::now(),
             provenance: ProvenanceBoard::default(),
@@ -329,7 +332,7 @@ impl ReadinessMonitor {
     /// Stores the snapshot and reloads the history it belongs to.
     async fn store(&self, state: &mut LiveState) {
         let evaluation = evaluate(&self.register, &state.readiness.inputs);
-        match snapshots::record(&self.pool, &state.readiness, &evaluation).await {
+        match snapshots::record(&self.pool, &self.register, &state.readiness, &evaluation).await {
             Ok(first_seen_at) => {
                 state.readiness.first_seen_at = first_seen_at;
                 state.readiness.recorded = true;
@@ -361,8 +364,8 @@ impl ReadinessMonitor {
     }
 
     /// Records the events of what changed among the watched subjects since the
-    /// last reading (nothing when nothing did); retried at the next reading when
-    /// the database refuses.
+    /// last reading (nothing when nothing did), and of rooms gone stale after a
+    /// readiness change; retried at the next reading when the database refuses.
     async fn watch(&self, state: &LiveState, now: DateTime<Utc>) {
         let margin =
             chrono::Duration::hours(i64::from(self.register.readiness.proof_warning_hours));
@@ -386,12 +389,27 @@ impl ReadinessMonitor {
             last_seen: stale.map(|stale| stale.since),
         });
         let mut last = self.last_watched.lock().await;
-        if last.as_ref() == Some(&watched) {
-            return;
+        if last.as_ref() != Some(&watched) {
+            match events::record(&self.pool, &self.register, &watched, now).await {
+                Ok(_) => *last = Some(watched),
+                Err(error) => {
+                    tracing::warn!(%error, "could not record readiness events; will retry");
+                }
+            }
         }
-        match events::record(&self.pool, &watched, now).await {
-            Ok(_) => *last = Some(watched),
-            Err(error) => tracing::warn!(%error, "could not record readiness events; will retry"),
+        drop(last);
+        // Rooms go stale only when readiness changes (a signature makes a room
+        // accepted, never stale).
+        let mut rooms_at = self.rooms_watched_at.lock().await;
+        if rooms_at.as_deref() != Some(state.readiness.digest.as_str()) {
+            let inputs = &state.readiness.inputs;
+            match crate::events::rooms_watch::record(&self.pool, &self.register, inputs, now).await
+            {
+                Ok(_) => *rooms_at = Some(state.readiness.digest.clone()),
+                Err(error) => {
+                    tracing::warn!(%error, "could not record the rooms' states; will retry");
+                }
+            }
         }
     }
 

@@ -4,16 +4,23 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use app::domain::{changes_between, Evaluation, EvaluationSummary, Readiness, ReadinessChange};
+use crate::events;
+
+use app::domain::events::{self as event, NewEvent};
+use app::domain::{
+    changes_between, Evaluation, EvaluationSummary, Readiness, ReadinessChange, Register,
+};
 use app::live_state::{HistoryEntry, HistoryPoint, ReadinessSnapshot};
 
 /// Stores `snapshot` unless it equals the newest stored state of its source, with
-/// the changes since that state, and answers when the state was first seen.
+/// the changes since that state and their events (motions' statuses, blockers
+/// going live or clearing), and answers when the state was first seen.
 ///
 /// The transaction-scoped advisory lock serialises writers per source, so two
 /// server processes observing the same change store it once.
 pub async fn record(
     pool: &PgPool,
+    register: &Register,
     snapshot: &ReadinessSnapshot,
     evaluation: &Evaluation,
 ) -> Result<DateTime<Utc>, sqlx::Error> {
@@ -73,10 +80,42 @@ pub async fn record(
             )
             .execute(&mut *tx)
             .await?;
+            if let Some(event) = change_event(register, evaluation, &change, inserted.first_seen_at)
+            {
+                events::emit(&mut tx, &event).await?;
+            }
         }
     }
     tx.commit().await?;
     Ok(inserted.first_seen_at)
+}
+
+/// The catalogue's event for a change, if it has one (the register's overall
+/// readiness levels are not events: the motions' statuses carry them).
+fn change_event(
+    register: &Register,
+    evaluation: &Evaluation,
+    change: &ReadinessChange,
+    at: DateTime<Utc>,
+) -> Option<NewEvent> {
+    match change {
+        ReadinessChange::BlockerWentLive { blocker } => {
+            Some(event::blocker_changed(register, blocker, true, at))
+        }
+        ReadinessChange::BlockerCleared { blocker } => {
+            Some(event::blocker_changed(register, blocker, false, at))
+        }
+        ReadinessChange::MotionChanged { motion, from, to } => {
+            let reasons = evaluation
+                .motion(motion)
+                .map(|motion| motion.reasons.as_slice())
+                .unwrap_or_default();
+            Some(event::motion_status_changed(
+                register, motion, *from, *to, reasons, at,
+            ))
+        }
+        ReadinessChange::AdvisoryChanged { .. } | ReadinessChange::StrictChanged { .. } => None,
+    }
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, sqlx::Error> {

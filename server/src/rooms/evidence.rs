@@ -1,11 +1,12 @@
 //! An operator attaches evidence to a gate's item or detaches it: one
 //! transaction that locks the tenant's evidence chain, checks the change against
-//! the evidence in force, and appends it.
+//! the evidence in force, and appends it with its `evidence.changed` event.
 
 use chrono::Utc;
 use sqlx::PgPool;
 
 use app::domain::access::Viewer;
+use app::domain::events as event;
 use app::domain::launch_room::{check_evidence, current_evidence, EvidenceForm};
 use app::domain::ledger::{storable_time, ChainHead, EvidenceAction, EvidenceChange, Ledger};
 use app::domain::tenant::Tenant;
@@ -13,6 +14,7 @@ use app::domain::Register;
 
 use super::reads::{evidence_in_force, tenant_by_slug};
 use super::{heads, RoomError};
+use crate::events;
 use crate::tenancy::{self, Acting};
 
 /// Attaches evidence to an item or detaches it. Operators only.
@@ -80,6 +82,7 @@ pub async fn change_evidence(
         digest: change.digest.clone(),
     };
     heads::advance(&mut tx, tenant.id, Ledger::Evidence, &head).await?;
+    events::emit(&mut tx, &event::evidence_changed(&tenant, &change)).await?;
     tx.commit().await?;
     Ok((tenant, change))
 }

@@ -30,7 +30,9 @@ use axum::Router;
 use app::domain::access::FieldError;
 
 pub use evidence::change_evidence;
-pub use reads::{load, load_all, load_head, load_page, slug_of, RoomHead, RoomPage, RoomRecords};
+pub use reads::{
+    load, load_all, load_every, load_head, load_page, slug_of, RoomHead, RoomPage, RoomRecords,
+};
 pub use signing::{submit, submit_now, Submission};
 
 use crate::state::AppState;

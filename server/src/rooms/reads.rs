@@ -355,10 +355,23 @@ pub async fn slug_of(
 /// list costs the same however many records the rooms hold, and three queries
 /// however many rooms there are.
 pub async fn load_all(pool: &PgPool, viewer: &Viewer) -> Result<Vec<RoomHead>, sqlx::Error> {
-    let Some(only) = tenant_filter(viewer) else {
-        return Ok(Vec::new());
-    };
-    let mut tx = tenancy::begin_snapshot(pool, Acting::As(viewer)).await?;
+    match tenant_filter(viewer) {
+        Some(only) => load_heads(pool, Acting::As(viewer), only).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Every room, for the server itself (watching rooms go stale).
+pub async fn load_every(pool: &PgPool) -> Result<Vec<RoomHead>, sqlx::Error> {
+    load_heads(pool, Acting::System, None).await
+}
+
+async fn load_heads(
+    pool: &PgPool,
+    acting: Acting<'_>,
+    only: Option<i64>,
+) -> Result<Vec<RoomHead>, sqlx::Error> {
+    let mut tx = tenancy::begin_snapshot(pool, acting).await?;
     let tenants = sqlx::query_as!(
         TenantRow,
         r#"SELECT id, slug, name, motion, billing_route, created_at FROM tenants

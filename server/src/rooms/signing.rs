@@ -1,7 +1,7 @@
 //! A buyer sponsor signs or revokes their tenant's launch acceptance, in one
 //! plain transaction: lock the acceptance chain's head, read what the check needs
 //! (the tenant, its evidence in force, the record at the head), check and digest
-//! in Rust, insert the record, advance the head, commit. Concurrent signatures of
+//! in Rust, insert the record, advance the head, write its event, commit. Concurrent signatures of
 //! one tenant queue on the head's lock, so the chain cannot fork.
 
 use chrono::Utc;
@@ -9,6 +9,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use app::domain::access::{AccountSummary, Role, Viewer};
+use app::domain::events as event;
 use app::domain::launch_room::{
     check_acceptance, check_revocation, current_evidence, room_status, AcceptanceForm,
     RevocationForm, RoomInputs,
@@ -20,6 +21,7 @@ use app::live::LiveClearance;
 
 use super::reads::{evidence_in_force, latest_acceptance};
 use super::{heads, RoomError};
+use crate::events;
 use crate::tenancy::{self, Acting};
 use crate::tenants::TenantRow;
 
@@ -196,5 +198,6 @@ async fn sign(
         digest: record.digest.clone(),
     };
     heads::advance(conn, tenant.id, Ledger::Acceptance, &head).await?;
+    events::emit(conn, &event::acceptance_recorded(&tenant, &record)).await?;
     Ok((tenant, record))
 }

@@ -20,6 +20,7 @@ const PROOF: &str = "stripe-self-serve-billing";
 async fn passing_run(pool: &PgPool, ran_at: DateTime<Utc>) -> ProofRun {
     proofs::record(
         pool,
+        &crate::common::register(),
         &NewProofRun {
             proof_id: PROOF.to_owned(),
             passed: true,
@@ -152,7 +153,9 @@ async fn expiry_and_a_quiet_source_are_recorded_once_per_transition_whatever_the
         30 * 24 + 2,
     ] {
         let now = ran_at + Duration::hours(hours);
-        events::record(&pool, &[proof_at(now)], now).await.unwrap();
+        events::record(&pool, &crate::common::register(), &[proof_at(now)], now)
+            .await
+            .unwrap();
     }
     assert_eq!(
         event_kinds(&pool, PROOF).await,
@@ -181,7 +184,9 @@ async fn expiry_and_a_quiet_source_are_recorded_once_per_transition_whatever_the
         SourceState::Answering,
         SourceState::Answering,
     ] {
-        events::record(&pool, &[source(state)], now).await.unwrap();
+        events::record(&pool, &crate::common::register(), &[source(state)], now)
+            .await
+            .unwrap();
     }
     let label = "https://deploy.example/api/readiness";
     assert_eq!(

@@ -42,7 +42,7 @@ async fn record(pool: &PgPool, source: &str, configured: &[&str]) -> chrono::Dat
     let register = thesmios();
     let snapshot = ReadinessSnapshot::new(source, inputs(configured), Utc::now());
     let evaluation = evaluate(&register, &snapshot.inputs);
-    snapshots::record(pool, &snapshot, &evaluation)
+    snapshots::record(pool, &register, &snapshot, &evaluation)
         .await
         .unwrap()
 }
