@@ -38,7 +38,11 @@ fn inputs(configured: &[&str]) -> ReadinessInputs {
     }
 }
 
-async fn record(pool: &PgPool, source: &str, configured: &[&str]) -> chrono::DateTime<Utc> {
+pub(crate) async fn record(
+    pool: &PgPool,
+    source: &str,
+    configured: &[&str],
+) -> chrono::DateTime<Utc> {
     let register = thesmios();
     let snapshot = ReadinessSnapshot::new(source, inputs(configured), Utc::now());
     let evaluation = evaluate(&register, &snapshot.inputs);
