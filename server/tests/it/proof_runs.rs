@@ -16,21 +16,13 @@ const PROOF: &str = "stripe-self-serve-billing";
 const SECRET_NAME: &str = "STRIPE_WEBHOOK_SECRET";
 const SENTINEL: &str = "whsec_SENTINEL-7c1e0f5b9a2d4e68";
 
-/// The URL of the test's own database (`#[sqlx::test]` made it).
-fn database_url(pool: &PgPool) -> String {
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    let name = pool.connect_options().get_database().unwrap().to_owned();
-    url.set_path(&name);
-    url.to_string()
-}
-
 fn server(pool: &PgPool) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url(pool))
+        .env("DATABASE_URL", crate::common::database_url(pool))
         .env("RUST_LOG", "warn");
     command
 }

@@ -92,16 +92,6 @@ async fn checked_service() -> SocketAddr {
     addr
 }
 
-/// The test database's URL (the reporter reads the deployment's database).
-fn database_url(pool: &PgPool) -> String {
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(&format!(
-        "/{}",
-        pool.connect_options().get_database().unwrap()
-    ));
-    url.to_string()
-}
-
 fn reporter(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command.env_clear().arg("report").args(args);
@@ -166,7 +156,7 @@ async fn no_piece_of_any_value_leaves_the_reporter_nor_is_stored_or_served(pool:
         .into_iter()
         .map(str::to_owned)
         .collect();
-    let database = database_url(&pool);
+    let database = crate::common::database_url(&pool);
     let server_url = format!("http://{}", served.addr);
     let health = format!("api=http://user:{SENTINEL}@{service}/health?key={SENTINEL}");
     let down = format!("down=http://{closed_addr}/health");
@@ -351,7 +341,7 @@ async fn the_sidecar_keeps_reporting_through_refusals(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn operators_create_list_and_revoke_deployments_from_the_command_line(pool: PgPool) {
-    let database = database_url(&pool);
+    let database = crate::common::database_url(&pool);
     let server = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
         command

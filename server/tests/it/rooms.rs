@@ -16,7 +16,7 @@ use server::rooms::{self, RoomError, Submission};
 use server::tenancy::{self, Acting};
 use server::tenants::{self, TenantForm};
 
-fn inputs(register: &Register, configured: &[&str]) -> ReadinessInputs {
+pub(crate) fn inputs(register: &Register, configured: &[&str]) -> ReadinessInputs {
     ReadinessInputs {
         dependencies: register
             .dependency_names()
@@ -39,7 +39,7 @@ fn inputs(register: &Register, configured: &[&str]) -> ReadinessInputs {
     }
 }
 
-fn acceptance(inputs: &ReadinessInputs, exclusions: &[&str]) -> AcceptanceForm {
+pub(crate) fn acceptance(inputs: &ReadinessInputs, exclusions: &[&str]) -> AcceptanceForm {
     AcceptanceForm {
         signer_name: "Ada Buyer".to_owned(),
         signer_role: "Chief Operating Officer".to_owned(),

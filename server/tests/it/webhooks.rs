@@ -146,7 +146,7 @@ async fn deliver_all(pool: &PgPool, settings: &WebhookSettings, limit: Duration)
     }
 }
 
-async fn failed_proof_run(pool: &PgPool) {
+pub async fn failed_proof_run(pool: &PgPool) {
     proofs::record(
         pool,
         &register(),

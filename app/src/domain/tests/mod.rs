@@ -10,6 +10,7 @@ use super::register_file::{parse_register, DEFAULT_REGISTER};
 use super::*;
 
 mod deployment;
+mod events;
 mod health_checks;
 mod launch_room;
 mod outlook;

@@ -343,3 +343,14 @@ pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> T
         state: server.state,
     }
 }
+
+/// The URL of the test's own database (`#[sqlx::test]` made it), for a
+/// server process or a command run on it.
+pub fn database_url(pool: &PgPool) -> String {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(&format!(
+        "/{}",
+        pool.connect_options().get_database().unwrap()
+    ));
+    url.to_string()
+}
