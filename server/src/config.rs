@@ -241,6 +241,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub reporting: ReportingArgs,
+
+    #[command(flatten)]
+    pub metrics: crate::metrics::MetricsArgs,
 }
 
 #[derive(Subcommand)]

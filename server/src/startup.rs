@@ -19,6 +19,7 @@ use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
 use crate::edge::EdgeSettings;
+use crate::metrics::{self, Metrics};
 use crate::page_cache::{self, PageCache};
 use crate::public_url::PublicUrl;
 use crate::readiness::history::PgHistory;
@@ -41,6 +42,8 @@ pub struct Settings {
     pub public_url: PublicUrl,
     /// Proxies believed, timeouts and caps at the edge.
     pub edge: EdgeSettings,
+    /// The bearer token `/metrics` asks for; `None`: not served (404).
+    pub metrics_token: Option<ApiToken>,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -84,6 +87,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
             settings.edge.max_event_streams_per_address,
         ),
         edge: settings.edge,
+        metrics: Metrics::new(settings.metrics_token),
     };
     state.refusals.spawn_flushing(state.shutdown.clone());
     state.throttle.spawn_pruning(state.shutdown.clone());
@@ -105,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(rooms::router())
+        .merge(metrics::router(&state))
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -125,6 +130,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::check_body))
         // A body that trickles in is cut off (408) rather than holding a task.
         .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
+        // Counts every answer above, refusals included, by the matched route.
+        .layer(state.metrics.layer())
         .layer(
             layers::TraceLayer::new_for_http()
                 .make_span_with(layers::request_span)

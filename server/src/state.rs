@@ -45,4 +45,6 @@ pub struct AppState {
     pub event_streams: EventStreams,
     /// Where each readiness fact came from and when it was last seen.
     pub provenance: crate::readiness::provenance::ProvenanceBoard,
+    /// The HTTP request metrics and the `/metrics` token.
+    pub metrics: crate::metrics::Metrics,
 }

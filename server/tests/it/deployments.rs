@@ -46,6 +46,7 @@ pub async fn deployment_app(pool: &PgPool, name: &str, stale_after: Duration) ->
             sessions: SessionSettings::default(),
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             edge: Default::default(),
+            metrics_token: None,
         },
     )
     .await;

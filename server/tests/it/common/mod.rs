@@ -108,6 +108,7 @@ async fn build_test_app(
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             public_url,
             edge,
+            metrics_token: None,
         },
     )
     .await;
@@ -331,6 +332,7 @@ pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> T
             sessions: SessionSettings::default(),
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             edge: Default::default(),
+            metrics_token: None,
         },
     )
     .await;
