@@ -167,7 +167,7 @@ setup_nextest() {
 
 # --- promtool ---------------------------------------------------------------------
 #
-# The metrics tests (server/tests/it/metrics.rs) lint a scrape of /metrics with
+# The metrics tests (server/tests/it/metrics/) lint a scrape of /metrics with
 # /usr/bin/promtool, from Debian's prometheus package (2.42 in Debian 12; the
 # package only installs it: no Prometheus server is started).
 PROMTOOL_PACKAGE="prometheus"

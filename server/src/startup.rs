@@ -130,7 +130,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::check_body))
         // A body that trickles in is cut off (408) rather than holding a task.
         .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
-        // Counts every answer above, refusals included, by the matched route.
+        // Counts every answer from the routes and the layers above (inside it),
+        // refusals included, by the matched route.
         .layer(state.metrics.layer())
         .layer(
             layers::TraceLayer::new_for_http()
