@@ -165,6 +165,19 @@ setup_nextest() {
   env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP cargo install cargo-nextest --version "$NEXTEST_VERSION" --locked
 }
 
+# --- promtool ---------------------------------------------------------------------
+#
+# The metrics tests (server/tests/it/metrics/) lint a scrape of /metrics with
+# /usr/bin/promtool, from Debian's prometheus package (2.42 in Debian 12; the
+# package only installs it: no Prometheus server is started).
+PROMTOOL_PACKAGE="prometheus"
+setup_promtool() {
+  step "promtool (Debian package $PROMTOOL_PACKAGE)"
+  apt_install "$PROMTOOL_PACKAGE"
+  [ -x /usr/bin/promtool ] || die "$PROMTOOL_PACKAGE did not install /usr/bin/promtool"
+  info "$(/usr/bin/promtool --version 2>&1 | head -n1)"
+}
+
 # --- PostgreSQL ---------------------------------------------------------------------
 #
 # Honours DATABASE_URL. Without it, starts the machine's PostgreSQL 15 cluster and

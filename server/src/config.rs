@@ -244,6 +244,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub webhooks: crate::webhooks::WebhookArgs,
+
+    #[command(flatten)]
+    pub metrics: crate::metrics::MetricsArgs,
 }
 
 #[derive(Subcommand)]

@@ -26,6 +26,7 @@
 //! - [`client_addr`]: the client's address behind trusted proxies;
 //!   [`listener`]: the serve loop with its timeouts and connection cap;
 //!   [`edge`]: the settings of both.
+//! - [`metrics`]: `/metrics` for Prometheus, and the HTTP request metrics.
 
 pub mod admin;
 pub mod api;
@@ -41,6 +42,7 @@ pub mod input;
 pub mod junit;
 pub mod layers;
 pub mod listener;
+pub mod metrics;
 pub mod page_cache;
 pub mod pages;
 pub mod proof_runner;

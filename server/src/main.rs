@@ -19,7 +19,7 @@ use server::readiness::remote::RemoteSource;
 use server::readiness::Source;
 use server::startup::{self, Settings};
 use server::webhooks::WebhookSettings;
-use server::{commands, db, deployments, listener, register_source};
+use server::{commands, db, deployments, listener, metrics, register_source};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -207,6 +207,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             public_url: cli.serve.public.resolve(addr),
             edge: cli.serve.edge.edge_settings(),
             webhooks: WebhookSettings::from(&cli.serve.webhooks),
+            metrics_token: cli.serve.metrics.token(),
         },
     )
     .await;
@@ -240,6 +241,21 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         address = %listener.local_addr().unwrap_or(addr),
         "serving the launch clearance register"
     );
+    if let Some(metrics_addr) = cli.serve.metrics.metrics_addr {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("could not listen on {metrics_addr} for /metrics"))?;
+        tracing::info!(
+            address = %metrics_listener.local_addr().unwrap_or(metrics_addr),
+            "serving /metrics without a token"
+        );
+        let router = metrics::exporter_router(server.state.clone());
+        let edge = server.state.edge.clone();
+        let shutdown = server.state.shutdown.clone();
+        tokio::spawn(
+            async move { listener::serve(metrics_listener, router, &edge, shutdown).await },
+        );
+    }
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");

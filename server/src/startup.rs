@@ -19,6 +19,7 @@ use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
 use crate::edge::EdgeSettings;
+use crate::metrics::{self, Metrics};
 use crate::page_cache::{self, PageCache};
 use crate::public_url::PublicUrl;
 use crate::readiness::history::PgHistory;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub edge: EdgeSettings,
     /// Webhook destinations allowed, timeouts and retries.
     pub webhooks: WebhookSettings,
+    /// The bearer token `/metrics` asks for; `None`: not served (404).
+    pub metrics_token: Option<ApiToken>,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -88,6 +91,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         ),
         edge: settings.edge,
         webhooks: settings.webhooks,
+        metrics: Metrics::new(settings.metrics_token),
     };
     state.refusals.spawn_flushing(state.shutdown.clone());
     state.throttle.spawn_pruning(state.shutdown.clone());
@@ -109,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(rooms::router())
+        .merge(metrics::router(&state))
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -129,6 +134,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::check_body))
         // A body that trickles in is cut off (408) rather than holding a task.
         .layer(RequestBodyTimeoutLayer::new(state.edge.body_timeout))
+        // Counts every answer from the routes and the layers above (inside it),
+        // refusals included, by the matched route.
+        .layer(state.metrics.layer())
         .layer(
             layers::TraceLayer::new_for_http()
                 .make_span_with(layers::request_span)

@@ -47,4 +47,6 @@ pub struct AppState {
     pub provenance: crate::readiness::provenance::ProvenanceBoard,
     /// Webhook destinations allowed, timeouts and retries.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The HTTP request metrics and the `/metrics` token.
+    pub metrics: crate::metrics::Metrics,
 }
