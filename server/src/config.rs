@@ -244,6 +244,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub webhooks: crate::webhooks::WebhookArgs,
+
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 }
 
 #[derive(Subcommand)]

@@ -41,6 +41,7 @@ pub mod input;
 pub mod junit;
 pub mod layers;
 pub mod listener;
+pub mod mail;
 pub mod page_cache;
 pub mod pages;
 pub mod proof_runner;

@@ -191,6 +191,13 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     };
     tracing::info!(source = %source.label(), "reading readiness");
 
+    let mail_settings = cli.serve.mail.settings()?;
+    match &mail_settings {
+        Some(mail) => {
+            tracing::info!(relay = %mail.relay_host(), from = %mail.from, "mailing through the SMTP relay")
+        }
+        None => tracing::info!("e-mail is off: CLEARANCE_SMTP_URL is not set"),
+    }
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;
@@ -207,6 +214,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             public_url: cli.serve.public.resolve(addr),
             edge: cli.serve.edge.edge_settings(),
             webhooks: WebhookSettings::from(&cli.serve.webhooks),
+            mail: mail_settings.clone(),
         },
     )
     .await;
@@ -216,6 +224,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         pool.clone(),
         server.state.webhooks,
         server.state.public_url.to_string(),
+        mail_settings,
         server.state.shutdown.clone(),
     )?;
     let shutdown = server.state.shutdown.clone();

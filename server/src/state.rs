@@ -47,4 +47,6 @@ pub struct AppState {
     pub provenance: crate::readiness::provenance::ProvenanceBoard,
     /// Webhook destinations allowed, timeouts and retries.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The SMTP relay and sender; `None`: nothing is mailed or queued.
+    pub mail: Option<crate::mail::MailSettings>,
 }

@@ -47,6 +47,7 @@ pub async fn deployment_app(pool: &PgPool, name: &str, stale_after: Duration) ->
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             edge: Default::default(),
             webhooks: Default::default(),
+            mail: None,
         },
     )
     .await;

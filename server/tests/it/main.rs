@@ -20,6 +20,7 @@ mod errors;
 mod health_checks;
 mod history_pages;
 mod launch_rooms;
+mod mail;
 mod open_redirect;
 mod pages;
 mod proof_freshness;

@@ -109,6 +109,7 @@ async fn build_test_app(
             public_url,
             edge,
             webhooks: Default::default(),
+            mail: None,
         },
     )
     .await;
@@ -333,6 +334,7 @@ pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> T
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             edge: Default::default(),
             webhooks: Default::default(),
+            mail: None,
         },
     )
     .await;
