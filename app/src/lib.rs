@@ -82,6 +82,16 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route
+                    path=(StaticSegment("account"), StaticSegment("notifications"))
+                    view=pages::NotificationsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("unsubscribe"), ParamSegment("token"))
+                    view=pages::UnsubscribePage
+                    ssr=SsrMode::Async
+                />
+                <Route
                     path=(StaticSegment("motions"), ParamSegment("id"))
                     view=pages::MotionPage
                     ssr=SsrMode::Async

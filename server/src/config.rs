@@ -247,6 +247,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub metrics: crate::metrics::MetricsArgs,
+
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 }
 
 #[derive(Subcommand)]

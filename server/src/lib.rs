@@ -42,6 +42,7 @@ pub mod input;
 pub mod junit;
 pub mod layers;
 pub mod listener;
+pub mod mail;
 pub mod metrics;
 pub mod page_cache;
 pub mod pages;

@@ -191,6 +191,13 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     };
     tracing::info!(source = %source.label(), "reading readiness");
 
+    let mail_settings = cli.serve.mail.settings()?;
+    match &mail_settings {
+        Some(mail) => {
+            tracing::info!(relay = %mail.relay_host(), from = %mail.from, "mailing through the SMTP relay")
+        }
+        None => tracing::info!("e-mail is off: CLEARANCE_SMTP_URL is not set"),
+    }
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;
@@ -208,6 +215,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             edge: cli.serve.edge.edge_settings(),
             webhooks: WebhookSettings::from(&cli.serve.webhooks),
             metrics_token: cli.serve.metrics.token(),
+            mail: mail_settings.clone(),
         },
     )
     .await;
@@ -217,6 +225,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         pool.clone(),
         server.state.webhooks,
         server.state.public_url.to_string(),
+        mail_settings,
         server.state.shutdown.clone(),
     )?;
     let shutdown = server.state.shutdown.clone();

@@ -14,10 +14,12 @@ use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use app::page_data::admin::SharedAccessStore;
+use app::page_data::notifications::SharedNotificationStore;
 use app::page_data::rooms::SharedRoomStore;
 use app::{shell, App};
 
 use crate::admin::PgAccessStore;
+use crate::mail::pages::PgNotificationStore;
 use crate::rooms::store::PgRoomStore;
 use crate::security_headers::NoncePlaceholder;
 use crate::state::AppState;
@@ -38,6 +40,11 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             pool: state.pool.clone(),
             clearance: state.clearance.clone(),
         });
+        let notifications: SharedNotificationStore = Arc::new(PgNotificationStore {
+            pool: state.pool.clone(),
+            register: Arc::clone(&state.clearance.register),
+            email_configured: state.mail.is_some(),
+        });
         move || {
             // Replaces the nonce Leptos generated: the page may be kept and
             // served again, and the one sent is put in on the way out.
@@ -45,6 +52,7 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             provide_context(clearance.clone());
             provide_context(Arc::clone(&access));
             provide_context(Arc::clone(&rooms));
+            provide_context(Arc::clone(&notifications));
         }
     };
     let options = Arc::new(state.leptos_options.clone());

@@ -19,6 +19,7 @@ use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
 use crate::edge::EdgeSettings;
+use crate::mail::MailSettings;
 use crate::metrics::{self, Metrics};
 use crate::page_cache::{self, PageCache};
 use crate::public_url::PublicUrl;
@@ -27,7 +28,7 @@ use crate::readiness::{ReadinessMonitor, Source};
 use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
 use crate::webhooks::WebhookSettings;
-use crate::{admin, api, auth, client_addr, input, layers, pages, rooms};
+use crate::{admin, api, auth, client_addr, input, layers, mail, pages, rooms};
 
 /// What a server is built from, besides its database.
 pub struct Settings {
@@ -47,6 +48,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// The bearer token `/metrics` asks for; `None`: not served (404).
     pub metrics_token: Option<ApiToken>,
+    /// The SMTP relay and sender; `None`: no mail.
+    pub mail: Option<MailSettings>,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -92,6 +95,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         edge: settings.edge,
         webhooks: settings.webhooks,
         metrics: Metrics::new(settings.metrics_token),
+        mail: settings.mail,
     };
     state.refusals.spawn_flushing(state.shutdown.clone());
     state.throttle.spawn_pruning(state.shutdown.clone());
@@ -114,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(rooms::router())
         .merge(metrics::router(&state))
+        .merge(mail::router())
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -49,4 +49,6 @@ pub struct AppState {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// The HTTP request metrics and the `/metrics` token.
     pub metrics: crate::metrics::Metrics,
+    /// The SMTP relay and sender; `None`: nothing is mailed or queued.
+    pub mail: Option<crate::mail::MailSettings>,
 }

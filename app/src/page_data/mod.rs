@@ -12,12 +12,15 @@
 //!   revocation) as server functions, submitted with `ActionForm`.
 //! - [`admin`]: the administration and invitation pages, read through the
 //!   server's `AccessStore`.
+//! - [`notifications`]: the e-mail subscription and unsubscribe pages, read
+//!   through the server's `NotificationStore`.
 //!
 //! The server functions run on the server only and read what it provides in
 //! Leptos context (`crate::live`, server only); the data types travel to the
 //! browser as JSON.
 
 pub mod admin;
+pub mod notifications;
 pub mod register;
 pub mod room_actions;
 pub mod rooms;

@@ -8,6 +8,8 @@
 //! - `/admin`: [`AdminPage`], accounts, tenants, invitations, the access log.
 //! - `/rooms`: [`RoomsPage`]; `/rooms/{slug}`: [`RoomPage`], a tenant's launch room;
 //!   `/rooms/{slug}/review`: [`ReviewPage`], the step before signing.
+//! - `/account/notifications`: [`NotificationsPage`], e-mail subscriptions;
+//!   `/unsubscribe/{token}`: [`UnsubscribePage`], the link in every mail.
 
 mod admin_page;
 mod blocker_page;
@@ -15,6 +17,7 @@ mod health_checks;
 pub mod history;
 mod invite_page;
 mod motion_page;
+mod notifications_page;
 mod register_page;
 mod review_page;
 mod room_page;
@@ -27,6 +30,7 @@ pub use admin_page::AdminPage;
 pub use blocker_page::BlockerPage;
 pub use invite_page::InvitePage;
 pub use motion_page::MotionPage;
+pub use notifications_page::{NotificationsPage, UnsubscribePage};
 pub use register_page::RegisterPage;
 pub use review_page::ReviewPage;
 pub use room_page::RoomPage;

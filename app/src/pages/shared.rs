@@ -105,6 +105,7 @@ pub fn AccountBar(viewer: Viewer) -> impl IntoView {
                 Viewer::Account(account) => view! {
                     <a href="/rooms">{if account.role == crate::domain::access::Role::BuyerSponsor { "Your launch room" } else { "Launch rooms" }}</a>
                     {(account.role != crate::domain::access::Role::BuyerSponsor).then(|| view! { <a href="/admin">"Administration"</a> })}
+                    <a href="/account/notifications">"E-mail notifications"</a>
                     <span>
                         "Signed in as " <strong>{account.name}</strong> " (" {account.role.label()} ")"
                     </span>

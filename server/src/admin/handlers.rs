@@ -288,7 +288,17 @@ pub async fn create_invitation(
         Ok(id) => id,
         Err(response) => return response,
     };
-    match invitations::create(&state.pool, &viewer, form.tenant, &form.email, form.days).await {
+    let mail_links = state.mail.as_ref().map(|_| &state.public_url);
+    let created = invitations::create_and_mail(
+        &state.pool,
+        &viewer,
+        form.tenant,
+        &form.email,
+        form.days,
+        mail_links,
+    )
+    .await;
+    match created {
         Ok(created) => {
             // Built on the configured public address, never on the request's
             // `Host` header, which the client chooses.
@@ -314,7 +324,18 @@ pub async fn create_invitation(
                 &address,
             )
             .await;
-            let mut response = Redirect::to("/admin#new-invitation").into_response();
+            let target = if created.mailed {
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair(
+                        "done",
+                        &format!("The invitation was mailed to {}.", created.invitation.email),
+                    )
+                    .finish();
+                format!("/admin?{query}#new-invitation")
+            } else {
+                "/admin#new-invitation".to_owned()
+            };
+            let mut response = Redirect::to(&target).into_response();
             if let Some(cookie) = cookie {
                 response
                     .headers_mut()

@@ -1,6 +1,7 @@
 //! Invitations: an operator invites a buyer sponsor to one tenant with a single-use
 //! link that expires. Only the SHA-256 of the link's token is stored; the link is
-//! shown once, to the operator who made it.
+//! shown once, to the operator who made it, and, with e-mail configured, mailed
+//! to the invited address (the mail is queued in the same transaction).
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
@@ -11,6 +12,7 @@ use app::domain::access::{normalize_email, AccountSummary, FieldError, Role, Vie
 use app::domain::tenant::{invitation_expiry, Invitation, InvitationState};
 
 use super::accounts::{self, CreateError, NewAccount};
+use crate::public_url::PublicUrl;
 use crate::tenancy::{self, Acting};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,19 +78,37 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A new invitation and its token, which exists only in this value.
+/// A new invitation and its token, which exists only in this value (and in
+/// the body of its mail until that is sent).
 pub struct Created {
     pub invitation: Invitation,
     pub token: String,
+    /// Whether its mail was queued.
+    pub mailed: bool,
 }
 
-/// Invites `email` to `tenant` for `days` days.
+/// Invites `email` to `tenant` for `days` days, without mail.
 pub async fn create(
     pool: &PgPool,
     viewer: &Viewer,
     tenant: i64,
     email: &str,
     days: i64,
+) -> Result<Created, InvitationError> {
+    create_and_mail(pool, viewer, tenant, email, days, None).await
+}
+
+/// [`create`], queuing the invitation's mail in the same transaction when
+/// `mail_links` (the public address links are built on) is given. An address
+/// that followed the unsubscribe link of an earlier invitation mail is not
+/// mailed (`mailed` is false).
+pub async fn create_and_mail(
+    pool: &PgPool,
+    viewer: &Viewer,
+    tenant: i64,
+    email: &str,
+    days: i64,
+    mail_links: Option<&PublicUrl>,
 ) -> Result<Created, InvitationError> {
     let Viewer::Account(operator) = viewer else {
         return Err(InvitationError::Forbidden);
@@ -119,8 +139,25 @@ pub async fn create(
     )
     .fetch_one(&mut *tx)
     .await?;
+    let mailed = match mail_links {
+        Some(public_url) => {
+            let link = public_url.link(&format!("/invite/{token}"));
+            crate::mail::store::queue_invitation(
+                &mut tx,
+                &public_url.to_string(),
+                row.id,
+                &email,
+                &tenant_name,
+                &link,
+                expires_at,
+            )
+            .await?
+        }
+        None => false,
+    };
     tx.commit().await?;
     Ok(Created {
+        mailed,
         invitation: Invitation {
             id: row.id,
             tenant_id: tenant,
@@ -266,6 +303,8 @@ pub async fn accept(
     )
     .execute(&mut *tx)
     .await?;
+    // Told when the tenant's signed acceptance goes stale (unsubscribable).
+    crate::mail::store::subscribe_sponsor(&mut tx, account.id).await?;
     tx.commit().await?;
     Ok(account)
 }

@@ -1,7 +1,9 @@
-//! Queuing each new event's deliveries: one row per endpoint that wants it.
-//! Events are claimed with `FOR UPDATE SKIP LOCKED`, so concurrent workers
-//! split them and each event fans out once; the deliveries and the mark are
-//! written in one transaction, so a crash leaves the event to fan out again.
+//! Queuing each new event's deliveries: one row per endpoint that wants it,
+//! and (with e-mail configured) one mail per subscription that wants it and may
+//! see it. Events are claimed with `FOR UPDATE SKIP LOCKED`, so concurrent
+//! workers split them and each event fans out once; the deliveries, the mail
+//! and the mark are written in one transaction, so a crash leaves the event to
+//! fan out again.
 
 use sqlx::PgPool;
 
@@ -11,8 +13,17 @@ use crate::tenancy::{self, Acting};
 const BATCH: i64 = 200;
 
 /// Queues the deliveries of up to one batch of new events, oldest first;
-/// answers how many events it handled.
+/// answers how many events it handled. Queues no mail.
 pub async fn run_once(pool: &PgPool) -> Result<usize, sqlx::Error> {
+    run_once_with_mail(pool, None).await
+}
+
+/// [`run_once`], also queuing each event's mail when `mail_links` (the public
+/// URL mail links are built on) is given, that is when e-mail is configured.
+pub async fn run_once_with_mail(
+    pool: &PgPool,
+    mail_links: Option<&str>,
+) -> Result<usize, sqlx::Error> {
     let mut tx = tenancy::begin(pool, Acting::System).await?;
     let ids = sqlx::query_scalar!(
         r#"SELECT id FROM events WHERE fanned_out_at IS NULL
@@ -41,6 +52,9 @@ pub async fn run_once(pool: &PgPool) -> Result<usize, sqlx::Error> {
     )
     .execute(&mut *tx)
     .await?;
+    if let Some(public_url) = mail_links {
+        crate::mail::store::queue_for_events(&mut tx, public_url, &ids).await?;
+    }
     sqlx::query!(
         "UPDATE events SET fanned_out_at = now() WHERE id = ANY ($1)",
         &ids

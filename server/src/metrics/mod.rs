@@ -216,13 +216,17 @@ pub async fn render(state: &AppState) -> prometheus::Result<String> {
     String::from_utf8(body).map_err(|error| prometheus::Error::Msg(error.to_string()))
 }
 
-/// The deliveries in the outbox by (channel, status, count); `None` when the
+/// The deliveries by (channel, status, count): webhook deliveries and queued
+/// mail (a sent mail counts as delivered); `None` when the
 /// database does not answer in time (the scrape then leaves them out rather
 /// than wait).
 pub async fn delivery_counts(pool: &PgPool) -> Option<Vec<(String, String, i64)>> {
     let query = sqlx::query!(
-        r#"SELECT 'webhook' AS "channel!", status, count(*) AS "count!"
-           FROM deliveries GROUP BY status"#
+        r#"SELECT 'webhook' AS "channel!", status AS "status!", count(*) AS "count!"
+           FROM deliveries GROUP BY status
+           UNION ALL
+           SELECT 'email', CASE status WHEN 'sent' THEN 'delivered' ELSE status END, count(*)
+           FROM mail_outbox GROUP BY status"#
     )
     .fetch_all(pool);
     match tokio::time::timeout(DATABASE_TIMEOUT, query).await {

@@ -48,6 +48,7 @@ pub async fn deployment_app(pool: &PgPool, name: &str, stale_after: Duration) ->
             edge: Default::default(),
             webhooks: Default::default(),
             metrics_token: None,
+            mail: None,
         },
     )
     .await;

@@ -126,7 +126,7 @@ async fn deliver_all(pool: &PgPool, settings: &WebhookSettings, limit: Duration)
     let client = deliver::client(settings).unwrap();
     let started = std::time::Instant::now();
     loop {
-        worker::run_once(pool, &client, settings, PUBLIC_URL)
+        worker::run_once(pool, &client, settings, PUBLIC_URL, None)
             .await
             .unwrap();
         let waiting = count(
@@ -384,7 +384,7 @@ async fn private_destinations_are_refused_at_delivery_unless_allowed(pool: PgPoo
         ..settings()
     };
     let client = deliver::client(&strict).unwrap();
-    worker::run_once(&pool, &client, &strict, PUBLIC_URL)
+    worker::run_once(&pool, &client, &strict, PUBLIC_URL, None)
         .await
         .unwrap();
     let refused = store::deliveries(&pool, created.id, 10).await.unwrap();

@@ -110,6 +110,7 @@ async fn build_test_app(
             edge,
             webhooks: Default::default(),
             metrics_token: None,
+            mail: None,
         },
     )
     .await;
@@ -335,6 +336,7 @@ pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> T
             edge: Default::default(),
             webhooks: Default::default(),
             metrics_token: None,
+            mail: None,
         },
     )
     .await;

@@ -47,6 +47,7 @@ async fn server(pool: &PgPool, token: Option<&str>) -> Server {
             page_cache_entries: page_cache::DEFAULT_ENTRIES,
             edge: EdgeSettings::default(),
             webhooks: Default::default(),
+            mail: None,
             metrics_token: token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
         },
     )
