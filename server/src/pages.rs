@@ -15,12 +15,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use app::page_data::admin::SharedAccessStore;
 use app::page_data::rooms::SharedRoomStore;
+use app::page_data::webhooks::SharedWebhookStore;
 use app::{shell, App};
 
 use crate::admin::PgAccessStore;
 use crate::rooms::store::PgRoomStore;
 use crate::security_headers::NoncePlaceholder;
 use crate::state::AppState;
+use crate::webhooks::pages::PgWebhookStore;
 
 /// Every page, the front end's files, and the not-found page for anything else.
 /// Pages render with `placeholder` as their CSP nonce (see
@@ -38,6 +40,9 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             pool: state.pool.clone(),
             clearance: state.clearance.clone(),
         });
+        let webhooks: SharedWebhookStore = Arc::new(PgWebhookStore {
+            state: state.clone(),
+        });
         move || {
             // Replaces the nonce Leptos generated: the page may be kept and
             // served again, and the one sent is put in on the way out.
@@ -45,6 +50,7 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             provide_context(clearance.clone());
             provide_context(Arc::clone(&access));
             provide_context(Arc::clone(&rooms));
+            provide_context(Arc::clone(&webhooks));
         }
     };
     let options = Arc::new(state.leptos_options.clone());

@@ -26,7 +26,7 @@ use crate::readiness::{ReadinessMonitor, Source};
 use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
 use crate::webhooks::WebhookSettings;
-use crate::{admin, api, auth, client_addr, input, layers, pages, rooms};
+use crate::{admin, api, auth, client_addr, input, layers, pages, rooms, webhooks};
 
 /// What a server is built from, besides its database.
 pub struct Settings {
@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(webhooks::router())
         .merge(rooms::router())
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(

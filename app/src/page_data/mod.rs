@@ -12,6 +12,7 @@
 //!   revocation) as server functions, submitted with `ActionForm`.
 //! - [`admin`]: the administration and invitation pages, read through the
 //!   server's `AccessStore`.
+//! - [`webhooks`]: the webhook pages, read through the server's `WebhookStore`.
 //!
 //! The server functions run on the server only and read what it provides in
 //! Leptos context (`crate::live`, server only); the data types travel to the
@@ -21,6 +22,7 @@ pub mod admin;
 pub mod register;
 pub mod room_actions;
 pub mod rooms;
+pub mod webhooks;
 
 use std::sync::Arc;
 
