@@ -56,18 +56,20 @@ pub fn WebhookDenied(error: ClearanceError, next: String) -> impl IntoView {
         form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
     );
     #[cfg(feature = "ssr")]
-    {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(match error {
-                ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
-                ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
-                ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
-                _ => http::StatusCode::SERVICE_UNAVAILABLE,
-            });
-        }
-        if matches!(error, ClearanceError::SignInRequired) {
-            leptos_axum::redirect(&href);
-        }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(match error {
+            // Sent to sign in, whatever the client accepts (the page below
+            // says the same, for a client that does not follow redirects).
+            ClearanceError::SignInRequired => {
+                if let Ok(location) = http::HeaderValue::from_str(&href) {
+                    response.insert_header(http::header::LOCATION, location);
+                }
+                http::StatusCode::FOUND
+            }
+            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
+            ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
+            _ => http::StatusCode::SERVICE_UNAVAILABLE,
+        });
     }
     let sign_in = matches!(error, ClearanceError::SignInRequired);
     view! {

@@ -35,3 +35,4 @@ mod secrets;
 mod security_headers;
 mod serve_loop;
 mod tenancy;
+mod webhook_endpoints;
