@@ -283,6 +283,7 @@ fn check_url(
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 mod tests {
     use super::*;
     use crate::domain::launch_room::BillingRoute;
