@@ -65,6 +65,16 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::RegisterPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("login") view=pages::SignInPage/>
                 <Route path=StaticSegment("admin") view=pages::AdminPage ssr=SsrMode::Async/>
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("webhooks"))
+                    view=pages::WebhooksPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("webhooks"), ParamSegment("id"))
+                    view=pages::WebhookPage
+                    ssr=SsrMode::Async
+                />
                 <Route path=StaticSegment("rooms") view=pages::RoomsPage ssr=SsrMode::Async/>
                 <Route
                     path=(StaticSegment("rooms"), ParamSegment("slug"))

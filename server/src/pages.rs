@@ -16,6 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use app::page_data::admin::SharedAccessStore;
 use app::page_data::notifications::SharedNotificationStore;
 use app::page_data::rooms::SharedRoomStore;
+use app::page_data::webhooks::SharedWebhookStore;
 use app::{shell, App};
 
 use crate::admin::PgAccessStore;
@@ -23,6 +24,7 @@ use crate::mail::pages::PgNotificationStore;
 use crate::rooms::store::PgRoomStore;
 use crate::security_headers::NoncePlaceholder;
 use crate::state::AppState;
+use crate::webhooks::pages::PgWebhookStore;
 
 /// Every page, the front end's files, and the not-found page for anything else.
 /// Pages render with `placeholder` as their CSP nonce (see
@@ -45,6 +47,9 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             register: Arc::clone(&state.clearance.register),
             email_configured: state.mail.is_some(),
         });
+        let webhooks: SharedWebhookStore = Arc::new(PgWebhookStore {
+            state: state.clone(),
+        });
         move || {
             // Replaces the nonce Leptos generated: the page may be kept and
             // served again, and the one sent is put in on the way out.
@@ -53,6 +58,7 @@ pub fn router(state: &AppState, placeholder: &NoncePlaceholder) -> Router<AppSta
             provide_context(Arc::clone(&access));
             provide_context(Arc::clone(&rooms));
             provide_context(Arc::clone(&notifications));
+            provide_context(Arc::clone(&webhooks));
         }
     };
     let options = Arc::new(state.leptos_options.clone());

@@ -188,6 +188,7 @@ fn way_back(path: &str) -> (String, &'static str) {
         (Some("rooms"), Some(slug)) if !slug.is_empty() => {
             (format!("/rooms/{slug}"), "Back to the launch room")
         }
+        (Some("admin"), Some("webhooks")) => ("/admin/webhooks".to_owned(), "Back to webhooks"),
         (Some("admin"), _) => ("/admin".to_owned(), "Back to administration"),
         _ => ("/".to_owned(), "Back to the register"),
     }
@@ -217,6 +218,7 @@ mod tests {
     fn a_form_leads_back_to_its_own_page() {
         assert_eq!(way_back("/rooms/acme/evidence").0, "/rooms/acme");
         assert_eq!(way_back("/admin/accounts/role").0, "/admin");
+        assert_eq!(way_back("/admin/webhooks/3/rotate").0, "/admin/webhooks");
         assert_eq!(way_back("/auth/login").0, "/");
     }
 

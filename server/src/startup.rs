@@ -28,7 +28,7 @@ use crate::readiness::{ReadinessMonitor, Source};
 use crate::security_headers::{self, NoncePlaceholder, SecurityHeaders};
 use crate::state::AppState;
 use crate::webhooks::WebhookSettings;
-use crate::{admin, api, auth, client_addr, input, layers, mail, pages, rooms};
+use crate::{admin, api, auth, client_addr, input, layers, mail, pages, rooms, webhooks};
 
 /// What a server is built from, besides its database.
 pub struct Settings {
@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(webhooks::router())
         .merge(rooms::router())
         .merge(metrics::router(&state))
         .merge(mail::router())

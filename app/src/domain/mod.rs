@@ -15,7 +15,8 @@
 //! - Launch rooms: [`launch_room`] (room status, readiness changes, the forms and
 //!   their checks), [`ledger`] (the hash-chained records), [`chain_page`] (pages
 //!   of a chain), [`dossier`] (the launch dossier's manifest).
-//! - Notifications: [`events`] (the event catalogue and each event's payload).
+//! - Notifications: [`events`] (the event catalogue and each event's payload),
+//!   [`webhook`] (webhook endpoints as operators describe them, and their checks).
 //! - People: [`access`] (roles, viewers, account rules), [`tenant`] (tenants and
 //!   invitations), [`local_path`] (where signing in may send a visitor back to).
 
@@ -40,6 +41,7 @@ pub mod register;
 pub mod register_file;
 pub mod tenant;
 pub mod triage;
+pub mod webhook;
 
 #[cfg(test)]
 mod tests;

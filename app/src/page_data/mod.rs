@@ -14,6 +14,7 @@
 //!   server's `AccessStore`.
 //! - [`notifications`]: the e-mail subscription and unsubscribe pages, read
 //!   through the server's `NotificationStore`.
+//! - [`webhooks`]: the webhook pages, read through the server's `WebhookStore`.
 //!
 //! The server functions run on the server only and read what it provides in
 //! Leptos context (`crate::live`, server only); the data types travel to the
@@ -24,6 +25,7 @@ pub mod notifications;
 pub mod register;
 pub mod room_actions;
 pub mod rooms;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -100,6 +100,12 @@ where
             <AccountsSection accounts can_change/>
             <TenantsSection tenants can_change/>
             <InvitationsSection invitations tenants=tenant_options can_change/>
+            {can_change.then(|| view! {
+                <section aria-labelledby="webhooks-heading">
+                    <h2 id="webhooks-heading">"Webhooks"</h2>
+                    <p><a href="/admin/webhooks">"Manage webhook endpoints and see their deliveries"</a></p>
+                </section>
+            })}
             <LogSection events/>
         </main>
     }

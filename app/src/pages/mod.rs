@@ -6,6 +6,8 @@
 //! - `/blockers/{id}`: [`BlockerPage`], one blocker's proof path drilled down.
 //! - `/login`: [`SignInPage`]; `/invite/{token}`: [`InvitePage`].
 //! - `/admin`: [`AdminPage`], accounts, tenants, invitations, the access log.
+//! - `/admin/webhooks`: [`WebhooksPage`], the webhook endpoints and a new one;
+//!   `/admin/webhooks/{id}`: [`WebhookPage`], one endpoint and its deliveries.
 //! - `/rooms`: [`RoomsPage`]; `/rooms/{slug}`: [`RoomPage`], a tenant's launch room;
 //!   `/rooms/{slug}/review`: [`ReviewPage`], the step before signing.
 //! - `/account/notifications`: [`NotificationsPage`], e-mail subscriptions;
@@ -25,6 +27,9 @@ mod rooms_page;
 pub mod shared;
 mod sign_in;
 mod triage;
+mod webhook_form;
+mod webhook_page;
+mod webhooks_page;
 
 pub use admin_page::AdminPage;
 pub use blocker_page::BlockerPage;
@@ -36,6 +41,8 @@ pub use review_page::ReviewPage;
 pub use room_page::RoomPage;
 pub use rooms_page::RoomsPage;
 pub use sign_in::SignInPage;
+pub use webhook_page::WebhookPage;
+pub use webhooks_page::WebhooksPage;
 
 use leptos::prelude::*;
 

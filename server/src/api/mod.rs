@@ -20,8 +20,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use auth::{bearer_token, ApiToken, MIN_API_TOKEN_CHARS};
-pub use error::ApiError;
+pub use auth::{bearer_token, refused_bearer, ApiToken, MIN_API_TOKEN_CHARS};
+pub use error::{ApiError, ErrorBody};
 pub use readiness::readiness_document;
 
 use crate::input::BODY_LIMIT;

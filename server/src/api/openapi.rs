@@ -13,9 +13,10 @@ use app::domain::proof_run::{ProofRun, ProofRunRequest};
 
 use super::error::ErrorBody;
 use super::safe_json::SafeJson;
+use crate::webhooks::api as webhooks;
 
 /// Every path the document describes, as the router spells it.
-pub const PATHS: [&str; 11] = [
+pub const PATHS: [&str; 17] = [
     "/api/readiness",
     "/api/events",
     "/api/proofs/{proof_id}/runs",
@@ -27,6 +28,12 @@ pub const PATHS: [&str; 11] = [
     "/api/openapi.json",
     "/api/deployments/{name}/declared",
     "/api/deployments/{name}/reports",
+    "/api/webhooks",
+    "/api/webhooks/{id}",
+    "/api/webhooks/{id}/rotate",
+    "/api/webhooks/{id}/deliveries",
+    "/api/webhooks/{id}/deliveries/{delivery}/redeliver",
+    "/api/event-types",
 ];
 
 /// The two ways to say who is asking.
@@ -71,7 +78,7 @@ fn events() {}
 #[openapi(
     info(
         title = "Clearance",
-        description = "The live launch clearance register: readiness, proof runs, evidence packs, launch rooms and signed launch acceptance. Only dependency names ever appear, never values. Every JSON answer is sent with `X-Content-Type-Options: nosniff`, and `<`, `>`, `&` inside its strings are written as `\\u003c`, `\\u003e`, `\\u0026`."
+        description = "The live launch clearance register: readiness, proof runs, evidence packs, launch rooms, signed launch acceptance and webhook endpoints. Only dependency names ever appear, never values. Every JSON answer is sent with `X-Content-Type-Options: nosniff`, and `<`, `>`, `&` inside its strings are written as `\\u003c`, `\\u003e`, `\\u0026`."
     ),
     paths(
         super::readiness::get_readiness,
@@ -86,6 +93,15 @@ fn events() {}
         super::badges::badge,
         super::deployments::declared,
         super::deployments::report,
+        webhooks::list,
+        webhooks::create,
+        webhooks::get,
+        webhooks::put,
+        webhooks::delete,
+        webhooks::rotate,
+        webhooks::deliveries,
+        webhooks::redeliver,
+        webhooks::event_types,
         openapi,
     ),
     components(schemas(
@@ -103,7 +119,15 @@ fn events() {}
         app::domain::deployment::Report,
         app::domain::deployment::ReportedState,
         app::domain::deployment::CheckVerdict,
-        app::domain::register::DependencyKind
+        app::domain::register::DependencyKind,
+        app::domain::webhook::EndpointForm,
+        app::domain::webhook::TenantRef,
+        crate::webhooks::store::Endpoint,
+        crate::webhooks::store::Delivery,
+        webhooks::CreatedEndpoint,
+        webhooks::RotatedSecret,
+        webhooks::Redelivery,
+        webhooks::EventTypeEntry
     )),
     modifiers(&SecuritySchemes)
 )]

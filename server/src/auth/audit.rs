@@ -36,6 +36,11 @@ pub enum Action {
     EvidenceDetached,
     AcceptanceSigned,
     AcceptanceRevoked,
+    WebhookCreated,
+    WebhookChanged,
+    WebhookSecretRotated,
+    WebhookDeleted,
+    WebhookRedelivered,
 }
 
 /// How long after a refusal's first row identical ones add to its count.
@@ -72,6 +77,11 @@ impl Action {
             Self::EvidenceDetached => "evidence_detached",
             Self::AcceptanceSigned => "acceptance_signed",
             Self::AcceptanceRevoked => "acceptance_revoked",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookChanged => "webhook_changed",
+            Self::WebhookSecretRotated => "webhook_secret_rotated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::WebhookRedelivered => "webhook_redelivered",
         }
     }
 }

@@ -18,8 +18,6 @@ use server::api::ApiToken;
 use server::auth::accounts::{self, NewAccount};
 use server::auth::session::SessionSettings;
 use server::deployments::store;
-use server::page_cache;
-use server::public_url::PublicUrl;
 use server::readiness::Source;
 use server::startup::{self, Settings};
 
@@ -35,20 +33,12 @@ pub async fn deployment_app(pool: &PgPool, name: &str, stale_after: Duration) ->
     let server = startup::build(
         pool.clone(),
         Settings {
-            register,
             source: Source::Deployment {
                 name: name.to_owned(),
                 stale_after,
             },
-            public_url: PublicUrl::from_site_addr(options.site_addr),
-            leptos_options: options,
             api_token: Some(ApiToken::new(SecretString::from(CI_TOKEN.to_owned()))),
-            sessions: SessionSettings::default(),
-            page_cache_entries: page_cache::DEFAULT_ENTRIES,
-            edge: Default::default(),
-            webhooks: Default::default(),
-            metrics_token: None,
-            mail: None,
+            ..crate::common::settings(register, options)
         },
     )
     .await;

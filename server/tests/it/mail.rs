@@ -28,11 +28,10 @@ use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{evaluate, DependencyState, PublicCheck, ReadinessInputs, Register};
 use app::live_state::ReadinessSnapshot;
 use leptos::prelude::LeptosOptions;
-use server::auth::session::SessionSettings;
 use server::events::{rooms_watch, worker};
 use server::mail::MailSettings;
 use server::public_url::PublicUrl;
-use server::readiness::{snapshots, Source};
+use server::readiness::snapshots;
 use server::rooms::{self, Submission};
 use server::startup::{self, Settings};
 use server::webhooks::{deliver, WebhookSettings};
@@ -124,17 +123,10 @@ async fn app_with_mail(pool: &PgPool, mail: MailSettings) -> axum::Router {
     startup::build(
         pool.clone(),
         Settings {
-            register,
-            source: Source::environment(),
-            leptos_options,
-            api_token: None,
-            sessions: SessionSettings::default(),
             page_cache_entries: 0,
             public_url: PUBLIC_URL.parse::<PublicUrl>().unwrap(),
-            edge: Default::default(),
-            webhooks: Default::default(),
-            metrics_token: None,
             mail: Some(mail),
+            ..crate::common::settings(register, leptos_options)
         },
     )
     .await

@@ -38,5 +38,6 @@ mod secrets;
 mod security_headers;
 mod serve_loop;
 mod tenancy;
+mod webhook_endpoints;
 mod webhooks;
 mod webhooks_lost;

@@ -100,17 +100,11 @@ async fn build_test_app(
     let server = startup::build(
         pool.clone(),
         Settings {
-            register,
-            source: Source::environment(),
-            leptos_options,
             api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
             sessions,
-            page_cache_entries: page_cache::DEFAULT_ENTRIES,
             public_url,
             edge,
-            webhooks: Default::default(),
-            metrics_token: None,
-            mail: None,
+            ..settings(register, leptos_options)
         },
     )
     .await;
@@ -323,23 +317,7 @@ pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, ref
 /// The test app over a register of the test's own (with health checks, say).
 pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> TestApp {
     let leptos_options = LeptosOptions::builder().output_name("clearance").build();
-    let server = startup::build(
-        pool.clone(),
-        Settings {
-            register,
-            source: Source::environment(),
-            public_url: PublicUrl::from_site_addr(leptos_options.site_addr),
-            leptos_options,
-            api_token: None,
-            sessions: SessionSettings::default(),
-            page_cache_entries: page_cache::DEFAULT_ENTRIES,
-            edge: Default::default(),
-            webhooks: Default::default(),
-            metrics_token: None,
-            mail: None,
-        },
-    )
-    .await;
+    let server = startup::build(pool.clone(), settings(register, leptos_options)).await;
     TestApp {
         router: server.router,
         monitor: server.monitor,
@@ -357,4 +335,24 @@ pub fn database_url(pool: &PgPool) -> String {
         pool.connect_options().get_database().unwrap()
     ));
     url.to_string()
+}
+
+/// What every test server starts from: the given register served from this
+/// process's environment, at http://<site address>, with nothing optional
+/// configured (no API or metrics token, no mail, webhooks to public addresses
+/// only). Tests change what they need with `..settings(…)`.
+pub fn settings(register: Arc<Register>, leptos_options: LeptosOptions) -> Settings {
+    Settings {
+        register,
+        source: Source::environment(),
+        public_url: PublicUrl::from_site_addr(leptos_options.site_addr),
+        leptos_options,
+        api_token: None,
+        sessions: SessionSettings::default(),
+        page_cache_entries: page_cache::DEFAULT_ENTRIES,
+        edge: Default::default(),
+        webhooks: Default::default(),
+        metrics_token: None,
+        mail: None,
+    }
 }

@@ -20,11 +20,7 @@ use tower::ServiceExt;
 
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use server::api::ApiToken;
-use server::auth::session::SessionSettings;
 use server::config::Cli;
-use server::edge::EdgeSettings;
-use server::public_url::PublicUrl;
-use server::readiness::Source;
 use server::startup::{self, Server, Settings};
 use server::{metrics, page_cache};
 
@@ -38,17 +34,8 @@ async fn server(pool: &PgPool, token: Option<&str>) -> Server {
     startup::build(
         pool.clone(),
         Settings {
-            register,
-            source: Source::environment(),
-            public_url: PublicUrl::from_site_addr(leptos_options.site_addr),
-            leptos_options,
-            api_token: None,
-            sessions: SessionSettings::default(),
-            page_cache_entries: page_cache::DEFAULT_ENTRIES,
-            edge: EdgeSettings::default(),
-            webhooks: Default::default(),
-            mail: None,
             metrics_token: token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
+            ..crate::common::settings(register, leptos_options)
         },
     )
     .await
