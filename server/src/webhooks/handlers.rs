@@ -125,18 +125,13 @@ pub async fn create(
     let cookie =
         manage::keep_for_display(&session, state.sessions.secure_cookie, endpoint.id, &secret)
             .await;
-    let mut response = back(
+    let response = back(
         "/admin/webhooks",
         "done",
         &format!("Created webhook endpoint {}.", endpoint.url),
         "#new-secret",
     );
-    if let Some(cookie) = cookie {
-        response
-            .headers_mut()
-            .append(http::header::SET_COOKIE, cookie);
-    }
-    response
+    with_cookie(response, cookie)
 }
 
 /// `POST /admin/webhooks/{id}`: the edit form.
@@ -273,18 +268,13 @@ pub async fn rotate(
     let cookie =
         manage::keep_for_display(&session, state.sessions.secure_cookie, endpoint.id, &secret)
             .await;
-    let mut response = back(
+    let response = back(
         &format!("/admin/webhooks/{}", endpoint.id),
         "done",
         "Rotated the signing secret: the previous one keeps signing for 24 hours.",
         "#new-secret",
     );
-    if let Some(cookie) = cookie {
-        response
-            .headers_mut()
-            .append(http::header::SET_COOKIE, cookie);
-    }
-    response
+    with_cookie(response, cookie)
 }
 
 /// `POST /admin/webhooks/{id}/delete`: with its deliveries.
@@ -367,4 +357,14 @@ pub async fn redeliver(
         }
         Err(error) => FormError::from(error).into_response(),
     }
+}
+
+/// `response` carrying the one-time secret's cookie, when there is one.
+fn with_cookie(mut response: Response, cookie: Option<http::HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response
+            .headers_mut()
+            .append(http::header::SET_COOKIE, cookie);
+    }
+    response
 }
