@@ -178,6 +178,35 @@ setup_promtool() {
   info "$(/usr/bin/promtool --version 2>&1 | head -n1)"
 }
 
+# --- The independent transparency-log verifier --------------------------------------
+#
+# The log tests check our checkpoints, receipts and proofs with code not written here:
+# end2end/tlog-verify, a small Go program on golang.org/x/mod/sumdb/{tlog,note} from
+# Debian (Go 1.19, x/mod 0.7), built in GOPATH mode without any download into
+# target/tools/tlog-verify (again only when main.go is newer). Exports
+# CLEARANCE_TLOG_VERIFY, the binary's absolute path.
+GO_VERIFIER_PACKAGES=(golang-go golang-golang-x-mod-dev)
+setup_go_verifier() {
+  step "Independent transparency-log verifier (Go sumdb/tlog + sumdb/note, Debian)"
+  apt_install "${GO_VERIFIER_PACKAGES[@]}"
+  local source="$ROOT/end2end/tlog-verify/main.go"
+  local binary="$ROOT/target/tools/tlog-verify"
+  if [ -x "$binary" ] && [ "$binary" -nt "$source" ]; then
+    info "already built: target/tools/tlog-verify"
+  else
+    info "building target/tools/tlog-verify"
+    mkdir -p "$ROOT/target/tools"
+    # Debian's Go, whatever else is on PATH; no module mode, no GOFLAGS from outside.
+    (cd "$ROOT/end2end/tlog-verify" &&
+      env GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE="$ROOT/target/tools/go-build" \
+        /usr/bin/go build -o "$binary.new" .) || die "could not build end2end/tlog-verify"
+    mv "$binary.new" "$binary"
+  fi
+  export CLEARANCE_TLOG_VERIFY="$binary"
+  info "$(/usr/bin/go version), golang.org/x/mod $(dpkg-query -W -f='${Version}' golang-golang-x-mod-dev)"
+  info "CLEARANCE_TLOG_VERIFY=$CLEARANCE_TLOG_VERIFY"
+}
+
 # --- PostgreSQL ---------------------------------------------------------------------
 #
 # Honours DATABASE_URL. Without it, starts the machine's PostgreSQL 15 cluster and
