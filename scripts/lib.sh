@@ -292,6 +292,21 @@ build_release() {
   SQLX_OFFLINE=true cargo leptos build --release --precompress "${LEPTOS_BUILD_ARGS[@]}"
 }
 
+# The transparency log's signing key for local servers: made once by the release
+# binary's own `log keygen` in target/ (kept across runs, so checkpoints signed
+# earlier still open), and exported as CLEARANCE_LOG_KEY_FILE unless one is set.
+setup_log_key() {
+  if [ -n "${CLEARANCE_LOG_KEY_FILE:-}${CLEARANCE_LOG_KEY:-}" ]; then
+    return
+  fi
+  local file="$ROOT/target/clearance-log.key"
+  if [ ! -f "$file" ]; then
+    step "Creating the transparency log's signing key ($file)"
+    "$ROOT/target/release/server" log keygen --name "${CLEARANCE_LOG_NAME:-clearance.localhost/log}" --out "$file"
+  fi
+  export CLEARANCE_LOG_KEY_FILE="$file"
+}
+
 # --- Schemathesis against the API -----------------------------------------------------
 #
 # Installs Schemathesis $SCHEMATHESIS_VERSION from PyPI into .tools/ (once), then
@@ -333,6 +348,7 @@ run_schemathesis() { # run_schemathesis [BINARY]
   # token is set, so the 503 for "no CI token" is declared but not reached.
   env -i PATH="$PATH" HOME="$HOME" \
     DATABASE_URL="$database" \
+    CLEARANCE_LOG_KEY_FILE="$CLEARANCE_LOG_KEY_FILE" \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT="$ROOT/target/site" \
     CLEARANCE_SOURCE_NAME=schemathesis \

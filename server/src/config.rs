@@ -66,6 +66,12 @@ pub enum Command {
     /// Deployments that report their readiness, and their reporter tokens.
     #[command(subcommand)]
     Deployment(DeploymentCommand),
+    /// The transparency log: its signing key.
+    #[command(subcommand)]
+    Log(crate::log::cli::LogCommand),
+    /// Receipts of signed launch acceptance.
+    #[command(subcommand)]
+    Receipt(crate::log::cli::ReceiptCommand),
     /// Report this deployment's readiness to a Clearance server (run it inside
     /// the deployment). Token from CLEARANCE_REPORT_TOKEN. Exit codes: 0 accepted,
     /// 1 refused (4xx), 2 bad arguments or no token, 3 server unreachable or 5xx.
@@ -186,6 +192,9 @@ pub struct RunArgs {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub log: crate::log::cli::LogKeyArgs,
+
     /// Watch a remote deployment's readiness document instead of this environment.
     #[arg(long, env = "CLEARANCE_READINESS_URL", value_name = "URL")]
     readiness_url: Option<String>,

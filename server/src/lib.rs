@@ -27,6 +27,8 @@
 //!   [`listener`]: the serve loop with its timeouts and connection cap;
 //!   [`edge`]: the settings of both.
 //! - [`metrics`]: `/metrics` for Prometheus, and the HTTP request metrics.
+//! - [`log`]: the transparency log: a Merkle tree of every ledger record,
+//!   signed checkpoints, proofs and receipts.
 
 pub mod admin;
 pub mod api;
@@ -42,6 +44,7 @@ pub mod input;
 pub mod junit;
 pub mod layers;
 pub mod listener;
+pub mod log;
 pub mod mail;
 pub mod metrics;
 pub mod page_cache;

@@ -58,6 +58,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{report}");
             Ok(exit_code(intact))
         }
+        Some(Command::Log(server::log::cli::LogCommand::Keygen { name, out })) => {
+            let public = server::log::cli::keygen(name, out)?;
+            println!(
+                "wrote the private key to {}\npublic verifier key (publish it):\n{public}",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Receipt(server::log::cli::ReceiptCommand::Verify { file, key })) => {
+            let (report, intact) = server::log::cli::verify_receipt(file, key)?;
+            print!("{report}");
+            Ok(exit_code(intact))
+        }
         Some(Command::CheckRegister) => {
             println!("{}", describe(&*register()?));
             Ok(ExitCode::SUCCESS)
@@ -198,6 +211,8 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         }
         None => tracing::info!("e-mail is off: CLEARANCE_SMTP_URL is not set"),
     }
+    let log_key = Arc::new(cli.serve.log.load()?);
+    tracing::info!(log = %log_key.origin(), key = %log_key.verifier_key(), "signing the transparency log's checkpoints");
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;
@@ -216,6 +231,7 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             webhooks: WebhookSettings::from(&cli.serve.webhooks),
             metrics_token: cli.serve.metrics.token(),
             mail: mail_settings.clone(),
+            log_key,
         },
     )
     .await;

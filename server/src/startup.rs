@@ -50,6 +50,8 @@ pub struct Settings {
     pub metrics_token: Option<ApiToken>,
     /// The SMTP relay and sender; `None`: no mail.
     pub mail: Option<MailSettings>,
+    /// The key the transparency log's checkpoints are signed with.
+    pub log_key: Arc<crate::log::LogKey>,
 }
 
 /// A built server: its state, its router, and the readiness monitor behind the
@@ -71,6 +73,8 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
     )
     .await;
     let refusals = RefusalLog::new(pool.clone());
+    let shutdown = CancellationToken::new();
+    let log = crate::log::Sequencer::spawn(pool.clone(), settings.log_key, shutdown.clone());
     let state = AppState {
         leptos_options: settings.leptos_options,
         clearance: LiveClearance::new(
@@ -87,7 +91,8 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         sessions: settings.sessions,
         public_url: settings.public_url,
         page_cache: PageCache::new(settings.page_cache_entries),
-        shutdown: CancellationToken::new(),
+        shutdown,
+        log,
         event_streams: EventStreams::new(
             settings.edge.max_event_streams,
             settings.edge.max_event_streams_per_address,
@@ -120,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rooms::router())
         .merge(metrics::router(&state))
         .merge(mail::router())
+        .merge(crate::log::api::router())
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),

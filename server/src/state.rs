@@ -51,4 +51,6 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The SMTP relay and sender; `None`: nothing is mailed or queued.
     pub mail: Option<crate::mail::MailSettings>,
+    /// The transparency log's sequencer and signing key.
+    pub log: crate::log::Sequencer,
 }

@@ -84,10 +84,27 @@ pub struct EvidenceChange {
     pub item: String,
     pub reference: String,
     pub note: String,
+    /// The operator's account; part of the digest from format 2 on.
+    #[serde(default)]
+    pub account_id: Option<i64>,
     pub actor: String,
     pub at: DateTime<Utc>,
     pub prev_digest: String,
     pub digest: String,
+    /// [`FORMAT_V1`] or [`FORMAT_V2`]: which fields the digest covers.
+    #[serde(default = "format_v1")]
+    pub format: i16,
+}
+
+/// Records of the first format: their digest covers every field but the
+/// account (it named the actor by e-mail address only).
+pub const FORMAT_V1: i16 = 1;
+/// Records written since the transparency log: the digest covers the account
+/// as well, and the format itself.
+pub const FORMAT_V2: i16 = 2;
+
+fn format_v1() -> i16 {
+    FORMAT_V1
 }
 
 /// The encoding an evidence change's digest covers: every field but the row id
@@ -107,9 +124,18 @@ struct EvidenceCanonical<'a> {
     prev_digest: &'a str,
 }
 
+/// Format 2: format 1's fields, then the format and the account.
+#[derive(Serialize)]
+struct WithAccount<T> {
+    #[serde(flatten)]
+    fields: T,
+    format: i16,
+    account_id: Option<i64>,
+}
+
 impl EvidenceChange {
     pub fn computed_digest(&self) -> String {
-        digest_of(&EvidenceCanonical {
+        let fields = EvidenceCanonical {
             ledger: Ledger::Evidence.as_str(),
             tenant_id: self.tenant_id,
             seq: self.seq,
@@ -121,7 +147,15 @@ impl EvidenceChange {
             actor: &self.actor,
             at: canonical_time(self.at),
             prev_digest: &self.prev_digest,
-        })
+        };
+        match self.format {
+            FORMAT_V1 => digest_of(&fields),
+            format => digest_of(&WithAccount {
+                fields,
+                format,
+                account_id: self.account_id,
+            }),
+        }
     }
 }
 
@@ -172,9 +206,15 @@ pub struct AcceptanceRecord {
     pub open_blockers: Vec<String>,
     /// The signed-in account that signed (its e-mail address).
     pub actor: String,
+    /// The signing account's id; part of the digest from format 2 on.
+    #[serde(default)]
+    pub account_id: Option<i64>,
     pub signed_at: DateTime<Utc>,
     pub prev_digest: String,
     pub digest: String,
+    /// [`FORMAT_V1`] or [`FORMAT_V2`]: which fields the digest covers.
+    #[serde(default = "format_v1")]
+    pub format: i16,
 }
 
 #[derive(Serialize)]
@@ -200,7 +240,7 @@ impl AcceptanceRecord {
     /// Covers every field but the row id and the digest; the readiness inputs
     /// through their own digest, which [`ChainLink::content_problem`] checks.
     pub fn computed_digest(&self) -> String {
-        digest_of(&AcceptanceCanonical {
+        let fields = AcceptanceCanonical {
             ledger: Ledger::Acceptance.as_str(),
             tenant_id: self.tenant_id,
             seq: self.seq,
@@ -216,7 +256,15 @@ impl AcceptanceRecord {
             actor: &self.actor,
             signed_at: canonical_time(self.signed_at),
             prev_digest: &self.prev_digest,
-        })
+        };
+        match self.format {
+            FORMAT_V1 => digest_of(&fields),
+            format => digest_of(&WithAccount {
+                fields,
+                format,
+                account_id: self.account_id,
+            }),
+        }
     }
 }
 

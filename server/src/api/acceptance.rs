@@ -48,12 +48,15 @@ pub struct AcceptanceDocument {
     pub next_before: Option<i32>,
 }
 
-/// What a signature or revocation answers: the stored record.
+/// What a signature or revocation answers: the stored record and its receipt
+/// from the transparency log (`null` only if the log could not sequence it in
+/// time; the room offers it later).
 #[derive(Debug, Serialize)]
 pub struct Stored {
     pub format: &'static str,
     pub tenant: String,
     pub record: AcceptanceEntry,
+    pub receipt: Option<crate::log::receipt::Receipt>,
 }
 
 /// Anyone presenting a bearer token that matched no account (or any other
@@ -230,7 +233,7 @@ pub(crate) enum Patch {
     request_body(content = Patch, content_type = "application/json"),
     security(("bearer" = []), ("session" = [])),
     responses(
-        (status = 200, description = "The stored record", body = Object),
+        (status = 200, description = "The stored record and its receipt from the transparency log (`server receipt verify`)", body = Object),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
         (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
         (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody),
@@ -299,10 +302,18 @@ pub async fn patch(
     let subject = format!("{}: record {} (API)", tenant.slug, record.seq);
     audit::record_by(&state.pool, &viewer, action, &subject, &address).await;
     tracing::info!(tenant = %tenant.slug, seq = record.seq, kind = record.kind.as_str(), "launch acceptance recorded");
+    let receipt = match crate::log::receipt::issue(&state.pool, &state.log, &record).await {
+        Ok(receipt) => Some(receipt),
+        Err(error) => {
+            tracing::warn!(%error, tenant = %tenant.slug, seq = record.seq, "no receipt yet for the signature");
+            None
+        }
+    };
     Ok(SafeJson(Stored {
         format: FORMAT,
         tenant: tenant.slug,
         record: AcceptanceEntry::from(&record),
+        receipt,
     }))
 }
 
@@ -491,6 +502,21 @@ pub async fn dossier(
                 "acceptance": chain_result(&acceptance_chain),
                 "evidence": chain_result(&evidence_chain),
             },
+        }))),
+    );
+    // Each acceptance record's receipt from the transparency log, proved in the
+    // newest checkpoint (a record still waiting for the sequencer has none yet).
+    let mut receipts = Vec::with_capacity(room.acceptances.len());
+    for record in &room.acceptances {
+        if let Some(receipt) = crate::log::receipt::stored(&state.pool, record).await? {
+            receipts.push(receipt);
+        }
+    }
+    parts.insert(
+        "receipts".to_owned(),
+        value(serde_json::to_value(serde_json::json!({
+            "log_key": state.log.key().verifier_key(),
+            "receipts": receipts,
         }))),
     );
     let manifest = app::domain::dossier::manifest(&parts);

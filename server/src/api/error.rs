@@ -45,6 +45,9 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The transparency log could not answer; the cause is logged.
+    #[error("the transparency log is unavailable")]
+    Log(String),
 }
 
 impl From<crate::rooms::RoomError> for ApiError {
@@ -71,7 +74,7 @@ impl ApiError {
             }
             Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::ProofRun(_) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(_) | Self::Log(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -82,6 +85,8 @@ impl IntoResponse for ApiError {
         if let Self::Database(error) = &self {
             // The cause goes to the log only; the client gets a safe message.
             tracing::error!(%error, "database error in API request");
+        } else if let Self::Log(error) = &self {
+            tracing::error!(%error, "transparency log error in API request");
         } else {
             tracing::info!(status = status.as_u16(), error = %self, "API request refused");
         }

@@ -8,7 +8,9 @@ use sqlx::PgPool;
 use app::domain::access::Viewer;
 use app::domain::events as event;
 use app::domain::launch_room::{check_evidence, current_evidence, EvidenceForm};
-use app::domain::ledger::{storable_time, ChainHead, EvidenceAction, EvidenceChange, Ledger};
+use app::domain::ledger::{
+    storable_time, ChainHead, EvidenceAction, EvidenceChange, Ledger, FORMAT_V2,
+};
 use app::domain::tenant::Tenant;
 use app::domain::Register;
 
@@ -52,16 +54,18 @@ pub async fn change_evidence(
         item: checked.item,
         reference: checked.reference,
         note: checked.note,
+        account_id: Some(account.id),
         actor: account.email.clone(),
         at: storable_time(Utc::now()),
         prev_digest: head.digest,
         digest: String::new(),
+        format: FORMAT_V2,
     };
     change.digest = change.computed_digest();
     change.id = sqlx::query_scalar!(
         r#"INSERT INTO evidence_changes (tenant_id, seq, action, gate_id, item, reference, note,
-                                         account_id, actor, at, prev_digest, digest)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"#,
+                                         account_id, actor, at, prev_digest, digest, format)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"#,
         change.tenant_id,
         change.seq,
         change.action.as_str(),
@@ -73,7 +77,8 @@ pub async fn change_evidence(
         change.actor,
         change.at,
         change.prev_digest,
-        change.digest
+        change.digest,
+        change.format
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -83,6 +88,13 @@ pub async fn change_evidence(
     };
     heads::advance(&mut tx, tenant.id, Ledger::Evidence, &head).await?;
     events::emit(&mut tx, &event::evidence_changed(&tenant, &change)).await?;
+    crate::log::store::enqueue(
+        &mut tx,
+        crate::log::leaf::LeafKind::Evidence,
+        change.id,
+        &crate::log::leaf::evidence(&change),
+    )
+    .await?;
     tx.commit().await?;
     Ok((tenant, change))
 }

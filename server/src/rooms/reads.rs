@@ -157,8 +157,8 @@ pub(super) async fn evidence_in_force(
         EvidenceChangeRow,
         r#"SELECT id AS "id!", tenant_id AS "tenant_id!", seq AS "seq!", action AS "action!",
                   gate_id AS "gate_id!", item AS "item!", reference AS "reference!",
-                  note AS "note!", actor AS "actor!", at AS "at!",
-                  prev_digest AS "prev_digest!", digest AS "digest!"
+                  note AS "note!", account_id, actor AS "actor!", at AS "at!",
+                  prev_digest AS "prev_digest!", digest AS "digest!", format AS "format!"
            FROM (SELECT DISTINCT ON (gate_id, item) *
                  FROM evidence_changes WHERE tenant_id = $1
                  ORDER BY gate_id, item, seq DESC) AS newest
@@ -184,7 +184,7 @@ async fn acceptances_before(
         r#"SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
                   approval_reference, exclusions, residual_risks, readiness_digest,
                   readiness_inputs AS "readiness_inputs: Json<ReadinessInputs>",
-                  open_blockers, actor, signed_at, prev_digest, digest
+                  open_blockers, account_id, actor, signed_at, prev_digest, digest, format
            FROM acceptance_records WHERE tenant_id = $1 AND seq < $2
            ORDER BY seq DESC LIMIT $3"#,
         tenant_id,
@@ -206,8 +206,8 @@ async fn evidence_before(
 ) -> Result<Vec<EvidenceChange>, sqlx::Error> {
     let rows = sqlx::query_as!(
         EvidenceChangeRow,
-        r#"SELECT id, tenant_id, seq, action, gate_id, item, reference, note, actor, at,
-                  prev_digest, digest
+        r#"SELECT id, tenant_id, seq, action, gate_id, item, reference, note, account_id,
+                  actor, at, prev_digest, digest, format
            FROM evidence_changes WHERE tenant_id = $1 AND seq < $2
            ORDER BY seq DESC LIMIT $3"#,
         tenant_id,
@@ -384,8 +384,8 @@ async fn load_heads(
         EvidenceChangeRow,
         r#"SELECT id AS "id!", tenant_id AS "tenant_id!", seq AS "seq!", action AS "action!",
                   gate_id AS "gate_id!", item AS "item!", reference AS "reference!",
-                  note AS "note!", actor AS "actor!", at AS "at!",
-                  prev_digest AS "prev_digest!", digest AS "digest!"
+                  note AS "note!", account_id, actor AS "actor!", at AS "at!",
+                  prev_digest AS "prev_digest!", digest AS "digest!", format AS "format!"
            FROM (SELECT DISTINCT ON (tenant_id, gate_id, item) *
                  FROM evidence_changes WHERE ($1::bigint IS NULL OR tenant_id = $1)
                  ORDER BY tenant_id, gate_id, item, seq DESC) AS newest
@@ -405,9 +405,10 @@ async fn load_heads(
                   r.exclusions AS "exclusions!", r.residual_risks AS "residual_risks!",
                   r.readiness_digest AS "readiness_digest!",
                   r.readiness_inputs AS "readiness_inputs!: Json<ReadinessInputs>",
-                  r.open_blockers AS "open_blockers!", r.actor AS "actor!",
-                  r.signed_at AS "signed_at!", r.prev_digest AS "prev_digest!",
-                  r.digest AS "digest!"
+                  r.open_blockers AS "open_blockers!", r.account_id AS "account_id!",
+                  r.actor AS "actor!", r.signed_at AS "signed_at!",
+                  r.prev_digest AS "prev_digest!", r.digest AS "digest!",
+                  r.format AS "format!"
            FROM tenants t
            CROSS JOIN LATERAL (SELECT * FROM acceptance_records a WHERE a.tenant_id = t.id
                                ORDER BY a.seq DESC LIMIT 1) AS r

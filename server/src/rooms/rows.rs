@@ -19,10 +19,12 @@ pub(super) struct EvidenceChangeRow {
     pub item: String,
     pub reference: String,
     pub note: String,
+    pub account_id: Option<i64>,
     pub actor: String,
     pub at: DateTime<Utc>,
     pub prev_digest: String,
     pub digest: String,
+    pub format: i16,
 }
 
 impl From<EvidenceChangeRow> for EvidenceChange {
@@ -37,10 +39,12 @@ impl From<EvidenceChangeRow> for EvidenceChange {
             item: row.item,
             reference: row.reference,
             note: row.note,
+            account_id: row.account_id,
             actor: row.actor,
             at: row.at,
             prev_digest: row.prev_digest,
             digest: row.digest,
+            format: row.format,
         }
     }
 }
@@ -61,10 +65,12 @@ pub(super) struct AcceptanceRecordRow {
     pub readiness_digest: String,
     pub readiness_inputs: Json<ReadinessInputs>,
     pub open_blockers: Vec<String>,
+    pub account_id: i64,
     pub actor: String,
     pub signed_at: DateTime<Utc>,
     pub prev_digest: String,
     pub digest: String,
+    pub format: i16,
 }
 
 impl From<AcceptanceRecordRow> for AcceptanceRecord {
@@ -84,10 +90,12 @@ impl From<AcceptanceRecordRow> for AcceptanceRecord {
             readiness_digest: row.readiness_digest,
             readiness_inputs: row.readiness_inputs.0,
             open_blockers: row.open_blockers,
+            account_id: Some(row.account_id),
             actor: row.actor,
             signed_at: row.signed_at,
             prev_digest: row.prev_digest,
             digest: row.digest,
+            format: row.format,
         }
     }
 }

@@ -15,7 +15,7 @@ use app::domain::launch_room::{
     check_acceptance, check_revocation, current_evidence, room_status, AcceptanceForm,
     RevocationForm, RoomInputs,
 };
-use app::domain::ledger::{storable_time, AcceptanceRecord, Ledger};
+use app::domain::ledger::{storable_time, AcceptanceRecord, Ledger, FORMAT_V2};
 use app::domain::tenant::Tenant;
 use app::domain::{ReadinessInputs, Register};
 use app::live::LiveClearance;
@@ -161,22 +161,27 @@ async fn sign(
         readiness_inputs: inputs.clone(),
         open_blockers: status.open_blockers,
         actor: account.email.clone(),
+        account_id: Some(account.id),
         signed_at: storable_time(Utc::now()),
         prev_digest: head.digest,
         digest: String::new(),
+        format: FORMAT_V2,
     };
     record.digest = record.computed_digest();
     let event = event::acceptance_recorded(&tenant, &record);
-    // One statement writes the record, advances the head locked above and puts
-    // the record's event in the outbox ([`crate::events::emit`], inlined): one
-    // round trip instead of three, which the signing budget needs.
+    let leaf = crate::log::leaf::acceptance(&record);
+    // One statement writes the record, advances the head locked above, puts the
+    // record's event in the outbox ([`crate::events::emit`], inlined) and queues
+    // its leaf for the transparency log ([`crate::log::store::enqueue`], inlined):
+    // one round trip instead of four, which the signing budget needs.
     record.id = sqlx::query_scalar!(
         r#"WITH record AS (
                INSERT INTO acceptance_records
                    (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
                     exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
-                    account_id, actor, signed_at, prev_digest, digest)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                    account_id, actor, signed_at, prev_digest, digest, format)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                       $23)
                RETURNING id
            ), head AS (
                UPDATE ledger_heads SET seq = $2, digest = $17
@@ -184,6 +189,9 @@ async fn sign(
            ), event AS (
                INSERT INTO events (type, tenant_id, motion, occurred_at, path, data)
                VALUES ($19, $1, $4, $15, $20, $21)
+           ), leaf AS (
+               INSERT INTO log_pending (kind, ref_id, leaf)
+               SELECT 'acceptance', id, $22 FROM record
            )
            SELECT id AS "id!" FROM record"#,
         record.tenant_id,
@@ -207,6 +215,8 @@ async fn sign(
         event.kind.as_str(),
         event.path,
         event.data,
+        leaf,
+        record.format,
     )
     .fetch_one(&mut *conn)
     .await?;

@@ -21,6 +21,7 @@ mod events;
 mod health_checks;
 mod history_pages;
 mod launch_rooms;
+mod log;
 mod mail;
 mod metrics;
 mod open_redirect;

@@ -98,6 +98,7 @@ fn server_command() -> Command {
     command
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env_clear()
+        .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database_url())
         .env("LEPTOS_OUTPUT_NAME", "clearance")

@@ -27,6 +27,7 @@ impl ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .env_clear()
+            .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_OUTPUT_NAME", "clearance")

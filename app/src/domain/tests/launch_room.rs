@@ -60,9 +60,11 @@ fn record(
         readiness_inputs: inputs.clone(),
         open_blockers: Vec::new(),
         actor: "sponsor@example.com".to_owned(),
+        account_id: Some(3),
         signed_at: storable_time(Utc.with_ymd_and_hms(2026, 11, 2, 3, 4, 5).unwrap()),
         prev_digest: prev.to_owned(),
         digest: String::new(),
+        format: FORMAT_V2,
     };
     record.digest = record.computed_digest();
     record
@@ -403,10 +405,12 @@ fn evidence_changes_fold_into_what_is_attached_now() {
         item: gate.items[0].clone(),
         reference: reference.to_owned(),
         note: String::new(),
+        account_id: Some(1),
         actor: "op".to_owned(),
         at,
         prev_digest: GENESIS_DIGEST.to_owned(),
         digest: String::new(),
+        format: FORMAT_V2,
     };
     let changes = vec![
         change(1, EvidenceAction::Attached, "first"),
@@ -592,4 +596,27 @@ fn billing_routes_parse_from_forms() {
         check_motion(&thesmios(), "nope").unwrap_err().field,
         "motion"
     );
+}
+
+#[test]
+fn format_2_digests_cover_the_signing_account_and_format_1_still_verifies() {
+    let inputs = ReadinessInputs::default();
+    let signed = record(AcceptanceKind::Accepted, &inputs, &[], 1, GENESIS_DIGEST);
+    // Another account, same everything else: format 2 notices.
+    let mut other = signed.clone();
+    other.account_id = Some(4);
+    assert_ne!(other.computed_digest(), signed.digest);
+    // A record of the first format never covered the account: changing it does
+    // not change its digest, and it still verifies as it always did.
+    let mut old = signed.clone();
+    old.format = FORMAT_V1;
+    old.digest = old.computed_digest();
+    assert_ne!(old.digest, signed.digest);
+    let mut old_other = old.clone();
+    old_other.account_id = None;
+    assert_eq!(old_other.computed_digest(), old.digest);
+    // Every other field is covered in both formats.
+    let mut renamed = signed.clone();
+    renamed.signer_name = "Mallory".to_owned();
+    assert_ne!(renamed.computed_digest(), signed.digest);
 }

@@ -354,5 +354,19 @@ pub fn settings(register: Arc<Register>, leptos_options: LeptosOptions) -> Setti
         webhooks: Default::default(),
         metrics_token: None,
         mail: None,
+        log_key: test_log_key(),
     }
+}
+
+/// A fresh log key's encoding, for a server process a test starts
+/// (`CLEARANCE_LOG_KEY`).
+pub fn log_key_secret() -> String {
+    let (secret, _) = server::log::LogKey::generate("clearance.test/log").expect("a key");
+    secrecy::ExposeSecret::expose_secret(&secret).to_owned()
+}
+
+/// A fresh log key for a test server (the test's own "file").
+pub fn test_log_key() -> Arc<server::log::LogKey> {
+    let (secret, _) = server::log::LogKey::generate("clearance.test/log").expect("a key");
+    Arc::new(server::log::LogKey::from_secret(&secret).expect("it loads"))
 }
