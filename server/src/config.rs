@@ -91,8 +91,18 @@ pub enum DossierCommand {
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Recompute every tenant's evidence and acceptance hash chains; print each
-    /// chain's state and exit 1 at the first broken link of any.
-    Verify,
+    /// chain's state and exit 1 at the first broken link of any. With
+    /// `--checkpoints` and `--key`, also check the whole transparency log
+    /// against checkpoints kept outside the database.
+    Verify {
+        /// Signed checkpoints kept elsewhere, one after another (as
+        /// `GET /api/log/checkpoint` answers them).
+        #[arg(long, value_name = "FILE", requires = "key")]
+        checkpoints: Option<PathBuf>,
+        /// The log's verifier key (`name+id+key`), or a file holding it.
+        #[arg(long, requires = "checkpoints")]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

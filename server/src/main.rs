@@ -115,9 +115,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", commands::account(&pool().await?, command).await?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Audit(AuditCommand::Verify)) => {
-            let (report, intact) = commands::audit_verify(&pool().await?).await?;
+        Some(Command::Audit(AuditCommand::Verify { checkpoints, key })) => {
+            let pool = pool().await?;
+            let (report, mut intact) = commands::audit_verify(&pool).await?;
             print!("{report}");
+            if let (Some(file), Some(key)) = (checkpoints, key) {
+                let kept = std::fs::read_to_string(file)
+                    .with_context(|| format!("could not read {}", file.display()))?;
+                let key = server::log::cli::verifier_key(key)?;
+                let kept = server::log::audit::split_checkpoints(&kept);
+                let (log_report, log_intact) =
+                    server::log::audit::verify(&pool, &key, &kept).await?;
+                print!("{log_report}");
+                intact &= log_intact;
+            }
             Ok(exit_code(intact))
         }
         Some(Command::Token(command)) => {

@@ -13,10 +13,12 @@
 //! - [`sequencer`]: gives pending leaves their place and signs checkpoints, in
 //!   batches; one at a time across every server.
 //! - [`receipt`]: what a signer keeps: record, inclusion proof, checkpoint.
+//! - [`audit`]: the whole log checked against checkpoints kept elsewhere.
 //! - [`api`]: checkpoint, key and proofs over HTTP; [`cli`]: the key and
 //!   receipts on the command line.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod key;
 pub mod leaf;

@@ -120,6 +120,14 @@ pub async fn take_pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Pen
     Ok(rows)
 }
 
+/// The records whose leaves wait to be sequenced.
+pub async fn pending_refs(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT kind, ref_id FROM log_pending")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.kind, row.ref_id)).collect())
+}
+
 /// Whether any leaf waits.
 pub async fn any_pending(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM log_pending) AS "any!""#)

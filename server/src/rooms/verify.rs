@@ -3,11 +3,11 @@
 
 use std::fmt;
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use app::domain::ledger::{ChainBreak, Ledger};
 
-use super::reads::records;
+use super::reads::{records, RoomRecords};
 use crate::tenancy::{self, Acting};
 use crate::tenants::TenantRow;
 
@@ -41,15 +41,10 @@ impl fmt::Display for ChainReport {
 /// Verifies both chains of every tenant, in slug order, all read in one snapshot.
 pub async fn verify_all(pool: &PgPool) -> Result<Vec<ChainReport>, sqlx::Error> {
     let mut tx = tenancy::begin_snapshot(pool, Acting::System).await?;
-    let tenants = sqlx::query_as!(
-        TenantRow,
-        "SELECT id, slug, name, motion, billing_route, created_at FROM tenants ORDER BY slug"
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut reports = Vec::with_capacity(tenants.len() * 2);
-    for tenant in tenants {
-        let room = records(&mut tx, tenant.into()).await?;
+    let rooms = ledgers(&mut tx).await?;
+    tx.commit().await?;
+    let mut reports = Vec::with_capacity(rooms.len() * 2);
+    for room in rooms {
         let (evidence, acceptance) = room.verify();
         reports.push(ChainReport {
             tenant: room.tenant.slug.clone(),
@@ -64,6 +59,21 @@ pub async fn verify_all(pool: &PgPool) -> Result<Vec<ChainReport>, sqlx::Error> 
             head: room.acceptance_head.map(|head| head.digest),
         });
     }
-    tx.commit().await?;
     Ok(reports)
+}
+
+/// Every tenant's two chains whole, in slug order, read in the caller's
+/// transaction (a system one: row-level security would hide tenants).
+pub async fn ledgers(conn: &mut PgConnection) -> Result<Vec<RoomRecords>, sqlx::Error> {
+    let tenants = sqlx::query_as!(
+        TenantRow,
+        "SELECT id, slug, name, motion, billing_route, created_at FROM tenants ORDER BY slug"
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rooms = Vec::with_capacity(tenants.len());
+    for tenant in tenants {
+        rooms.push(records(&mut *conn, tenant.into()).await?);
+    }
+    Ok(rooms)
 }

@@ -22,6 +22,7 @@ mod health_checks;
 mod history_pages;
 mod launch_rooms;
 mod log;
+mod log_attacks;
 mod mail;
 mod metrics;
 mod open_redirect;
