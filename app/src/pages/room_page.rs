@@ -319,6 +319,10 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
         before: acceptances.before,
         evidence_before: evidence.before,
     };
+    let receipt_href = {
+        let slug = slug.clone();
+        move |seq: i32| format!("/api/platform/launch-receipt?tenant={slug}&seq={seq}&download=1")
+    };
     let href = move |pages: RoomPages| format!("/rooms/{slug}{}#records-heading", pages.query());
     let acceptance_links = PageLinks {
         older: acceptances.older.map(|older| {
@@ -358,7 +362,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
     view! {
         <section aria-labelledby="records-heading">
             <h2 id="records-heading">"Records"</h2>
-            <p class="hint">"Append-only and hash-chained: nothing here is ever changed or deleted."</p>
+            <p class="hint">"Append-only and hash-chained: nothing here is ever changed or deleted. Each acceptance record is also in the transparency log: its receipt proves it, offline, with the log's public key ("<code>"server receipt verify FILE --key KEY"</code>")."</p>
             <h3>"Acceptance records"</h3>
             {shown.map(|shown| view! { <p class="hint" data-testid="acceptance-records-shown">{shown}</p> })}
             {if acceptances.records.is_empty() {
@@ -366,7 +370,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
             } else {
                 view! {
                     <table class="table" data-testid="acceptance-records">
-                        <thead><tr><th scope="col">"#"</th><th scope="col">"Record"</th><th scope="col">"Signer"</th><th scope="col">"When"</th><th scope="col">"Digest"</th></tr></thead>
+                        <thead><tr><th scope="col">"#"</th><th scope="col">"Record"</th><th scope="col">"Signer"</th><th scope="col">"When"</th><th scope="col">"Digest"</th><th scope="col">"Receipt"</th></tr></thead>
                         <tbody>
                             {acceptances.records.into_iter().map(|record| view! {
                                 <tr>
@@ -375,6 +379,7 @@ fn HistorySection(view: StoredValue<RoomView>) -> impl IntoView {
                                     <td>{record.signer_name} " (" {record.signer_role} ")"</td>
                                     <td>{format_time(record.signed_at)}</td>
                                     <td><code class="digest" title=record.digest.clone()>{record.digest.chars().take(12).collect::<String>()}</code></td>
+                                    <td><a href=receipt_href(record.seq) download="" data-testid="receipt-link">"Download receipt"</a></td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

@@ -113,7 +113,7 @@ async fn requested_slug(
 }
 
 /// The room a GET names, as `load` reads it, or a logged 404.
-async fn requested<T, F, Fut>(
+pub(super) async fn requested<T, F, Fut>(
     state: &AppState,
     viewer: &Viewer,
     headers: &HeaderMap,

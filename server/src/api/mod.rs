@@ -14,6 +14,7 @@ pub mod packs;
 mod proofs;
 mod queries;
 mod readiness;
+mod receipts;
 pub mod safe_json;
 
 use axum::extract::DefaultBodyLimit;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/product/{pack}", get(packs::product))
         .route("/api/platform/launch-room", get(acceptance::room))
         .route("/api/platform/launch-dossier", get(acceptance::dossier))
+        .route("/api/platform/launch-receipt", get(receipts::receipt))
         .route("/api/openapi.json", get(openapi::openapi))
         .route(
             "/api/platform/launch-acceptance",

@@ -66,6 +66,23 @@ pub(super) struct DossierQuery {
     pub(super) download: Option<u8>,
 }
 
+/// `GET launch-receipt`: the tenant and which record.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReceiptQuery {
+    /// Tenant slug (required of operators and commercial owners).
+    #[param(required = true)]
+    pub(super) tenant: Option<String>,
+    /// The acceptance record's seq.
+    #[param(minimum = 1)]
+    pub(super) seq: i32,
+    /// 1: answer as a file (`Content-Disposition: attachment`).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1)]
+    pub(super) download: Option<u8>,
+}
+
 pub(super) type QueryResult<Q> =
     std::result::Result<Query<Q>, axum::extract::rejection::QueryRejection>;
 

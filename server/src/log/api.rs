@@ -114,6 +114,12 @@ pub async fn checkpoint(
     let query = parsed(query)?;
     let mut conn = state.pool.acquire().await?;
     let found = match query.size {
+        // No tree is that large.
+        Some(size) if i64::try_from(size).is_err() => {
+            return Err(ApiError::NotFound(format!(
+                "no checkpoint was signed at size {size}"
+            )))
+        }
         Some(size) => store::checkpoint(&mut conn, size).await?.ok_or_else(|| {
             ApiError::NotFound(format!("no checkpoint was signed at size {size}"))
         })?,

@@ -21,6 +21,7 @@ pub const FORMAT: &str = "clearance-receipt/1";
 
 /// A leaf's place in the log and its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AcceptanceReceiptLeaf)]
 pub struct ReceiptLeaf {
     pub index: u64,
     pub text: String,
@@ -28,6 +29,7 @@ pub struct ReceiptLeaf {
 
 /// An acceptance record with the proof that the log holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AcceptanceReceipt)]
 pub struct Receipt {
     /// `clearance-receipt/1`.
     pub format: String,

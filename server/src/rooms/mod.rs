@@ -31,7 +31,8 @@ use app::domain::access::FieldError;
 
 pub use evidence::change_evidence;
 pub use reads::{
-    load, load_all, load_every, load_head, load_page, slug_of, RoomHead, RoomPage, RoomRecords,
+    load, load_all, load_every, load_head, load_page, load_record, slug_of, RoomHead, RoomPage,
+    RoomRecords,
 };
 pub use signing::{submit, submit_now, Submission};
 

@@ -275,6 +275,22 @@ pub async fn load(
     in_room(pool, viewer, slug, records).await
 }
 
+/// Acceptance record `seq` of the room `slug`, when `viewer` may see the room;
+/// `Some(None)`: the room exists but has no such record.
+pub async fn load_record(
+    pool: &PgPool,
+    viewer: &Viewer,
+    slug: &str,
+    seq: i32,
+) -> Result<Option<Option<AcceptanceRecord>>, sqlx::Error> {
+    in_room(pool, viewer, slug, async |conn, tenant| {
+        let below = seq.saturating_add(1);
+        let record = acceptances_before(conn, tenant.id, below, 1).await?.pop();
+        Ok(record.filter(|record| record.seq == seq))
+    })
+    .await
+}
+
 /// The room `slug`'s head.
 pub async fn load_head(
     pool: &PgPool,
