@@ -21,6 +21,7 @@ mod events;
 mod health_checks;
 mod history_pages;
 mod launch_rooms;
+mod least_privilege;
 mod mail;
 mod metrics;
 mod open_redirect;
