@@ -18,10 +18,10 @@ BEGIN
         EXCEPTION
             WHEN duplicate_object OR unique_violation THEN NULL;
             WHEN insufficient_privilege THEN
-                RAISE EXCEPTION 'the role clearance_server does not exist and % may not create it',
-                    current_user
-                    USING HINT = 'Create it as a superuser (CREATE ROLE clearance_server NOLOGIN), '
-                              || 'or give the migrating role CREATEROLE: see docs/operations.md.';
+                RAISE EXCEPTION 'the role clearance_server does not exist and % may not create it: '
+                                'create it as a superuser (CREATE ROLE clearance_server NOLOGIN) '
+                                'or give % CREATEROLE (docs/operations.md)',
+                    current_user, current_user;
         END;
     END IF;
 END
