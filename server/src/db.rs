@@ -76,7 +76,7 @@ fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
     let options: PgConnectOptions = url
         .expose_secret()
         .parse()
-        .context("invalid DATABASE_URL")?;
+        .context("invalid PostgreSQL URL (DATABASE_URL or CLEARANCE_OWNER_DATABASE_URL)")?;
     Ok(options.options([("plan_cache_mode", "force_generic_plan")]))
 }
 

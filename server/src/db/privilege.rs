@@ -133,13 +133,13 @@ pub async fn facts(pool: &PgPool) -> Result<RoleFacts, sqlx::Error> {
 }
 
 /// Refuses a role too powerful to serve as, unless `allow_owner` (development),
-/// when it warns instead. Returns whether the role is too powerful.
-pub async fn check_serving_role(pool: &PgPool, allow_owner: bool) -> anyhow::Result<bool> {
+/// when it warns instead.
+pub async fn check_serving_role(pool: &PgPool, allow_owner: bool) -> anyhow::Result<()> {
     let facts = facts(pool).await?;
     let powers = too_powerful(&facts);
     if powers.is_empty() {
         tracing::info!(role = %facts.name, "serving as a role that may not rewrite the ledgers");
-        return Ok(false);
+        return Ok(());
     }
     let explanation = explain(&facts.name, &powers);
     if !allow_owner {
@@ -149,7 +149,7 @@ pub async fn check_serving_role(pool: &PgPool, allow_owner: bool) -> anyhow::Res
         "DEVELOPMENT ONLY (--dev-allow-owner-role): serving anyway, and migrating at start. \
          {explanation}"
     );
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
