@@ -33,6 +33,10 @@ export function serverEnv(addr: string, extra: Record<string, string> = {}): Rec
     RUST_LOG: 'warn',
     CLEARANCE_API_TOKEN: API_TOKEN,
     CLEARANCE_POLL_INTERVAL_SECS: '1',
+    // The end-to-end servers make databases of their own and migrate them at
+    // start as the owner: development mode. Serving as the least-privileged
+    // role is tested against the real binary in server/tests/it/least_privilege.rs.
+    CLEARANCE_DEV_ALLOW_OWNER_ROLE: '1',
     ...extra,
   };
 }

@@ -209,12 +209,26 @@ setup_go_verifier() {
 
 # --- PostgreSQL ---------------------------------------------------------------------
 #
-# Honours DATABASE_URL. Without it, starts the machine's PostgreSQL 15 cluster and
-# creates the `clearance` role (allowed to create the test databases) and database.
+# Two roles (docs/security.md, "Database roles"): the owner `clearance` runs the
+# migrations and owns every table; the server serves as `clearance_app`, a login
+# role in the group `clearance_server`, which may read and append to the ledgers
+# but never change, delete or alter them. Both URLs are exported:
+#   CLEARANCE_OWNER_DATABASE_URL    the owner: `server migrate`, sqlx-cli, the test
+#                                   harness (which creates a database per test)
+#   CLEARANCE_SERVING_DATABASE_URL  clearance_app: what the server serves with
+# and DATABASE_URL is the serving URL, as the server reads it.
+#
+# Honours DATABASE_URL: then it is the serving URL, and the owner URL is
+# CLEARANCE_OWNER_DATABASE_URL (DATABASE_URL itself when that is not set).
+# Without it, starts the machine's PostgreSQL 15 cluster, creates the roles and
+# the `clearance` database.
+LOCAL_SERVING_ROLE="clearance_app"
 setup_database() {
   step "PostgreSQL"
   if [ -n "${DATABASE_URL:-}" ]; then
-    info "using DATABASE_URL from the environment"
+    info "using DATABASE_URL from the environment to serve"
+    export CLEARANCE_SERVING_DATABASE_URL="$DATABASE_URL"
+    export CLEARANCE_OWNER_DATABASE_URL="${CLEARANCE_OWNER_DATABASE_URL:-$DATABASE_URL}"
     return
   fi
   apt_install postgresql-15 postgresql-client-15
@@ -228,22 +242,55 @@ setup_database() {
   fi
   local port
   port="$(pg_lsclusters -h | awk '$1 == "15" && $2 == "main" { print $3 }')"
-  psql_admin() { as_root su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtAX $*"; }
-  if [ "$(psql_admin "-c \"SELECT 1 FROM pg_roles WHERE rolname = 'clearance'\"")" != "1" ]; then
-    info "creating role clearance"
-    psql_admin "-c \"CREATE ROLE clearance LOGIN CREATEDB PASSWORD 'clearance'\""
-  fi
-  if [ "$(psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname = 'clearance'\"")" != "1" ]; then
+  create_roles "$port"
+  if [ "$(psql_admin "$port" "SELECT 1 FROM pg_database WHERE datname = 'clearance'")" != "1" ]; then
     info "creating database clearance"
-    psql_admin "-c \"CREATE DATABASE clearance OWNER clearance\""
+    psql_admin "$port" "CREATE DATABASE clearance OWNER clearance"
   fi
-  export DATABASE_URL="${LOCAL_DATABASE_URL/5432/$port}"
-  info "DATABASE_URL=$DATABASE_URL"
+  export CLEARANCE_OWNER_DATABASE_URL="${LOCAL_DATABASE_URL/5432/$port}"
+  export CLEARANCE_SERVING_DATABASE_URL="${CLEARANCE_OWNER_DATABASE_URL/clearance:clearance@/$LOCAL_SERVING_ROLE:$LOCAL_SERVING_ROLE@}"
+  export DATABASE_URL="$CLEARANCE_SERVING_DATABASE_URL"
+  info "CLEARANCE_OWNER_DATABASE_URL=$CLEARANCE_OWNER_DATABASE_URL (migrations)"
+  info "DATABASE_URL=$DATABASE_URL (serving)"
+}
+
+# psql_admin PORT SQL: one statement as the cluster's superuser; prints the result.
+psql_admin() {
+  as_root su postgres -c "psql -p $1 -v ON_ERROR_STOP=1 -qtAX -c \"$2\""
+}
+
+# create_roles PORT: the owner (may create the test databases, and the group role
+# in a migration), the serving group and its login role; each only if missing.
+# In production a DBA creates them instead: docs/operations.md.
+create_roles() {
+  local port="$1"
+  local has_owner
+  has_owner="$(psql_admin "$port" "SELECT rolcreaterole FROM pg_roles WHERE rolname = 'clearance'")"
+  if [ -z "$has_owner" ]; then
+    info "creating role clearance (owner: migrations)"
+    psql_admin "$port" "CREATE ROLE clearance LOGIN CREATEDB CREATEROLE PASSWORD 'clearance'"
+  elif [ "$has_owner" != "t" ]; then
+    info "role clearance may now create roles (the migrations create clearance_server)"
+    psql_admin "$port" "ALTER ROLE clearance CREATEROLE"
+  fi
+  if [ "$(psql_admin "$port" "SELECT 1 FROM pg_roles WHERE rolname = 'clearance_server'")" != "1" ]; then
+    info "creating role clearance_server (the serving group)"
+    psql_admin "$port" "CREATE ROLE clearance_server NOLOGIN NOSUPERUSER NOBYPASSRLS"
+  fi
+  if [ "$(psql_admin "$port" "SELECT 1 FROM pg_roles WHERE rolname = '$LOCAL_SERVING_ROLE'")" != "1" ]; then
+    info "creating role $LOCAL_SERVING_ROLE (serving)"
+    psql_admin "$port" "CREATE ROLE $LOCAL_SERVING_ROLE LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '$LOCAL_SERVING_ROLE'"
+  fi
+  if [ "$(psql_admin "$port" "SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = 'clearance_server' AND u.rolname = '$LOCAL_SERVING_ROLE'")" != "1" ]; then
+    psql_admin "$port" "GRANT clearance_server TO $LOCAL_SERVING_ROLE"
+  fi
 }
 
 # A second, throwaway PostgreSQL 15 cluster that the resilience tests stop and
 # start (scripts/test only). Never the cluster DATABASE_URL points at. Sets
-# CLEARANCE_RESILIENCE_CLUSTER ("15 resilience") and CLEARANCE_RESILIENCE_DATABASE_URL.
+# CLEARANCE_RESILIENCE_CLUSTER ("15 resilience") and CLEARANCE_RESILIENCE_DATABASE_URL
+# (the owner's URL: the tests create the database, migrate it as the owner and
+# serve it as clearance_app).
 RESILIENCE_PORT=5499
 setup_resilience_cluster() {
   step "PostgreSQL cluster for the resilience tests (15/resilience, port $RESILIENCE_PORT)"
@@ -255,10 +302,7 @@ setup_resilience_cluster() {
   if ! pg_lsclusters -h | awk '$1 == "15" && $2 == "resilience" { print $4 }' | grep -q online; then
     as_root pg_ctlcluster 15 resilience start
   fi
-  local psql_resilience=(as_root su postgres -c)
-  if [ "$("${psql_resilience[@]}" "psql -p $RESILIENCE_PORT -qtAX -c \"SELECT 1 FROM pg_roles WHERE rolname = 'clearance'\"")" != "1" ]; then
-    "${psql_resilience[@]}" "psql -p $RESILIENCE_PORT -q -c \"CREATE ROLE clearance LOGIN CREATEDB PASSWORD 'clearance'\""
-  fi
+  create_roles "$RESILIENCE_PORT"
   export CLEARANCE_RESILIENCE_CLUSTER="15 resilience"
   export CLEARANCE_RESILIENCE_DATABASE_URL="postgres://clearance:clearance@127.0.0.1:$RESILIENCE_PORT/clearance_resilience"
   info "CLEARANCE_RESILIENCE_DATABASE_URL=$CLEARANCE_RESILIENCE_DATABASE_URL"
@@ -329,25 +373,29 @@ setup_schemathesis() {
 
 run_schemathesis() { # run_schemathesis [BINARY]
   local binary="${1:-$ROOT/target/release/server}"
-  local database="${DATABASE_URL%/*}/clearance_schemathesis"
+  # Created and migrated by the owner, served (and its commands run) by the
+  # serving role, as in production.
+  local database="${CLEARANCE_OWNER_DATABASE_URL%/*}/clearance_schemathesis"
+  local serving="${CLEARANCE_SERVING_DATABASE_URL%/*}/clearance_schemathesis"
   local port
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   local base="http://127.0.0.1:$port"
   step "Schemathesis against $base/api/openapi.json (fresh database clearance_schemathesis)"
   DATABASE_URL="$database" cargo sqlx database drop -y >/dev/null
   DATABASE_URL="$database" cargo sqlx database create
-  # The server's own commands make the operator and the token (they migrate too).
+  env -i PATH="$PATH" HOME="$HOME" CLEARANCE_OWNER_DATABASE_URL="$database" "$binary" migrate
+  # The server's own commands make the operator and the token.
   local operator="schemathesis@example.com"
-  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$database" \
+  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$serving" \
     CLEARANCE_NEW_PASSWORD="schemathesis-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" \
     "$binary" account create --email "$operator" --name Schemathesis --role operator >/dev/null
   local token
-  token="$(env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$database" \
+  token="$(env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$serving" \
     "$binary" token create --email "$operator" --label schemathesis | tail -n1)"
   # A clean environment: nothing in this shell configures a dependency. A CI
   # token is set, so the 503 for "no CI token" is declared but not reached.
   env -i PATH="$PATH" HOME="$HOME" \
-    DATABASE_URL="$database" \
+    DATABASE_URL="$serving" \
     CLEARANCE_LOG_KEY_FILE="$CLEARANCE_LOG_KEY_FILE" \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT="$ROOT/target/site" \

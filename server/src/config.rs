@@ -19,7 +19,8 @@ pub struct Cli {
     #[arg(long, env = "CLEARANCE_REGISTER", global = true, value_name = "PATH")]
     pub register: Option<PathBuf>,
 
-    /// PostgreSQL connection URL.
+    /// PostgreSQL connection URL the server serves with: a login role in the group
+    /// `clearance_server`, which may not change the ledgers (docs/security.md).
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -33,6 +34,13 @@ pub struct Cli {
     #[arg(long, env = "CLEARANCE_DB_MAX_CONNECTIONS", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_connections: u32,
 
+    /// Development only: serve even as a superuser, a BYPASSRLS role or the
+    /// tables' owner (with a loud warning), and migrate at start as before; the
+    /// commands migrate too. Never in production: the ledgers' rows could be
+    /// rewritten.
+    #[arg(long, env = "CLEARANCE_DEV_ALLOW_OWNER_ROLE", global = true, default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_allow_owner_role: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -44,6 +52,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the register over HTTP (the default).
     Serve,
+    /// Bring the database schema up to date, as the tables' owner
+    /// (CLEARANCE_OWNER_DATABASE_URL; DATABASE_URL when that is not set).
+    Migrate(MigrateArgs),
     /// Validate the register file and print what it declares; exit 1 if invalid.
     CheckRegister,
     /// Print the readiness verdict and its reasons; exit 1 when not ready (for CI).
@@ -76,6 +87,24 @@ pub enum Command {
     /// the deployment). Token from CLEARANCE_REPORT_TOKEN. Exit codes: 0 accepted,
     /// 1 refused (4xx), 2 bad arguments or no token, 3 server unreachable or 5xx.
     Report(ReportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// PostgreSQL URL of the role that owns the tables; used only to migrate.
+    #[arg(
+        long,
+        env = "CLEARANCE_OWNER_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    owner_database_url: Option<String>,
+}
+
+impl MigrateArgs {
+    pub fn owner_database_url(&self) -> Option<SecretString> {
+        self.owner_database_url.clone().map(SecretString::from)
+    }
 }
 
 #[derive(Subcommand)]

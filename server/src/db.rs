@@ -1,4 +1,9 @@
-//! The PostgreSQL pool and the schema migrations.
+//! The PostgreSQL pool and the schema migrations. Migrations run as the tables'
+//! owner (`server migrate`); the server serves as a role that may not change the
+//! ledgers ([`privilege`]) and only checks the schema is current ([`schema`]).
+
+pub mod privilege;
+pub mod schema;
 
 use std::time::Duration;
 
@@ -12,8 +17,30 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the server retries a database that was down at start.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
-/// Connects and brings the schema up to date (`migrations/`): for the commands,
-/// which need the database at once.
+/// Connects for a command, which needs the database at once, and checks the
+/// schema is current. With `migrate` (development: `--dev-allow-owner-role`)
+/// brings it up to date instead, as every command did before least privilege.
+pub async fn connect_for_command(
+    url: &SecretString,
+    max_connections: u32,
+    migrate: bool,
+) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(connect_options(url)?)
+        .await
+        .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
+    if migrate {
+        migrate_if_behind(&pool).await?;
+    } else {
+        ensure_current(&pool).await?;
+    }
+    Ok(pool)
+}
+
+/// Connects as the owner and brings the schema up to date (`server migrate`,
+/// the benchmark's throwaway database).
 pub async fn connect_and_migrate(
     url: &SecretString,
     max_connections: u32,
@@ -23,7 +50,7 @@ pub async fn connect_and_migrate(
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(connect_options(url)?)
         .await
-        .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
+        .context("could not connect to PostgreSQL as the owner")?;
     migrate(&pool).await?;
     Ok(pool)
 }
@@ -49,23 +76,65 @@ fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
     let options: PgConnectOptions = url
         .expose_secret()
         .parse()
-        .context("invalid DATABASE_URL")?;
+        .context("invalid PostgreSQL URL (DATABASE_URL or CLEARANCE_OWNER_DATABASE_URL)")?;
     Ok(options.options([("plan_cache_mode", "force_generic_plan")]))
 }
 
-/// Brings the schema up to date.
+/// Brings the schema up to date (as the tables' owner).
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    sqlx::migrate!("../migrations")
+    schema::MIGRATOR
         .run(pool)
         .await
         .context("could not apply the database migrations")?;
-    warn_if_bypassing_row_security(pool).await;
     Ok(())
 }
 
-/// Waits until the database answers, then migrates. A database that answers but
-/// cannot be migrated is an error; one that does not answer is waited for.
-pub async fn migrate_when_reachable(pool: &PgPool) -> anyhow::Result<()> {
+/// Migrates only when a migration is missing: a role that is not the owner can
+/// still start in development once the schema is current.
+async fn migrate_if_behind(pool: &PgPool) -> anyhow::Result<()> {
+    let state = schema::state(pool)
+        .await
+        .context("could not read the applied migrations")?;
+    if !state.pending.is_empty() {
+        migrate(pool).await?;
+    }
+    Ok(())
+}
+
+/// Fails, saying what to run, when a migration this build has is not applied.
+pub async fn ensure_current(pool: &PgPool) -> anyhow::Result<()> {
+    let state = match schema::state(pool).await {
+        Ok(state) => state,
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42501") => {
+            anyhow::bail!(
+                "the database role may not read _sqlx_migrations: the schema predates least \
+                 privilege (migration 20261203000022) or the role is not in {}; run `server \
+                 migrate` with the owner's URL in CLEARANCE_OWNER_DATABASE_URL \
+                 (docs/operations.md)",
+                privilege::SERVING_GROUP
+            )
+        }
+        Err(error) => return Err(error).context("could not read the applied migrations"),
+    };
+    if let Some(missing) = state.missing() {
+        anyhow::bail!(missing);
+    }
+    if !state.unknown.is_empty() || !state.changed.is_empty() {
+        tracing::warn!(
+            unknown = ?state.unknown,
+            changed = ?state.changed,
+            "the database has migrations this build does not know, or knows differently"
+        );
+    }
+    Ok(())
+}
+
+/// Waits until the database answers, then checks the role it serves as
+/// ([`privilege`]) and the schema. Outside development the schema must be
+/// current already; in development (`allow_owner`) it is migrated as before. A
+/// database that answers but fails either check is an error; one that does not
+/// answer is waited for.
+pub async fn check_when_reachable(pool: &PgPool, allow_owner: bool) -> anyhow::Result<()> {
     let mut warned = false;
     loop {
         match pool.acquire().await {
@@ -84,25 +153,14 @@ pub async fn migrate_when_reachable(pool: &PgPool) -> anyhow::Result<()> {
         }
         tokio::time::sleep(RETRY_EVERY).await;
     }
-    migrate(pool).await?;
+    privilege::check_serving_role(pool, allow_owner).await?;
+    if allow_owner {
+        migrate_if_behind(pool).await?;
+    } else {
+        ensure_current(pool).await?;
+    }
     if warned {
         tracing::info!("PostgreSQL is reachable again; schema up to date");
     }
     Ok(())
-}
-
-/// Row-level security keeps tenants apart only for roles it applies to: say so
-/// loudly when the configured role is exempt.
-async fn warn_if_bypassing_row_security(pool: &PgPool) {
-    let exempt = sqlx::query_scalar!(
-        r#"SELECT (rolsuper OR rolbypassrls) AS "exempt!" FROM pg_roles WHERE rolname = current_user"#
-    )
-    .fetch_optional(pool)
-    .await;
-    if let Ok(Some(true)) = exempt {
-        tracing::warn!(
-            "the database role in DATABASE_URL is a superuser or has BYPASSRLS: \
-             row-level security will not isolate tenants; use an ordinary role"
-        );
-    }
 }

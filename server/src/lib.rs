@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: command line and environment.
 //! - [`register_source`]: which register file is loaded.
-//! - [`db`]: the PostgreSQL pool and migrations.
+//! - [`db`]: the PostgreSQL pool, migrations, and the check that the server
+//!   serves as a role that cannot rewrite the ledgers.
 //! - [`readiness`]: the monitor that reads, stores and publishes readiness.
 //! - [`proofs`]: proof runs in the database; [`proof_runner`]: `proof run`;
 //!   [`junit`]: JUnit XML reports for `proof record --junit`.

@@ -50,7 +50,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let register = || register_source::load(cli.register.as_deref()).map(Arc::new);
-    let pool = || async { db::connect_and_migrate(&database_url(&cli)?, 2).await };
+    // Commands check the schema is current; in development they migrate it.
+    let migrate = cli.dev_allow_owner_role;
+    let pool = || async { db::connect_for_command(&database_url(&cli)?, 2, migrate).await };
     match &cli.command {
         // Checking a downloaded dossier needs no register file or database.
         Some(Command::Dossier(DossierCommand::Verify { file })) => {
@@ -71,6 +73,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{report}");
             Ok(exit_code(intact))
         }
+        Some(Command::Migrate(args)) => {
+            let url = args
+                .owner_database_url()
+                .or_else(|| cli.database_url())
+                .context(
+                    "no database to migrate: give the owner's URL in CLEARANCE_OWNER_DATABASE_URL \
+                 or --owner-database-url",
+                )?;
+            db::connect_and_migrate(&url, 1).await?;
+            let newest = db::schema::MIGRATOR
+                .iter()
+                .next_back()
+                .map(|migration| format!("{} ({})", migration.version, migration.description))
+                .unwrap_or_default();
+            println!("schema up to date: newest migration {newest}");
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::CheckRegister) => {
             println!("{}", describe(&*register()?));
             Ok(ExitCode::SUCCESS)
@@ -78,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => {
             let register = register()?;
             let pool = match (&args.url, cli.database_url()) {
-                (None, Some(url)) => Some(db::connect_and_migrate(&url, 2).await?),
+                (None, Some(url)) => Some(db::connect_for_command(&url, 2, migrate).await?),
                 _ => None,
             };
             let outcome = commands::check(&register, pool.as_ref(), args).await?;
@@ -185,19 +204,20 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let sessions = cli.serve.session_settings()?;
     let pool = db::lazy_pool(&database_url(cli)?, cli.max_connections)?;
     // The server starts whether or not PostgreSQL is up: until it answers, the
-    // register is served from the readiness source, marked degraded. A database
-    // that answers but cannot be migrated stops the server.
-    let mut migration = tokio::spawn({
+    // register is served from the readiness source, marked degraded. Once it
+    // answers, a role too powerful to serve as, or a schema that is not current,
+    // stops the server (see `db::check_when_reachable`).
+    let mut start_check = tokio::spawn({
         let pool = pool.clone();
-        async move { db::migrate_when_reachable(&pool).await }
+        let allow_owner = cli.dev_allow_owner_role;
+        async move { db::check_when_reachable(&pool, allow_owner).await }
     });
-    let pending_migration = match tokio::time::timeout(Duration::from_secs(5), &mut migration).await
-    {
+    let pending_check = match tokio::time::timeout(Duration::from_secs(5), &mut start_check).await {
         Ok(outcome) => {
-            outcome.context("the migration task failed")??;
+            outcome.context("the start-up check failed")??;
             None
         }
-        Err(_) => Some(migration),
+        Err(_) => Some(start_check),
     };
     let settings = cli.serve.readiness_settings(&register.readiness);
     let source = match cli.serve.source_choice(&register.readiness)? {
@@ -306,11 +326,11 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         server.state.shutdown.clone(),
     );
     let mut serving = std::pin::pin!(serving);
-    if let Some(migration) = pending_migration {
+    if let Some(check) = pending_check {
         tokio::select! {
             () = &mut serving => return Ok(()),
-            // Serving goes on once the schema is up to date; a failure stops it.
-            outcome = migration => outcome.context("the migration task failed")??,
+            // Serving goes on once the role and the schema pass; a failure stops it.
+            outcome = check => outcome.context("the start-up check failed")??,
         }
     }
     serving.await;

@@ -1,11 +1,11 @@
 //! The access log: sign-ins (successful, failed, refused), sign-outs, refused
 //! invitation links and account changes, with who, what, when (UTC) and from
-//! where. Rows are never changed, with one exception: a refusal repeating one
-//! recorded less than [`BURST_WINDOW_SECS`] ago (same action, actor, subject and
-//! account, from any address) adds to that row's count instead of adding a row,
-//! so a flood of refusals stays a few rows and never buries the real events.
-//! The database lets only the count, the time of the latest and the
-//! several-addresses flag change.
+//! where. Rows are never changed (the serving role may only read and insert
+//! them). A refusal repeating one recorded less than [`BURST_WINDOW_SECS`] ago
+//! (same action, actor, subject and account, from any address) adds to that
+//! event's count in `access_event_repeats` instead of adding a row, so a flood
+//! of refusals stays a few rows and never buries the real events. The database
+//! lets a repeat only count up; the log is read through the `access_log` view.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -150,20 +150,21 @@ pub async fn record_repeated(
     let result = async {
         if event.action.is_refusal() {
             let repeated = sqlx::query_scalar!(
-                r#"UPDATE access_events
-                   SET count = count + $7,
-                       last_at = now(),
-                       several_addresses = several_addresses OR $8
-                           OR remote_addr IS DISTINCT FROM $5
-                   WHERE id = (
-                       SELECT id FROM access_events
+                r#"WITH burst AS (
+                       SELECT id, remote_addr FROM access_events
                        WHERE action = $3 AND actor = $2
                          AND subject IS NOT DISTINCT FROM $4
                          AND account_id IS NOT DISTINCT FROM $1
                          AND at > now() - make_interval(secs => $6)
                        ORDER BY id DESC LIMIT 1
                    )
-                   RETURNING id"#,
+                   INSERT INTO access_event_repeats AS r (event_id, count, last_at, several_addresses)
+                   SELECT id, 1 + $7, now(), $8 OR remote_addr IS DISTINCT FROM $5 FROM burst
+                   ON CONFLICT (event_id) DO UPDATE
+                       SET count = r.count + $7,
+                           last_at = now(),
+                           several_addresses = r.several_addresses OR excluded.several_addresses
+                   RETURNING event_id"#,
                 event.account_id,
                 actor,
                 event.action.as_str(),
@@ -179,10 +180,16 @@ pub async fn record_repeated(
                 return Ok(());
             }
         }
+        // The event, and when it already happened more than once (a burst
+        // counted in memory) its count, in one statement.
         sqlx::query!(
-            r#"INSERT INTO access_events
-                   (account_id, actor, action, subject, remote_addr, count, last_at, several_addresses)
-               VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 > 1 THEN now() END, $7)"#,
+            r#"WITH event AS (
+                   INSERT INTO access_events (account_id, actor, action, subject, remote_addr)
+                   VALUES ($1, $2, $3, $4, $5)
+                   RETURNING id
+               )
+               INSERT INTO access_event_repeats (event_id, count, last_at, several_addresses)
+               SELECT id, $6, now(), $7 FROM event WHERE $6 > 1"#,
             event.account_id,
             actor,
             event.action.as_str(),
@@ -221,8 +228,9 @@ pub struct Recorded {
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
     sqlx::query_as!(
         Recorded,
-        r#"SELECT at, actor, action, subject, remote_addr, count, last_at, several_addresses
-           FROM access_events
+        r#"SELECT at AS "at!", actor AS "actor!", action AS "action!", subject, remote_addr,
+                  count AS "count!", last_at, several_addresses AS "several_addresses!"
+           FROM access_log
            ORDER BY id DESC LIMIT $1"#,
         limit
     )

@@ -33,7 +33,7 @@ async fn signed_in(app: &axum::Router, pool: &PgPool, email: &str, role: Role) -
 
 async fn denials(pool: &PgPool) -> i64 {
     sqlx::query_scalar(
-        "SELECT coalesce(sum(count), 0)::bigint FROM access_events WHERE action = 'access_denied'",
+        "SELECT coalesce(sum(count), 0)::bigint FROM access_log WHERE action = 'access_denied'",
     )
     .fetch_one(pool)
     .await
@@ -452,7 +452,7 @@ async fn operators_switch_roles_between_operator_and_owner_and_it_is_logged(pool
 /// The access log's invitation refusals: (subject, address), oldest first.
 async fn refused_tokens(pool: &PgPool) -> Vec<(String, String)> {
     sqlx::query_as(
-        "SELECT subject, remote_addr FROM access_events, generate_series(1, count)
+        "SELECT subject, remote_addr FROM access_log, generate_series(1, count)
          WHERE action = 'invitation_refused' ORDER BY id",
     )
     .fetch_all(pool)

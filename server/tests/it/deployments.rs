@@ -31,7 +31,7 @@ pub async fn deployment_app(pool: &PgPool, name: &str, stale_after: Duration) ->
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let server = startup::build(
-        pool.clone(),
+        crate::common::serving_pool(pool),
         Settings {
             source: Source::Deployment {
                 name: name.to_owned(),

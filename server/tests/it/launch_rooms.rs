@@ -190,7 +190,7 @@ async fn owner_granted_and_denied_employers_through_page_server_function_and_api
     assert!(
         count(
             &pool,
-            "SELECT coalesce(sum(count), 0)::bigint FROM access_events WHERE action = 'access_denied'"
+            "SELECT coalesce(sum(count), 0)::bigint FROM access_log WHERE action = 'access_denied'"
         )
         .await
             >= 3

@@ -121,7 +121,7 @@ async fn app_with_mail(pool: &PgPool, mail: MailSettings) -> axum::Router {
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     startup::build(
-        pool.clone(),
+        crate::common::serving_pool(pool),
         Settings {
             page_cache_entries: 0,
             public_url: PUBLIC_URL.parse::<PublicUrl>().unwrap(),

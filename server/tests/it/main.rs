@@ -21,6 +21,7 @@ mod events;
 mod health_checks;
 mod history_pages;
 mod launch_rooms;
+mod least_privilege;
 mod log;
 mod log_attacks;
 mod mail;

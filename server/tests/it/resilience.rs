@@ -24,9 +24,18 @@ use server::auth::tokens;
 use server::rooms::verify;
 use server::tenancy::{self, Acting};
 
+/// The owner's URL: creates the database and migrates it.
 fn database_url() -> String {
     std::env::var("CLEARANCE_RESILIENCE_DATABASE_URL")
         .expect("CLEARANCE_RESILIENCE_DATABASE_URL: run these tests through scripts/test")
+}
+
+/// The same database for the serving role, which the server serves as.
+fn serving_url() -> String {
+    let mut url = url::Url::parse(&database_url()).unwrap();
+    url.set_username(crate::common::SERVING_ROLE).unwrap();
+    url.set_password(Some(crate::common::SERVING_ROLE)).unwrap();
+    url.to_string()
 }
 
 /// `pg_ctlcluster VERSION NAME start|stop`: the cluster these tests may stop.
@@ -100,7 +109,8 @@ fn server_command() -> Command {
         .env_clear()
         .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url())
+        .env("DATABASE_URL", serving_url())
+        .env("CLEARANCE_OWNER_DATABASE_URL", database_url())
         .env("LEPTOS_OUTPUT_NAME", "clearance")
         .env("RUST_LOG", "warn");
     command
@@ -110,6 +120,14 @@ fn server_command() -> Command {
 #[ignore = "stops and starts a PostgreSQL cluster: scripts/test runs it"]
 async fn the_server_starts_with_postgres_down_serves_the_register_degraded_and_recovers() {
     fresh_database().await;
+    // Migrated by the owner beforehand; the server serves as the serving role,
+    // and checks its privileges and the schema once PostgreSQL answers.
+    let migrated = server_command().arg("migrate").output().unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
     cluster("stop");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -149,7 +167,7 @@ async fn the_server_starts_with_postgres_down_serves_the_register_degraded_and_r
     let rooms = client.get(format!("{base}/rooms")).send().await.unwrap();
     assert!(rooms.status().is_client_error(), "{}", rooms.status());
 
-    // The database comes back: migrated, recorded, and the notice is gone.
+    // The database comes back: checked, recorded, and the notice is gone.
     cluster("start");
     let took = eventually(Duration::from_secs(15), "recovered", || async {
         page()

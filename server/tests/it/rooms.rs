@@ -403,7 +403,7 @@ async fn records_are_append_only(pool: PgPool) {
         "UPDATE evidence_changes SET reference = 'forged'",
         "DELETE FROM evidence_changes",
         "TRUNCATE evidence_changes",
-        "TRUNCATE access_events",
+        "TRUNCATE access_events CASCADE",
     ] {
         // Even as the tables' owner with row-level security out of the way.
         let mut tx = pool.begin().await.unwrap();

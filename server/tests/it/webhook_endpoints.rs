@@ -26,7 +26,7 @@ async fn app(pool: &PgPool, allow_private: bool) -> axum::Router {
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     startup::build(
-        pool.clone(),
+        crate::common::serving_pool(pool),
         Settings {
             page_cache_entries: 0,
             webhooks: WebhookSettings {

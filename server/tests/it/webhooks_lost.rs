@@ -69,7 +69,8 @@ async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn deliveries_survive_a_killed_server_and_a_receiver_that_was_down(pool: PgPool) {
-    let url = crate::common::database_url(&pool);
+    // The processes serve as the serving role, as in production.
+    let url = crate::common::serving_database_url(&pool);
     let port = free_port(); // the receiver is down: nothing listens here
     let (_, secret) = store::create(
         &pool,

@@ -98,7 +98,7 @@ async fn build_test_app(
     let register =
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let server = startup::build(
-        pool.clone(),
+        serving_pool(pool),
         Settings {
             api_token: api_token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
             sessions,
@@ -317,7 +317,7 @@ pub async fn attach_everything(pool: &PgPool, operator: &Viewer, slug: &str, ref
 /// The test app over a register of the test's own (with health checks, say).
 pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> TestApp {
     let leptos_options = LeptosOptions::builder().output_name("clearance").build();
-    let server = startup::build(pool.clone(), settings(register, leptos_options)).await;
+    let server = startup::build(serving_pool(pool), settings(register, leptos_options)).await;
     TestApp {
         router: server.router,
         monitor: server.monitor,
@@ -328,6 +328,40 @@ pub async fn test_app_with_register(pool: &PgPool, register: Arc<Register>) -> T
 
 /// The URL of the test's own database (`#[sqlx::test]` made it), for a
 /// server process or a command run on it.
+/// The role the server serves as, as `scripts/lib.sh` creates it: a login role
+/// in the group `clearance_server`, which migration 22 grants what the server
+/// needs in every database (the test harness migrates each as the owner).
+pub const SERVING_ROLE: &str = "clearance_app";
+
+/// The URL of `pool`'s database for [`SERVING_ROLE`]: what the server serves
+/// with, in the tests as in production.
+pub fn serving_database_url(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{SERVING_ROLE}:{SERVING_ROLE}@{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap()
+    )
+}
+
+/// A pool on `pool`'s database as [`SERVING_ROLE`], built as the server builds
+/// its own, for the router under test: every request a test sends runs with
+/// the serving role's privileges, so a query the grants do not allow fails the
+/// test. Closed when the test's own pool is (the harness then drops the
+/// database, which must have no connections left).
+pub fn serving_pool(pool: &PgPool) -> PgPool {
+    let url = SecretString::from(serving_database_url(pool));
+    let size = pool.options().get_max_connections();
+    let serving = server::db::lazy_pool(&url, size).unwrap();
+    let (owner, closing) = (pool.clone(), serving.clone());
+    tokio::spawn(async move {
+        owner.close_event().await;
+        closing.close().await;
+    });
+    serving
+}
+
 pub fn database_url(pool: &PgPool) -> String {
     let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
     url.set_path(&format!(

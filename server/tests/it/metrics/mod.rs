@@ -32,7 +32,7 @@ async fn server(pool: &PgPool, token: Option<&str>) -> Server {
         Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER).expect("the default register"));
     let leptos_options = LeptosOptions::builder().output_name("clearance").build();
     startup::build(
-        pool.clone(),
+        crate::common::serving_pool(pool),
         Settings {
             metrics_token: token.map(|token| ApiToken::new(SecretString::from(token.to_owned()))),
             ..crate::common::settings(register, leptos_options)
