@@ -16,13 +16,18 @@ use super::safe_json::SafeJson;
 use crate::webhooks::api as webhooks;
 
 /// Every path the document describes, as the router spells it.
-pub const PATHS: [&str; 17] = [
+pub const PATHS: [&str; 22] = [
     "/api/readiness",
     "/api/events",
     "/api/proofs/{proof_id}/runs",
     "/api/platform/launch-acceptance",
     "/api/platform/launch-room",
     "/api/platform/launch-dossier",
+    "/api/platform/launch-receipt",
+    "/api/log/checkpoint",
+    "/api/log/key",
+    "/api/log/inclusion",
+    "/api/log/consistency",
     "/api/product/{pack}",
     "/badge/{file}",
     "/api/openapi.json",

@@ -265,6 +265,7 @@ impl Served {
         command
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .env_clear()
+            .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", database)
             .env("LEPTOS_OUTPUT_NAME", "clearance")
