@@ -7,6 +7,7 @@
 //! of refusals stays a few rows and never buries the real events. The database
 //! lets a repeat only count up; the log is read through the `access_log` view.
 
+use app::domain::ledger::{canonical_time, storable_time};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -180,16 +181,28 @@ pub async fn record_repeated(
                 return Ok(());
             }
         }
-        // The event, and when it already happened more than once (a burst
-        // counted in memory) its count, in one statement.
+        // The event, when it already happened more than once (a burst counted
+        // in memory) its count, and its leaf for the transparency log, in one
+        // statement.
+        let at = storable_time(Utc::now());
+        let leaf = crate::log::leaf::access(&crate::log::leaf::AccessFields {
+            at: canonical_time(at),
+            account_id: event.account_id,
+            actor: &actor,
+            action: event.action.as_str(),
+            subject: subject.as_deref(),
+            remote_addr: remote_addr.as_deref(),
+        });
         sqlx::query!(
             r#"WITH event AS (
-                   INSERT INTO access_events (account_id, actor, action, subject, remote_addr)
-                   VALUES ($1, $2, $3, $4, $5)
+                   INSERT INTO access_events (at, account_id, actor, action, subject, remote_addr)
+                   VALUES ($8, $1, $2, $3, $4, $5)
                    RETURNING id
+               ), repeats AS (
+                   INSERT INTO access_event_repeats (event_id, count, last_at, several_addresses)
+                   SELECT id, $6, now(), $7 FROM event WHERE $6 > 1
                )
-               INSERT INTO access_event_repeats (event_id, count, last_at, several_addresses)
-               SELECT id, $6, now(), $7 FROM event WHERE $6 > 1"#,
+               INSERT INTO log_pending (kind, ref_id, leaf) SELECT 'access', id, $9 FROM event"#,
             event.account_id,
             actor,
             event.action.as_str(),
@@ -197,6 +210,8 @@ pub async fn record_repeated(
             remote_addr,
             times,
             several_addresses,
+            at,
+            leaf,
         )
         .execute(pool)
         .await

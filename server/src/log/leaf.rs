@@ -4,6 +4,8 @@
 //! rebuild the text, and so check the record against the log.
 
 use app::domain::ledger::{AcceptanceRecord, EvidenceChange};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 /// The first line of every leaf: the leaf format's version.
@@ -63,9 +65,24 @@ pub fn evidence(change: &EvidenceChange) -> String {
     )
 }
 
-/// The leaf of an access-log event with row id `id` and content digest `digest`.
-pub fn access(id: i64, digest: &str) -> String {
-    format!("{FORMAT}\naccess\nid {id}\ndigest {digest}\n")
+/// An access-log event's fields, as its leaf covers them (every column but
+/// the row id, which the log keeps beside the leaf).
+#[derive(Debug, Serialize)]
+pub struct AccessFields<'a> {
+    /// [`app::domain::ledger::canonical_time`] of the event's time.
+    pub at: String,
+    pub account_id: Option<i64>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: Option<&'a str>,
+    pub remote_addr: Option<&'a str>,
+}
+
+/// The leaf of an access-log event: the SHA-256 of its fields' canonical JSON.
+pub fn access(fields: &AccessFields<'_>) -> String {
+    let canonical = serde_json::to_vec(&("access", fields)).unwrap_or_default();
+    let digest = hex::encode(Sha256::digest(canonical));
+    format!("{FORMAT}\naccess\ndigest {digest}\n")
 }
 
 /// The hash the tree holds for `text`.
@@ -78,16 +95,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_leaf_names_its_record_and_digest() {
-        let text = access(7, &"ab".repeat(32));
-        assert_eq!(
-            text,
-            format!(
-                "clearance-log-leaf/1\naccess\nid 7\ndigest {}\n",
-                "ab".repeat(32)
-            )
+    fn an_access_leaf_covers_every_field() {
+        let fields = AccessFields {
+            at: "2026-12-03T10:00:00.000000Z".to_owned(),
+            account_id: Some(7),
+            actor: "ops@example.com",
+            action: "sign_in_succeeded",
+            subject: None,
+            remote_addr: Some("192.0.2.1"),
+        };
+        let text = access(&fields);
+        assert!(
+            text.starts_with("clearance-log-leaf/1\naccess\ndigest "),
+            "{text}"
         );
-        assert_ne!(hash(&text), hash(&access(8, &"ab".repeat(32))));
+        let other = AccessFields {
+            remote_addr: Some("192.0.2.2"),
+            ..fields
+        };
+        assert_ne!(access(&other), text);
     }
 
     #[test]

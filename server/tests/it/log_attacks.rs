@@ -338,3 +338,46 @@ async fn a_checkpoint_signed_by_another_key_is_refused(pool: PgPool) {
     assert!(report.contains("REFUSED kept checkpoint #7"), "{report}");
     assert!(report.contains("not signed by the log's key"), "{report}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_rewritten_access_event_is_caught(pool: PgPool) {
+    let (_, key, mut kept, _) = history(&pool).await;
+    // A sign-in, sequenced and kept.
+    server::auth::audit::record(
+        &pool,
+        &server::auth::audit::Event {
+            account_id: None,
+            actor: "mallory@example.com",
+            action: server::auth::audit::Action::SignInFailed,
+            subject: None,
+            remote_addr: Some("198.51.100.7"),
+        },
+    )
+    .await;
+    let stop = CancellationToken::new();
+    let log = Sequencer::spawn(pool.clone(), Arc::clone(&key), stop.clone());
+    kept.push(log.flush().await.unwrap().head.note.clone());
+    stop.cancel();
+    let (report, intact) = audit(&pool, &key, &kept).await;
+    assert!(intact, "{report}");
+
+    // The owner makes the failed sign-in someone else's, from elsewhere.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE access_events DISABLE TRIGGER USER")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE access_events SET remote_addr = '203.0.113.9' WHERE actor = 'mallory@example.com'",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (report, intact) = audit(&pool, &key, &kept).await;
+    assert!(!intact, "{report}");
+    assert!(
+        report.contains("access event sign_in_failed by mallory@example.com"),
+        "{report}"
+    );
+}
