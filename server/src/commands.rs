@@ -338,7 +338,7 @@ pub async fn token(pool: &PgPool, command: &TokenCommand) -> anyhow::Result<Stri
 
 /// `server dossier verify FILE`: each part against the manifest, and whether all
 /// are intact.
-pub fn dossier_verify(file: &std::path::Path) -> anyhow::Result<(String, bool)> {
+pub fn dossier_verify(file: &std::path::Path, key: Option<&str>) -> anyhow::Result<(String, bool)> {
     use app::domain::dossier::{verify, PartCheck};
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("could not read {}", file.display()))?;
@@ -365,5 +365,19 @@ pub fn dossier_verify(file: &std::path::Path) -> anyhow::Result<(String, bool)> 
     } else {
         "the dossier does NOT match its manifest\n"
     });
+    let intact = match key {
+        Some(key) => {
+            let key = crate::log::cli::verifier_key(key)?;
+            let (report, signed) = crate::log::cli::verify_dossier_signature(&document, &key);
+            out.push_str(&report);
+            intact && signed
+        }
+        None => {
+            out.push_str(
+                "signature, receipts and chains not checked: give the log's key with --key\n",
+            );
+            intact
+        }
+    };
     Ok((out, intact))
 }

@@ -114,6 +114,11 @@ pub enum DossierCommand {
     Verify {
         /// The dossier file (JSON).
         file: PathBuf,
+        /// The transparency log's verifier key (`name+id+key`), or a file
+        /// holding it: also check the dossier's signature, and the receipts and
+        /// chains inside.
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 

@@ -55,8 +55,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let pool = || async { db::connect_for_command(&database_url(&cli)?, 2, migrate).await };
     match &cli.command {
         // Checking a downloaded dossier needs no register file or database.
-        Some(Command::Dossier(DossierCommand::Verify { file })) => {
-            let (report, intact) = commands::dossier_verify(file)?;
+        Some(Command::Dossier(DossierCommand::Verify { file, key })) => {
+            let (report, intact) = commands::dossier_verify(file, key.as_deref())?;
             print!("{report}");
             Ok(exit_code(intact))
         }

@@ -27,6 +27,17 @@ pub fn manifest(parts: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The text the dossier's `signature` signs (a C2SP signed note made with the
+/// transparency log's key): which tenant, when, and the SHA-256 of the manifest's
+/// canonical JSON. Whoever holds the log's public key can tell that the server
+/// issued this dossier and that its manifest, hence every part, is unchanged.
+pub fn signed_text(tenant: &str, generated_at: &str, manifest: &Value) -> String {
+    format!(
+        "{FORMAT}\ntenant {tenant}\ngenerated {generated_at}\nmanifest {}\n",
+        part_digest(manifest)
+    )
+}
+
 /// One part's check against the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]

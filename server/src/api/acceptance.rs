@@ -521,11 +521,25 @@ pub async fn dossier(
     );
     let manifest = app::domain::dossier::manifest(&parts);
     let generated_at = chrono::Utc::now();
+    let generated = generated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let manifest = value(serde_json::to_value(&manifest));
+    // Signed with the log's key, so the dossier's origin and manifest check
+    // with only the public key (`server dossier verify FILE --key KEY`).
+    let signature = state
+        .log
+        .key()
+        .sign_note(&app::domain::dossier::signed_text(
+            &room.tenant.slug,
+            &generated,
+            &manifest,
+        ))
+        .map_err(ApiError::Log)?;
     let document = serde_json::json!({
         "format": app::domain::dossier::FORMAT,
         "tenant": &room.tenant.slug,
-        "generated_at": generated_at,
+        "generated_at": generated,
         "manifest": manifest,
+        "signature": signature,
         "parts": parts,
     });
     let mut response = SafeJson(document).into_response();

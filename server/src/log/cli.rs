@@ -118,3 +118,97 @@ pub fn verify_receipt(file: &Path, key: &str) -> anyhow::Result<(String, bool)> 
         Err(error) => (format!("FAILED: {error}\n"), false),
     })
 }
+
+/// `dossier verify --key`: the dossier's signature over its manifest, each
+/// receipt inside, and both chains recomputed from the records inside. The
+/// report and whether everything checks.
+pub fn verify_dossier_signature(document: &serde_json::Value, key: &str) -> (String, bool) {
+    use app::domain::ledger::{verify_chain, AcceptanceRecord, ChainHead, EvidenceChange};
+    let mut report = String::new();
+    let mut intact = true;
+    let mut say = |ok: bool, line: String| {
+        intact &= ok;
+        report.push_str(if ok { "ok       " } else { "BROKEN   " });
+        report.push_str(&line);
+        report.push('\n');
+    };
+    let text = |field: &str| document.get(field).and_then(serde_json::Value::as_str);
+    match (text("signature"), text("tenant"), text("generated_at")) {
+        (Some(signature), Some(tenant), Some(generated)) => {
+            let manifest = document.get("manifest").cloned().unwrap_or_default();
+            let expected = app::domain::dossier::signed_text(tenant, generated, &manifest);
+            match super::key::open_note(key, signature) {
+                Ok((name, signed)) if signed == expected => {
+                    say(
+                        true,
+                        format!("signature: issued by {name} for {tenant}, manifest unchanged"),
+                    );
+                }
+                Ok(_) => say(
+                    false,
+                    "signature: it signs another tenant, time or manifest".to_owned(),
+                ),
+                Err(error) => say(false, format!("signature: {error}")),
+            }
+        }
+        _ => say(false, "signature: the dossier carries none".to_owned()),
+    }
+    let parts = document.get("parts");
+    let receipts = parts
+        .and_then(|parts| parts.pointer("/receipts/receipts"))
+        .cloned()
+        .map(serde_json::from_value::<Vec<Receipt>>);
+    match receipts {
+        Some(Ok(receipts)) => {
+            for receipt in receipts {
+                let seq = receipt.record.seq;
+                match receipt.verify(key) {
+                    Ok(verified) => say(
+                        true,
+                        format!(
+                            "receipt of record {seq}: leaf {} of {}",
+                            verified.index, verified.size
+                        ),
+                    ),
+                    Err(error) => say(false, format!("receipt of record {seq}: {error}")),
+                }
+            }
+        }
+        _ => say(false, "receipts: missing or malformed".to_owned()),
+    }
+    let acceptances = parts
+        .and_then(|parts| parts.pointer("/acceptance_chain/records"))
+        .cloned()
+        .map(serde_json::from_value::<Vec<AcceptanceRecord>>);
+    match acceptances {
+        Some(Ok(records)) => {
+            let head = records.last().map(|last| ChainHead {
+                seq: last.seq,
+                digest: last.digest.clone(),
+            });
+            match verify_chain(&records, head.as_ref()) {
+                Ok(count) => say(true, format!("acceptance chain: {count} records")),
+                Err(broken) => say(false, format!("acceptance chain: {broken}")),
+            }
+        }
+        _ => say(false, "acceptance chain: missing or malformed".to_owned()),
+    }
+    let evidence = parts
+        .and_then(|parts| parts.get("evidence"))
+        .cloned()
+        .map(serde_json::from_value::<Vec<EvidenceChange>>);
+    match evidence {
+        Some(Ok(changes)) => {
+            let head = changes.last().map(|last| ChainHead {
+                seq: last.seq,
+                digest: last.digest.clone(),
+            });
+            match verify_chain(&changes, head.as_ref()) {
+                Ok(count) => say(true, format!("evidence chain: {count} changes")),
+                Err(broken) => say(false, format!("evidence chain: {broken}")),
+            }
+        }
+        _ => say(false, "evidence chain: missing or malformed".to_owned()),
+    }
+    (report, intact)
+}

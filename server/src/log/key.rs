@@ -124,11 +124,30 @@ impl LogKey {
     pub fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<String, String> {
         let checkpoint =
             Checkpoint::new(&self.origin, size, root, "").map_err(|error| error.to_string())?;
-        let mut note = Note::new(&checkpoint.to_bytes(), &[]).map_err(|error| error.to_string())?;
+        let text = String::from_utf8(checkpoint.to_bytes()).map_err(|error| error.to_string())?;
+        self.sign_note(&text)
+    }
+
+    /// `text` (lines, each ending in a newline) as a signed note.
+    pub fn sign_note(&self, text: &str) -> Result<String, String> {
+        let mut note = Note::new(text.as_bytes(), &[]).map_err(|error| error.to_string())?;
         note.add_sigs(&[&self.signer])
             .map_err(|error| error.to_string())?;
         String::from_utf8(note.to_bytes()).map_err(|error| error.to_string())
     }
+}
+
+/// Opens a signed note with the verifier key `verifier_key`: the key's name and
+/// the note's text, if the key signed it.
+pub fn open_note(verifier_key: &str, signed: &str) -> Result<(String, String), CheckpointError> {
+    let verifier =
+        StandardVerifier::new(verifier_key.trim()).map_err(|_| CheckpointError::BadVerifierKey)?;
+    let name = signed_note::Verifier::name(&verifier).to_owned();
+    let note = Note::from_bytes(signed.as_bytes()).map_err(|_| CheckpointError::Malformed)?;
+    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .map_err(|error| CheckpointError::NotSigned(error.to_string()))?;
+    let text = String::from_utf8(note.text().to_vec()).map_err(|_| CheckpointError::Malformed)?;
+    Ok((name, text))
 }
 
 /// Opens a signed checkpoint with the verifier key `verifier_key`: the tree it
@@ -137,13 +156,9 @@ pub fn open_checkpoint(
     verifier_key: &str,
     signed: &str,
 ) -> Result<OpenedCheckpoint, CheckpointError> {
-    let verifier =
-        StandardVerifier::new(verifier_key.trim()).map_err(|_| CheckpointError::BadVerifierKey)?;
-    let expected = signed_note::Verifier::name(&verifier).to_owned();
-    let note = Note::from_bytes(signed.as_bytes()).map_err(|_| CheckpointError::Malformed)?;
-    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
-        .map_err(|error| CheckpointError::NotSigned(error.to_string()))?;
-    let checkpoint = Checkpoint::from_bytes(note.text()).map_err(|_| CheckpointError::Malformed)?;
+    let (expected, text) = open_note(verifier_key, signed)?;
+    let checkpoint =
+        Checkpoint::from_bytes(text.as_bytes()).map_err(|_| CheckpointError::Malformed)?;
     if checkpoint.origin() != expected {
         return Err(CheckpointError::WrongOrigin {
             found: checkpoint.origin().to_owned(),

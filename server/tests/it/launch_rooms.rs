@@ -413,9 +413,9 @@ async fn the_api_signs_with_a_token_answers_the_stored_record_and_refuses_bad_in
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool) {
-    let app = crate::common::test_app(&pool, None, SessionSettings::default())
-        .await
-        .router;
+    let test_app = crate::common::test_app(&pool, None, SessionSettings::default()).await;
+    let key = test_app.state.log.key().verifier_key().to_owned();
+    let app = test_app.router;
     let w = world(&pool).await;
     attach_everything(&pool, &w.operator, "acme", "REF-1").await;
     let (_, token) = tokens::create(&pool, "sponsor@acme.example", "ci")
@@ -495,14 +495,32 @@ async fn the_dossier_downloads_as_one_file_whose_manifest_verifies(pool: PgPool)
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("dossier.json");
     std::fs::write(&file, &body).unwrap();
-    let (report, intact) = server::commands::dossier_verify(&file).unwrap();
+    let (report, intact) = server::commands::dossier_verify(&file, None).unwrap();
     assert!(intact, "{report}");
     assert!(report.contains("ok       acceptance_chain"));
+    assert!(
+        report.contains("not checked: give the log's key"),
+        "{report}"
+    );
+    // With the log's key: the signature, every receipt and both chains.
+    let (report, intact) = server::commands::dossier_verify(&file, Some(&key)).unwrap();
+    assert!(intact, "{report}");
+    assert!(
+        report.contains("ok       signature: issued by clearance.test/log for acme"),
+        "{report}"
+    );
+    assert!(report.contains("ok       receipt of record 1"), "{report}");
+    assert!(report.contains("ok       acceptance chain: "), "{report}");
+    // Another key's verdict: not issued by this log.
+    let other = crate::common::test_log_key().verifier_key().to_owned();
+    let (report, intact) = server::commands::dossier_verify(&file, Some(&other)).unwrap();
+    assert!(!intact, "{report}");
+    assert!(report.contains("BROKEN   signature: "), "{report}");
     let tampered = String::from_utf8(body.to_vec())
         .unwrap()
         .replace("PO-9", "PO-8");
     std::fs::write(&file, tampered).unwrap();
-    let (report, intact) = server::commands::dossier_verify(&file).unwrap();
+    let (report, intact) = server::commands::dossier_verify(&file, Some(&key)).unwrap();
     assert!(!intact);
     assert!(report.contains("ALTERED  acceptance_chain"), "{report}");
     std::fs::remove_dir_all(&dir).unwrap();
