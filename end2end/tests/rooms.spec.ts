@@ -1,6 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from './fixtures';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ROOT, SERVER_BINARY, serverEnv } from '../playwright.config';
 
 // A launch room from an operator's preparation to a sponsor's signature in the
@@ -200,6 +203,37 @@ test('the sponsor signs launch acceptance in the browser; it is in PostgreSQL an
   const verified = execFileSync(SERVER_BINARY, ['audit', 'verify'], { cwd: ROOT, env: env(), encoding: 'utf8' });
   expect(verified).toContain(`ok      ${SLUG} acceptance: 1 record`);
   expect(verified).toContain(`ok      ${SLUG} evidence: 11 records`);
+
+  // The sponsor keeps the signature's receipt from the room and checks it as on
+  // another machine: no database, no server, only the log's public key.
+  const key = (await (await fetch(`${BASE}/api/log/key`)).text()).trim();
+  expect(key).toMatch(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('receipt-link').first().click(),
+  ]);
+  const file = path.join(os.tmpdir(), `clearance-receipt-${STAMP}.json`);
+  await download.saveAs(file);
+  const offline = { PATH: process.env.PATH ?? '' };
+  const checked = execFileSync(SERVER_BINARY, ['receipt', 'verify', file, '--key', key], {
+    cwd: os.tmpdir(),
+    env: offline,
+    encoding: 'utf8',
+  });
+  expect(checked).toMatch(/^ok: acceptance record 1 of tenant \d+ \(digest [0-9a-f]{64}\) is leaf \d+ of \d+ in the log /);
+  // One changed byte in the record, and the command says so (exit 1).
+  const receipt = JSON.parse(readFileSync(file, 'utf8'));
+  receipt.record.approval_reference = 'PO-2026-0043';
+  writeFileSync(file, JSON.stringify(receipt));
+  let refused = '';
+  try {
+    execFileSync(SERVER_BINARY, ['receipt', 'verify', file, '--key', key], { cwd: os.tmpdir(), env: offline, encoding: 'utf8' });
+  } catch (error) {
+    const failed = error as { status?: number; stdout?: string };
+    expect(failed.status).toBe(1);
+    refused = failed.stdout ?? '';
+  }
+  expect(refused).toContain('FAILED: the record was altered');
 });
 
 test('a readiness change makes the acceptance stale on the open page; signing again without JavaScript makes it live', async ({
