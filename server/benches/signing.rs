@@ -1,9 +1,13 @@
 //! Signing benchmark: launch-acceptance records per second through the real
-//! signing path (`rooms::submit`, as the forms and the API call it: one
-//! transaction under row-level security that locks the chain's head, reads the
-//! room, checks and digests the record in Rust, inserts it and advances the
-//! head), beside a plain single-row INSERT of the same record as JSON on the same
-//! database, with the same concurrency, in alternating rounds.
+//! signing path, as the API's `PATCH /api/launch-acceptance` takes it:
+//! `rooms::submit` (one transaction under row-level security that locks the
+//! chain's head, reads the room, checks and digests the record in Rust, inserts
+//! it, advances the head and queues the record's leaf for the transparency log),
+//! then `log::receipt::issue` (the log's sequencer places the leaf, with every
+//! other leaf waiting, and signs a checkpoint; the answer is the record's
+//! inclusion proof in it). Beside it, a plain single-row INSERT of the same
+//! record as JSON on the same database, with the same concurrency, in
+//! alternating rounds.
 //!
 //! ```sh
 //! DATABASE_URL=postgres://…/clearance_bench cargo bench -p server --bench signing
@@ -11,13 +15,15 @@
 //!
 //! Settings (environment): `BENCH_SIGNINGS` records per round (default 2000),
 //! `BENCH_ROUNDS` (5), `BENCH_CONCURRENCY` concurrent signers, one tenant each
-//! (8). Budget: median ≥ 1,000 signatures/s; the ratio to the plain INSERT is
-//! reported for information. Exits 1 when the budget fails. The database must be a throwaway one: the
-//! benchmark adds tenants, accounts and records to it.
+//! (8). Budget: median ≥ 1,000 signatures/s, each with its receipt; the ratio
+//! to the plain INSERT is reported for information. Afterwards every chain is
+//! verified and every receipt checked with the log's verifier key. Exits 1 when
+//! the budget fails. The database must be a throwaway one: the benchmark adds
+//! tenants, accounts, records and log leaves to it.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -30,8 +36,13 @@ use app::domain::ledger::EvidenceAction;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 use server::auth::accounts::{self, NewAccount};
+use server::log::receipt::{self, Receipt};
+use server::log::{LogKey, Sequencer};
 use server::rooms::{self, verify, Submission};
 use server::tenants::{self, TenantForm};
+
+mod common;
+use common::{record_results, setting, ResultRow};
 
 const SIGNINGS_PER_SECOND_BUDGET: f64 = 1_000.0;
 /// Gates the managed private beta needs before its acceptance can be signed.
@@ -40,17 +51,6 @@ const GATES: [&str; 3] = [
     "authenticated-tenant-access",
     "support-incident-fallback",
 ];
-
-fn setting(name: &str, default: usize) -> anyhow::Result<usize> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .parse()
-            .ok()
-            .filter(|value| *value > 0)
-            .with_context(|| format!("{name} must be a positive integer")),
-        Err(_) => Ok(default),
-    }
-}
 
 /// Readiness as this environment would read it: nothing configured, the
 /// database reachable. The managed private beta is conditional, so it can be
@@ -183,6 +183,12 @@ where
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -207,6 +213,15 @@ async fn run() -> anyhow::Result<bool> {
             .await?;
     let register = Arc::new(parse_register("thesmios.toml", DEFAULT_REGISTER)?);
     let inputs = Arc::new(inputs(&register));
+    // The log's key, made for this run, and its sequencer, as the server runs it.
+    let (secret, verifier_key) = LogKey::generate("clearance.bench/log")?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let sequencer = Sequencer::spawn(
+        pool.clone(),
+        Arc::new(LogKey::from_secret(&secret)?),
+        shutdown.clone(),
+    );
+    let receipts: Arc<Mutex<Vec<Receipt>>> = Arc::default();
 
     println!(
         "Signing: {signings} records per round, {rounds} rounds, {concurrency} concurrent \
@@ -239,25 +254,34 @@ async fn run() -> anyhow::Result<bool> {
     )
     .await
     .map_err(|error| anyhow::anyhow!("a first signature: {error}"))?;
+    let first_receipt = receipt::issue(&db, &sequencer, &sample)
+        .await
+        .context("the first signature's receipt")?;
+    lock(&receipts).push(first_receipt);
     let sample = Arc::new(serde_json::to_value(&sample)?);
 
+    // What `PATCH /api/launch-acceptance` does: sign, then the receipt.
     let sign = {
-        let (db, register, inputs, signers) = (
+        let (db, register, inputs, signers, sequencer, receipts) = (
             db.clone(),
             Arc::clone(&register),
             Arc::clone(&inputs),
             Arc::clone(&signers),
+            sequencer.clone(),
+            Arc::clone(&receipts),
         );
         move |signer: usize| {
-            let (db, register, inputs, signers) = (
+            let (db, register, inputs, signers, sequencer, receipts) = (
                 db.clone(),
                 Arc::clone(&register),
                 Arc::clone(&inputs),
                 Arc::clone(&signers),
+                sequencer.clone(),
+                Arc::clone(&receipts),
             );
             async move {
                 let signer = &signers[signer];
-                rooms::submit(
+                let (_, record) = rooms::submit(
                     &db,
                     &register,
                     &inputs,
@@ -267,6 +291,10 @@ async fn run() -> anyhow::Result<bool> {
                 )
                 .await
                 .map_err(|error| anyhow::anyhow!("signing: {error}"))?;
+                let receipt = receipt::issue(&db, &sequencer, &record)
+                    .await
+                    .context("the signature's receipt")?;
+                lock(&receipts).push(receipt);
                 Ok(())
             }
         }
@@ -327,6 +355,24 @@ async fn run() -> anyhow::Result<bool> {
         .iter()
         .filter_map(|report| report.result.as_ref().ok())
         .sum();
+    // Every signature's receipt checks offline with the verifier key alone.
+    shutdown.cancel();
+    let receipts = std::mem::take(&mut *lock(&receipts));
+    let refused: Vec<String> = receipts
+        .iter()
+        .filter_map(|receipt| {
+            receipt.verify(&verifier_key).err().map(|error| {
+                format!(
+                    "tenant {} seq {}: {error}",
+                    receipt.record.tenant_id, receipt.record.seq
+                )
+            })
+        })
+        .collect();
+    let checkpoints: std::collections::HashSet<&str> = receipts
+        .iter()
+        .map(|receipt| receipt.checkpoint.as_str())
+        .collect();
 
     let (signed_median, inserted_median, ratio) =
         (median(&signed), median(&inserted), median(&ratios));
@@ -334,7 +380,7 @@ async fn run() -> anyhow::Result<bool> {
     let mark = |pass: bool| if pass { "✓" } else { "✗ FAILS" };
     let (low, high) = spread(&signed);
     println!(
-        "signing (rooms::submit, chain included)   median {signed_median:>7.0}/s   \
+        "signing (rooms::submit + receipt::issue)  median {signed_median:>7.0}/s   \
          min–max {low:.0}–{high:.0}/s   budget ≥ {SIGNINGS_PER_SECOND_BUDGET:.0}/s {}",
         mark(pass_rate)
     );
@@ -351,7 +397,7 @@ async fn run() -> anyhow::Result<bool> {
     let chains_intact = broken.is_empty();
     record_results(&[
         ResultRow::budget(
-            "signing: acceptance records per second (rooms::submit, chain included)",
+            "signing: acceptance records per second with their receipts (rooms::submit + log::receipt::issue)",
             format!("{signed_median:.0}/s"),
             spread_text(&signed, 0, "/s"),
             format!("≥ {SIGNINGS_PER_SECOND_BUDGET:.0}/s"),
@@ -374,6 +420,13 @@ async fn run() -> anyhow::Result<bool> {
             "intact".to_owned(),
             chains_intact,
         ),
+        ResultRow::budget(
+            "signing: every receipt checked after the run (Receipt::verify)",
+            format!("{} receipts", receipts.len()),
+            format!("{} checkpoints", checkpoints.len()),
+            "all check".to_owned(),
+            refused.is_empty(),
+        ),
     ])?;
     println!(
         "chains verified: {} ledgers, {records} records, {}",
@@ -384,7 +437,19 @@ async fn run() -> anyhow::Result<bool> {
             format!("BROKEN: {}", broken.join(", "))
         }
     );
-    Ok(pass_rate && chains_intact)
+    println!(
+        "receipts checked: {} receipts over {} signed checkpoints ({:.1} signatures per \
+         checkpoint), {}",
+        receipts.len(),
+        checkpoints.len(),
+        receipts.len() as f64 / checkpoints.len().max(1) as f64,
+        if refused.is_empty() {
+            "all check".to_owned()
+        } else {
+            format!("{} REFUSED: {}", refused.len(), refused.join("; "))
+        }
+    );
+    Ok(pass_rate && chains_intact && refused.is_empty())
 }
 
 fn spread_text(values: &[f64], decimals: usize, unit: &str) -> String {
@@ -392,81 +457,6 @@ fn spread_text(values: &[f64], decimals: usize, unit: &str) -> String {
     format!("min–max {low:.decimals$}–{high:.decimals$}{unit}")
 }
 
-/// One row of `scripts/bench`'s final table (`end2end/bench/stats.mjs` writes the
-/// same shape).
-#[derive(serde::Serialize)]
-struct ResultRow {
-    measure: &'static str,
-    figure: String,
-    spread: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    budget: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pass: Option<bool>,
-}
-
-impl ResultRow {
-    fn figure(measure: &'static str, figure: String, spread: String) -> Self {
-        Self {
-            measure,
-            figure,
-            spread,
-            budget: None,
-            pass: None,
-        }
-    }
-
-    fn budget(
-        measure: &'static str,
-        figure: String,
-        spread: String,
-        limit: String,
-        pass: bool,
-    ) -> Self {
-        Self {
-            budget: Some(limit),
-            pass: Some(pass),
-            ..Self::figure(measure, figure, spread)
-        }
-    }
-}
-
-/// Appends the rows to `BENCH_RESULTS` (JSON lines) when it is set.
-fn record_results(rows: &[ResultRow]) -> anyhow::Result<()> {
-    let Ok(path) = std::env::var("BENCH_RESULTS") else {
-        return Ok(());
-    };
-    let mut lines = String::new();
-    for row in rows {
-        lines.push_str(&serde_json::to_string(row)?);
-        lines.push('\n');
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, lines.as_bytes()))
-        .with_context(|| format!("writing {path}"))
-}
-
 fn main() -> ExitCode {
-    // `cargo bench` passes `--bench`; settings come from the environment.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(run()) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
+    common::main(run())
 }
