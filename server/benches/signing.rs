@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use secrecy::SecretString;
@@ -221,7 +221,8 @@ async fn run() -> anyhow::Result<bool> {
         Arc::new(LogKey::from_secret(&secret)?),
         shutdown.clone(),
     );
-    let receipts: Arc<Mutex<Vec<Receipt>>> = Arc::default();
+    // Each signature's receipt, with how long signing and then the receipt took.
+    let receipts: Arc<Mutex<Vec<(Receipt, Duration, Duration)>>> = Arc::default();
 
     println!(
         "Signing: {signings} records per round, {rounds} rounds, {concurrency} concurrent \
@@ -257,7 +258,7 @@ async fn run() -> anyhow::Result<bool> {
     let first_receipt = receipt::issue(&db, &sequencer, &sample)
         .await
         .context("the first signature's receipt")?;
-    lock(&receipts).push(first_receipt);
+    lock(&receipts).push((first_receipt, Duration::ZERO, Duration::ZERO));
     let sample = Arc::new(serde_json::to_value(&sample)?);
 
     // What `PATCH /api/launch-acceptance` does: sign, then the receipt.
@@ -281,6 +282,7 @@ async fn run() -> anyhow::Result<bool> {
             );
             async move {
                 let signer = &signers[signer];
+                let started = Instant::now();
                 let (_, record) = rooms::submit(
                     &db,
                     &register,
@@ -291,10 +293,11 @@ async fn run() -> anyhow::Result<bool> {
                 )
                 .await
                 .map_err(|error| anyhow::anyhow!("signing: {error}"))?;
+                let signed = started.elapsed();
                 let receipt = receipt::issue(&db, &sequencer, &record)
                     .await
                     .context("the signature's receipt")?;
-                lock(&receipts).push(receipt);
+                lock(&receipts).push((receipt, signed, started.elapsed() - signed));
                 Ok(())
             }
         }
@@ -357,7 +360,11 @@ async fn run() -> anyhow::Result<bool> {
         .sum();
     // Every signature's receipt checks offline with the verifier key alone.
     shutdown.cancel();
-    let receipts = std::mem::take(&mut *lock(&receipts));
+    let (receipts, (submitting, issuing)): (Vec<Receipt>, (Vec<Duration>, Vec<Duration>)) =
+        std::mem::take(&mut *lock(&receipts))
+            .into_iter()
+            .map(|(receipt, signed, issued)| (receipt, (signed, issued)))
+            .unzip();
     let refused: Vec<String> = receipts
         .iter()
         .filter_map(|receipt| {
@@ -369,6 +376,19 @@ async fn run() -> anyhow::Result<bool> {
             })
         })
         .collect();
+    // How long each signature waited for its record and then for its receipt
+    // (every signature after the first, warm-up included).
+    let waits = |values: &[Duration]| {
+        let mut sorted: Vec<f64> = values[1..]
+            .iter()
+            .map(|value| value.as_secs_f64() * 1_000.0)
+            .collect();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), format!("p10–p90 {:.1}–{:.1} ms", at(0.1), at(0.9)))
+    };
+    let (submit_p50, submit_spread) = waits(&submitting);
+    let (issue_p50, issue_spread) = waits(&issuing);
     let checkpoints: std::collections::HashSet<&str> = receipts
         .iter()
         .map(|receipt| receipt.checkpoint.as_str())
@@ -420,6 +440,16 @@ async fn run() -> anyhow::Result<bool> {
             "intact".to_owned(),
             chains_intact,
         ),
+        ResultRow::figure(
+            "signing: per signature, rooms::submit (record committed), ms",
+            format!("{submit_p50:.1} ms"),
+            submit_spread.clone(),
+        ),
+        ResultRow::figure(
+            "signing: per signature, then log::receipt::issue (sequenced, proved), ms",
+            format!("{issue_p50:.1} ms"),
+            issue_spread.clone(),
+        ),
         ResultRow::budget(
             "signing: every receipt checked after the run (Receipt::verify)",
             format!("{} receipts", receipts.len()),
@@ -436,6 +466,10 @@ async fn run() -> anyhow::Result<bool> {
         } else {
             format!("BROKEN: {}", broken.join(", "))
         }
+    );
+    println!(
+        "per signature: rooms::submit median {submit_p50:.1} ms ({submit_spread}), then \
+         receipt::issue median {issue_p50:.1} ms ({issue_spread})"
     );
     println!(
         "receipts checked: {} receipts over {} signed checkpoints ({:.1} signatures per \
