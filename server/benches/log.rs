@@ -38,11 +38,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tlog_tiles::{check_record, check_tree, stored_hash_count};
 
-use app::domain::ledger::{storable_time, AcceptanceKind, AcceptanceRecord, FORMAT_V2};
+use app::domain::ledger::{
+    canonical_time, storable_time, AcceptanceKind, AcceptanceRecord, FORMAT_V2,
+};
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
 use app::domain::{DependencyState, PublicCheck, ReadinessInputs};
 use server::log::leaf;
@@ -80,10 +81,19 @@ impl Random {
     }
 }
 
-/// The text of the access leaf at `index` (the filler of the log).
+/// The text of the access leaf at `index` (the filler of the log): a
+/// sign-in, one second after the previous event.
 fn access_leaf(index: u64) -> String {
-    let digest = hex::encode(Sha256::digest(index.to_le_bytes()));
-    leaf::access(i64::try_from(index).unwrap_or(i64::MAX), &digest)
+    let at = chrono::DateTime::from_timestamp(1_796_000_000 + index as i64, 0).unwrap_or_default();
+    let subject = format!("bench-{}", index % 64);
+    leaf::access(&leaf::AccessFields {
+        at: canonical_time(at),
+        account_id: Some(1 + (index % 64) as i64),
+        actor: "bench-sponsor@example.com",
+        action: "sign_in_succeeded",
+        subject: Some(&subject),
+        remote_addr: Some("127.0.0.1"),
+    })
 }
 
 /// An acceptance record as `rooms::submit` writes it for a tenant of the
