@@ -55,9 +55,17 @@ pub async fn receipt(
     )
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no acceptance record {seq}")))?;
-    let receipt = crate::log::receipt::stored(pool, &record)
-        .await?
-        .ok_or_else(|| ApiError::Log("the record waits to be sequenced".to_owned()))?;
+    // A record signed a moment ago may still wait for the sequencer (the room's
+    // form does not wait for it): ask for a batch, then read again.
+    let receipt = match crate::log::receipt::stored(pool, &record).await? {
+        Some(receipt) => receipt,
+        None => {
+            state.log.flush().await?;
+            crate::log::receipt::stored(pool, &record)
+                .await?
+                .ok_or_else(|| ApiError::Log("the record waits to be sequenced".to_owned()))?
+        }
+    };
     let mut response = SafeJson(&receipt).into_response();
     if asked.download == Some(1) {
         let disposition = format!(

@@ -285,3 +285,41 @@ async fn the_log_api_answers_and_refuses_clearly(pool: PgPool) {
         assert_eq!(answer.status, status, "{uri}: {}", answer.body);
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sponsor_downloads_a_fresh_receipt_and_no_one_else_can(pool: PgPool) {
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator, "acme", "PO-LOG-4").await;
+    let app = test_app(&pool, None, Default::default()).await;
+    // Signed through the room's form path, which does not wait for the log.
+    let record = sign(&pool, &w.sponsor_a).await;
+    let (_, token) = server::auth::tokens::create(&pool, "sponsor@acme.example", "ci")
+        .await
+        .unwrap();
+    let (_, other) = server::auth::tokens::create(&pool, "sponsor@borealis.example", "ci")
+        .await
+        .unwrap();
+    let get = |uri: &str, token: &str| {
+        Request::get(uri.to_owned())
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let uri = format!("/api/platform/launch-receipt?seq={}&download=1", record.seq);
+    let answer = send(&app.router, get(&uri, &token)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let receipt: Receipt = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(receipt.record.digest, record.digest);
+    receipt
+        .verify(app.state.log.key().verifier_key())
+        .expect("the downloaded receipt checks");
+
+    let answer = send(&app.router, get(&format!("{uri}&tenant=acme"), &other)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    let answer = send(
+        &app.router,
+        get("/api/platform/launch-receipt?seq=99", &token),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+}
