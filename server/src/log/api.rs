@@ -9,7 +9,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use base64::Engine as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -158,15 +157,21 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
-fn encoded(proof: &[tlog_tiles::Hash]) -> Vec<String> {
-    proof
-        .iter()
-        .map(|hash| base64::engine::general_purpose::STANDARD.encode(hash.0))
-        .collect()
-}
-
-async fn current_size(conn: &mut sqlx::PgConnection) -> Result<u64, ApiError> {
-    Ok(store::head(conn).await?.map_or(0, |head| head.size))
+/// A proof in the tree of `size` leaves, made by `prove` from the stored
+/// hashes, as base64 hashes; 404 when the log is not that large yet.
+async fn proved(
+    state: &AppState,
+    size: u64,
+    prove: impl Fn(&HashCache) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error>,
+) -> Result<Vec<String>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    if size > store::head(&mut conn).await?.map_or(0, |head| head.size) {
+        return Err(ApiError::NotFound(format!(
+            "the log is smaller than {size}"
+        )));
+    }
+    let proof = tree::with_hashes(&mut conn, &mut HashCache::default(), prove).await?;
+    Ok(proof.iter().map(super::receipt::encode).collect())
 }
 
 /// `GET /api/log/inclusion?index=N&size=T`.
@@ -191,21 +196,8 @@ pub async fn inclusion(
     if index >= size {
         return Err(ApiError::BadRequest("index must be below size".to_owned()));
     }
-    let mut conn = state.pool.acquire().await?;
-    if size > current_size(&mut conn).await? {
-        return Err(ApiError::NotFound(format!(
-            "the log is smaller than {size}"
-        )));
-    }
-    let proof = tree::with_hashes(&mut conn, &mut HashCache::default(), |cache| {
-        tree::inclusion(cache, size, index)
-    })
-    .await?;
-    Ok(SafeJson(InclusionProof {
-        index,
-        size,
-        proof: encoded(&proof),
-    }))
+    let proof = proved(&state, size, |cache| tree::inclusion(cache, size, index)).await?;
+    Ok(SafeJson(InclusionProof { index, size, proof }))
 }
 
 /// `GET /api/log/consistency?from=N&to=T`.
@@ -232,17 +224,6 @@ pub async fn consistency(
             "from must be at least 1 and at most to".to_owned(),
         ));
     }
-    let mut conn = state.pool.acquire().await?;
-    if to > current_size(&mut conn).await? {
-        return Err(ApiError::NotFound(format!("the log is smaller than {to}")));
-    }
-    let proof = tree::with_hashes(&mut conn, &mut HashCache::default(), |cache| {
-        tree::consistency(cache, to, from)
-    })
-    .await?;
-    Ok(SafeJson(ConsistencyProof {
-        from,
-        to,
-        proof: encoded(&proof),
-    }))
+    let proof = proved(&state, to, |cache| tree::consistency(cache, to, from)).await?;
+    Ok(SafeJson(ConsistencyProof { from, to, proof }))
 }

@@ -67,7 +67,8 @@ pub struct Verified {
     pub size: u64,
 }
 
-fn encode(hash: &Hash) -> String {
+/// A hash as proofs carry it: standard base64.
+pub(super) fn encode(hash: &Hash) -> String {
     base64::engine::general_purpose::STANDARD.encode(hash.0)
 }
 

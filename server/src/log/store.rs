@@ -70,37 +70,47 @@ fn to_db(value: u64) -> Result<i64, LogError> {
     i64::try_from(value).map_err(|_| LogError::Invalid("the tree is too large".to_owned()))
 }
 
-/// The newest checkpoint; `None` before the first.
-pub async fn head(conn: &mut PgConnection) -> Result<Option<Head>, LogError> {
-    let row =
-        sqlx::query!("SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1")
-            .fetch_optional(conn)
-            .await?;
-    row.map(|row| {
-        Ok(Head {
+/// A `log_checkpoints` row as PostgreSQL hands it over.
+struct CheckpointRow {
+    size: i64,
+    root: Vec<u8>,
+    note: String,
+}
+
+impl TryFrom<CheckpointRow> for Head {
+    type Error = LogError;
+
+    fn try_from(row: CheckpointRow) -> Result<Self, LogError> {
+        Ok(Self {
             size: to_size(row.size)?,
             root: to_hash(&row.root)?,
             note: row.note,
         })
-    })
+    }
+}
+
+/// The newest checkpoint; `None` before the first.
+pub async fn head(conn: &mut PgConnection) -> Result<Option<Head>, LogError> {
+    sqlx::query_as!(
+        CheckpointRow,
+        "SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1"
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(Head::try_from)
     .transpose()
 }
 
 /// The checkpoint signed at exactly `size`, if any.
 pub async fn checkpoint(conn: &mut PgConnection, size: u64) -> Result<Option<Head>, LogError> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        CheckpointRow,
         "SELECT size, root, note FROM log_checkpoints WHERE size = $1",
         to_db(size)?
     )
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(Head {
-            size: to_size(row.size)?,
-            root: to_hash(&row.root)?,
-            note: row.note,
-        })
-    })
+    .await?
+    .map(Head::try_from)
     .transpose()
 }
 
