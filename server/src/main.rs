@@ -205,12 +205,20 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let pool = db::lazy_pool(&database_url(cli)?, cli.max_connections)?;
     // The server starts whether or not PostgreSQL is up: until it answers, the
     // register is served from the readiness source, marked degraded. Once it
-    // answers, a role too powerful to serve as, or a schema that is not current,
-    // stops the server (see `db::check_when_reachable`).
+    // answers, a role too powerful to serve as, a schema that is not current or
+    // a log signed by another key stops the server (see `db::check_when_reachable`
+    // and `log::leader::check_key`).
+    let log_key = Arc::new(cli.serve.log.load()?);
+    tracing::info!(log = %log_key.origin(), key = %log_key.verifier_key(), "signing the transparency log's checkpoints");
     let mut start_check = tokio::spawn({
         let pool = pool.clone();
         let allow_owner = cli.dev_allow_owner_role;
-        async move { db::check_when_reachable(&pool, allow_owner).await }
+        let log_key = Arc::clone(&log_key);
+        async move {
+            db::check_when_reachable(&pool, allow_owner).await?;
+            server::log::leader::check_key(&pool, &log_key).await?;
+            anyhow::Ok(())
+        }
     });
     let pending_check = match tokio::time::timeout(Duration::from_secs(5), &mut start_check).await {
         Ok(outcome) => {
@@ -242,8 +250,6 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
         }
         None => tracing::info!("e-mail is off: CLEARANCE_SMTP_URL is not set"),
     }
-    let log_key = Arc::new(cli.serve.log.load()?);
-    tracing::info!(log = %log_key.origin(), key = %log_key.verifier_key(), "signing the transparency log's checkpoints");
     let leptos_options = get_configuration(None)
         .context("invalid Leptos configuration")?
         .leptos_options;

@@ -11,7 +11,8 @@
 //! - [`key`]: the signing key, checkpoints signed and opened.
 //! - [`store`]: the log's tables.
 //! - [`sequencer`]: gives pending leaves their place and signs checkpoints, in
-//!   batches; one at a time across every server.
+//!   batches, on the one server that leads ([`leader`]); the others pass
+//!   their requests on.
 //! - [`receipt`]: what a signer keeps: record, inclusion proof, checkpoint.
 //! - [`audit`]: the whole log checked against checkpoints kept elsewhere.
 //! - [`api`]: checkpoint, key and proofs over HTTP; [`cli`]: the key and
@@ -21,6 +22,7 @@ pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod key;
+pub mod leader;
 pub mod leaf;
 pub mod receipt;
 pub mod sequencer;
@@ -41,6 +43,12 @@ pub enum LogError {
     MissingHashes(usize),
     #[error("could not sign the checkpoint: {0}")]
     Sign(String),
+    #[error(
+        "the log's newest checkpoint (tree size {size}) is not signed by this server's key \
+         {key}: every server of a deployment signs with the same key file \
+         (docs/operations.md#the-log-key)"
+    )]
+    ForeignKey { size: u64, key: String },
     #[error("the log sequencer is not running")]
     Stopped,
     #[error("{0}")]

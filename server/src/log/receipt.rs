@@ -136,7 +136,7 @@ pub async fn issue(
     sequencer: &Sequencer,
     record: &AcceptanceRecord,
 ) -> Result<Receipt, LogError> {
-    let batch = sequencer.flush().await?;
+    let batch = sequencer.place(LeafKind::Acceptance, record.id).await?;
     let key = (LeafKind::Acceptance.as_str().to_owned(), record.id);
     match batch.placed.get(&key) {
         Some(placed) => Ok(Receipt::new(

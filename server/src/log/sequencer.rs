@@ -1,27 +1,38 @@
-//! The sequencer: takes the pending leaves in batches, gives each the next
-//! index, stores the hashes they add and signs a checkpoint of the new tree, all
-//! in one transaction under a lock every server shares. A writer that needs its
-//! receipt asks for a flush after committing; requests that arrive while a batch
-//! runs are served together by the next one. Leaves written by others (access
-//! events, another server) are picked up within a second.
+//! The sequencer: gives pending leaves their place in the tree, in batches, and
+//! signs a checkpoint after each. One server of a deployment leads
+//! ([`Leader`]: it holds a lock in PostgreSQL); the others follow. A writer that
+//! needs its receipt asks its own server's sequencer after committing:
+//!
+//! - on the leader, the batch running when the request arrives answers it if
+//!   that batch placed the writer's leaf, otherwise the next batch does;
+//! - on a follower, the request is passed on to the leader (PostgreSQL
+//!   `NOTIFY`), and answered once the queue no longer holds any leaf committed
+//!   before it (the leader says after each batch that the tree grew).
+//!
+//! Leaves nobody asks about (access events) are sequenced within a second; a
+//! follower takes the lead within a second of the leader's end.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tlog_tiles::{Hash, EMPTY_HASH};
+use tlog_tiles::Hash;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::store::{self, Head};
-use super::tree::{self, HashCache};
-use super::{leaf, LogError, LogKey};
+use super::leader::Leader;
+use super::leaf::LeafKind;
+use super::store::{self, Head, FLUSH_CHANNEL, SEQUENCED_CHANNEL};
+use super::{LogError, LogKey};
 
-/// The most leaves one batch places.
-const BATCH_LIMIT: i64 = 5_000;
-/// How often leaves nobody asked a flush for are looked for.
+/// How often leaves nobody asked about are looked for, and a follower tries
+/// to lead.
 const POLL_EVERY: Duration = Duration::from_secs(1);
+/// How long a request may wait before it is answered with an error.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(10);
 
 /// Where a leaf of a batch was placed, with its inclusion proof in the batch's
 /// checkpoint.
@@ -32,19 +43,27 @@ pub struct Placed {
 }
 
 /// A batch sequenced: the checkpoint signed after it, and where each of its
-/// leaves went, by the record it stands for (kind, row id).
+/// leaves went, by the record it stands for (kind, row id). A follower's
+/// answer places nothing: the leaves it waited for are in the checkpoint.
 #[derive(Debug)]
 pub struct Batch {
     pub head: Head,
     pub placed: HashMap<(String, i64), Placed>,
 }
 
-type Reply = oneshot::Sender<Result<Arc<Batch>, String>>;
+type Answer = Result<Arc<Batch>, String>;
+
+/// A request: sequence everything committed so far; `leaf` names the record
+/// the caller is waiting for, if any.
+struct Request {
+    leaf: Option<(String, i64)>,
+    reply: oneshot::Sender<Answer>,
+}
 
 /// A handle on this server's sequencer task.
 #[derive(Clone, Debug)]
 pub struct Sequencer {
-    requests: mpsc::UnboundedSender<Reply>,
+    requests: mpsc::UnboundedSender<Request>,
     key: Arc<LogKey>,
 }
 
@@ -64,8 +83,20 @@ impl Sequencer {
     /// Sequences every leaf committed before the call (here or elsewhere) and
     /// answers the batch that did it.
     pub async fn flush(&self) -> Result<Arc<Batch>, LogError> {
+        self.ask(None).await
+    }
+
+    /// As [`Self::flush`], for a caller waiting for the leaf of the record
+    /// `ref_id` of `kind`: a batch already running may answer it.
+    pub async fn place(&self, kind: LeafKind, ref_id: i64) -> Result<Arc<Batch>, LogError> {
+        self.ask(Some((kind.as_str().to_owned(), ref_id))).await
+    }
+
+    async fn ask(&self, leaf: Option<(String, i64)>) -> Result<Arc<Batch>, LogError> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(reply).map_err(|_| LogError::Stopped)?;
+        self.requests
+            .send(Request { leaf, reply })
+            .map_err(|_| LogError::Stopped)?;
         answer
             .await
             .map_err(|_| LogError::Stopped)?
@@ -73,138 +104,280 @@ impl Sequencer {
     }
 }
 
-/// What the task keeps between batches: the tree's size and the hashes that
-/// appending to it needs. Emptied after any failure, and whenever another
-/// server has sequenced meanwhile.
-#[derive(Default)]
-struct State {
-    size: Option<u64>,
-    cache: HashCache,
+/// A request waiting for its answer.
+struct Waiter {
+    leaf: Option<(String, i64)>,
+    reply: oneshot::Sender<Answer>,
+    since: Instant,
+    /// Leading: a batch began after the request arrived, so its end answers it.
+    covered: bool,
+    /// Following: the newest queued leaf when it arrived (`Some(None)`: none
+    /// was queued); every leaf it may wait for is at or below it.
+    mark: Option<Option<i64>>,
+}
+
+impl Waiter {
+    fn new(request: Request) -> Self {
+        Self {
+            leaf: request.leaf,
+            reply: request.reply,
+            since: Instant::now(),
+            covered: false,
+            mark: None,
+        }
+    }
+
+    fn answer(self, answer: Answer) {
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// What woke the task.
+#[derive(PartialEq)]
+enum Wake {
+    Request,
+    Tick,
+    /// A follower asked the leader for a batch.
+    FlushAsked,
+    /// The leader wrote a checkpoint.
+    Sequenced,
+    Nothing,
+}
+
+struct Task {
+    pool: PgPool,
+    key: Arc<LogKey>,
+    requests: mpsc::UnboundedReceiver<Request>,
+    waiting: Vec<Waiter>,
+    leader: Option<Leader>,
+    listener: Option<PgListener>,
+    failing: bool,
 }
 
 async fn run(
     pool: PgPool,
     key: Arc<LogKey>,
-    mut requests: mpsc::UnboundedReceiver<Reply>,
+    requests: mpsc::UnboundedReceiver<Request>,
     shutdown: CancellationToken,
 ) {
-    let mut state = State::default();
+    let mut task = Task {
+        pool,
+        key,
+        requests,
+        waiting: Vec::new(),
+        leader: None,
+        listener: None,
+        failing: false,
+    };
     let mut poll = tokio::time::interval(POLL_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
     loop {
-        let mut waiting = Vec::new();
-        tokio::select! {
+        let wake = tokio::select! {
             biased;
-            () = shutdown.cancelled() => return,
-            request = requests.recv() => match request {
-                Some(reply) => waiting.push(reply),
-                None => return,
+            () = shutdown.cancelled() => break,
+            request = task.requests.recv() => match request {
+                Some(request) => {
+                    task.waiting.push(Waiter::new(request));
+                    Wake::Request
+                }
+                None => break,
             },
-            _ = poll.tick() => {}
+            notified = notified(&mut task.listener) => match notified {
+                Ok(channel) if channel == FLUSH_CHANNEL => Wake::FlushAsked,
+                Ok(_) => Wake::Sequenced,
+                Err(error) => {
+                    tracing::debug!(%error, "the log's listener lost its connection");
+                    task.listener = None;
+                    Wake::Nothing
+                }
+            },
+            _ = poll.tick() => Wake::Tick,
+        };
+        task.take_requests();
+        if let Some(listener) = &mut task.listener {
+            // Notifications already received say nothing more.
+            while listener.next_buffered().is_some() {}
         }
-        while let Ok(reply) = requests.try_recv() {
-            waiting.push(reply);
-        }
-        let result = sequence(&pool, &key, &mut state, waiting.is_empty()).await;
-        match &result {
-            Err(error) if !failing => {
-                tracing::warn!(%error, "could not sequence the transparency log; retrying");
-                failing = true;
+        if wake == Wake::Tick {
+            task.listen().await;
+            if task.leader.is_none() {
+                task.try_lead().await;
             }
-            Err(_) => {}
-            Ok(_) if failing => {
-                tracing::info!("the transparency log is sequenced again");
-                failing = false;
+        }
+        if task.leader.is_some() {
+            if wake != Wake::Sequenced && wake != Wake::Nothing {
+                task.lead().await;
             }
-            Ok(_) => {}
+        } else if wake != Wake::FlushAsked {
+            task.follow().await;
         }
-        if result.is_err() {
-            state = State::default();
-        }
-        // Not idle when anyone waits, so a batch always answers them.
-        let answer = result
-            .map_err(|error| error.to_string())
-            .and_then(|batch| batch.ok_or_else(|| "nothing was sequenced".to_owned()));
-        for reply in waiting {
-            let _ = reply.send(answer.clone());
-        }
+        task.give_up_on_old();
+    }
+    for waiter in task.waiting.drain(..) {
+        waiter.answer(Err(LogError::Stopped.to_string()));
+    }
+    if let Some(leader) = task.leader.take() {
+        leader.resign().await;
     }
 }
 
-/// One batch. `idle`: nobody is waiting, so do nothing unless leaves wait.
-async fn sequence(
-    pool: &PgPool,
-    key: &LogKey,
-    state: &mut State,
-    idle: bool,
-) -> Result<Option<Arc<Batch>>, LogError> {
-    if idle && state.size.is_some() && !store::any_pending(&mut *pool.acquire().await?).await? {
-        return Ok(None);
+/// The channel of the next notification; never, without a listener.
+async fn notified(listener: &mut Option<PgListener>) -> Result<String, sqlx::Error> {
+    match listener {
+        Some(listener) => Ok(listener.recv().await?.channel().to_owned()),
+        None => std::future::pending().await,
     }
-    let mut tx = pool.begin().await?;
-    store::lock(&mut tx).await?;
-    let head = match store::head(&mut tx).await? {
-        Some(head) => head,
-        None => {
-            let first = Head {
-                size: 0,
-                root: EMPTY_HASH,
-                note: key.sign_checkpoint(0, EMPTY_HASH).map_err(LogError::Sign)?,
-            };
-            store::write_checkpoint(&mut tx, &first).await?;
-            first
+}
+
+impl Task {
+    fn take_requests(&mut self) {
+        while let Ok(request) = self.requests.try_recv() {
+            self.waiting.push(Waiter::new(request));
         }
-    };
-    if state.size != Some(head.size) {
-        *state = State {
-            size: Some(head.size),
-            cache: HashCache::default(),
-        };
     }
-    let pending = store::take_pending(&mut tx, BATCH_LIMIT).await?;
-    if pending.is_empty() {
-        tx.commit().await?;
-        return Ok(Some(Arc::new(Batch {
+
+    /// Logs the first of a run of failures, and the recovery after it.
+    fn outcome<T>(&mut self, result: &Result<T, LogError>) {
+        match result {
+            Err(error) if !self.failing => {
+                tracing::warn!(%error, "could not sequence the transparency log; retrying");
+                self.failing = true;
+            }
+            Ok(_) if self.failing => {
+                tracing::info!("the transparency log is sequenced again");
+                self.failing = false;
+            }
+            _ => {}
+        }
+    }
+
+    async fn listen(&mut self) {
+        if self.listener.is_some() {
+            return;
+        }
+        let connected = async {
+            let mut listener = PgListener::connect_with(&self.pool).await?;
+            listener
+                .listen_all([FLUSH_CHANNEL, SEQUENCED_CHANNEL])
+                .await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match connected.await {
+            Ok(listener) => self.listener = Some(listener),
+            Err(error) => tracing::debug!(%error, "the log's listener could not connect"),
+        }
+    }
+
+    async fn try_lead(&mut self) {
+        let result = Leader::try_lead(&self.pool, &self.key).await;
+        self.outcome(&result);
+        if let Ok(Some(leader)) = result {
+            tracing::info!("this server sequences the transparency log");
+            self.leader = Some(leader);
+        }
+    }
+
+    /// Runs batches until nobody here waits (a leader's part).
+    async fn lead(&mut self) {
+        loop {
+            let Some(leader) = self.leader.as_mut() else {
+                return;
+            };
+            for waiter in &mut self.waiting {
+                waiter.covered = true;
+            }
+            let result = leader.sequence(&self.key).await;
+            self.outcome(&result);
+            let sequenced = match result {
+                Ok(sequenced) => sequenced,
+                Err(error) => {
+                    let answer = Err(error.to_string());
+                    for waiter in self.waiting.drain(..) {
+                        waiter.answer(answer.clone());
+                    }
+                    if let Some(leader) = self.leader.take() {
+                        leader.resign().await;
+                    }
+                    return;
+                }
+            };
+            // Requests that came in meanwhile are answered too, when this
+            // batch placed what they wait for.
+            self.take_requests();
+            let batch = &sequenced.batch;
+            let (done, waiting) =
+                std::mem::take(&mut self.waiting)
+                    .into_iter()
+                    .partition(|waiter| {
+                        (waiter.covered && !sequenced.full)
+                            || waiter
+                                .leaf
+                                .as_ref()
+                                .is_some_and(|leaf| batch.placed.contains_key(leaf))
+                    });
+            self.waiting = waiting;
+            for waiter in done {
+                waiter.answer(Ok(Arc::clone(batch)));
+            }
+            if self.waiting.is_empty() && !sequenced.full {
+                return;
+            }
+        }
+    }
+
+    /// Passes new requests on to the leader and answers those whose leaves
+    /// are all sequenced (a follower's part).
+    async fn follow(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let result = self.check_progress().await;
+        self.outcome(&result);
+    }
+
+    async fn check_progress(&mut self) -> Result<(), LogError> {
+        let mut conn = self.pool.acquire().await?;
+        if self.waiting.iter().any(|waiter| waiter.mark.is_none()) {
+            let newest = store::newest_pending(&mut conn).await?;
+            for waiter in &mut self.waiting {
+                waiter.mark.get_or_insert(newest);
+            }
+            if newest.is_some() {
+                store::ask_flush(&mut conn).await?;
+            }
+        }
+        let (oldest, head) = store::progress(&mut conn).await?;
+        let Some(head) = head else {
+            return Ok(()); // The leader has not signed its first checkpoint yet.
+        };
+        let batch = Arc::new(Batch {
             head,
             placed: HashMap::new(),
-        })));
+        });
+        let (done, waiting) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|waiter| match (waiter.mark, oldest) {
+                (Some(None), _) | (Some(Some(_)), None) => true,
+                (Some(Some(mark)), Some(oldest)) => mark < oldest,
+                (None, _) => false,
+            });
+        self.waiting = waiting;
+        for waiter in done {
+            waiter.answer(Ok(Arc::clone(&batch)));
+        }
+        Ok(())
     }
-    let size = head.size;
-    let leaves: Vec<Hash> = pending
-        .iter()
-        .map(|pending| leaf::hash(&pending.leaf))
-        .collect();
-    let added = tree::with_hashes(&mut tx, &mut state.cache, |cache| {
-        tree::append(cache, size, &leaves)
-    })
-    .await?;
-    for (index, hash) in &added {
-        state.cache.insert(*index, *hash);
+
+    fn give_up_on_old(&mut self) {
+        let (old, waiting) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|waiter| waiter.since.elapsed() > GIVE_UP_AFTER);
+        self.waiting = waiting;
+        for waiter in old {
+            waiter.answer(Err(format!(
+                "no server sequenced the transparency log within {} s",
+                GIVE_UP_AFTER.as_secs()
+            )));
+        }
     }
-    let new_size = size + leaves.len() as u64;
-    let root = tree::with_hashes(&mut tx, &mut state.cache, |cache| {
-        tree::root(cache, new_size)
-    })
-    .await?;
-    let mut placed = HashMap::with_capacity(pending.len());
-    for (index, leaf) in (size..).zip(&pending) {
-        let proof = tree::with_hashes(&mut tx, &mut state.cache, |cache| {
-            tree::inclusion(cache, new_size, index)
-        })
-        .await?;
-        placed.insert((leaf.kind.clone(), leaf.ref_id), Placed { index, proof });
-    }
-    let head = Head {
-        size: new_size,
-        root,
-        note: key
-            .sign_checkpoint(new_size, root)
-            .map_err(LogError::Sign)?,
-    };
-    store::write_batch(&mut tx, size, &pending, &added, &head).await?;
-    tx.commit().await?;
-    state.cache.keep_frontier(new_size);
-    state.size = Some(new_size);
-    Ok(Some(Arc::new(Batch { head, placed })))
 }

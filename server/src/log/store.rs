@@ -7,9 +7,14 @@ use tlog_tiles::Hash;
 use super::leaf::LeafKind;
 use super::LogError;
 
-/// Serialises sequencing across every server on the database: held by the
-/// sequencer's transaction until it commits.
-const SEQUENCER_LOCK: i64 = 0x636c_6f67; // "clog"
+/// Held, as a session lock, by the one server that sequences (its leader
+/// connection).
+const LEADER_LOCK: i64 = 0x636c_6f67; // "clog"
+
+/// Where servers ask the leader for a batch (payload empty).
+pub const FLUSH_CHANNEL: &str = "clearance_log_flush";
+/// Where the leader says it wrote a checkpoint (payload: the tree's size).
+pub const SEQUENCED_CHANNEL: &str = "clearance_log_sequenced";
 
 /// A leaf waiting for its place.
 #[derive(Debug, Clone)]
@@ -47,9 +52,19 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Takes the sequencing lock for the rest of the transaction.
-pub async fn lock(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", SEQUENCER_LOCK)
+/// Takes the lead for this connection's session, if nobody holds it.
+pub async fn try_lead(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_lock($1) AS "locked!""#,
+        LEADER_LOCK
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Asks the leader, wherever it runs, for a batch.
+pub async fn ask_flush(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, '')", FLUSH_CHANNEL)
         .execute(conn)
         .await?;
     Ok(())
@@ -114,20 +129,15 @@ pub async fn checkpoint(conn: &mut PgConnection, size: u64) -> Result<Option<Hea
     .transpose()
 }
 
-/// Takes up to `limit` pending leaves, oldest first, deleting them: the caller
-/// places them in the same transaction.
-pub async fn take_pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Pending>, LogError> {
-    let mut rows = sqlx::query_as!(
+/// Up to `limit` pending leaves, oldest first.
+pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Pending>, LogError> {
+    Ok(sqlx::query_as!(
         Pending,
-        r#"DELETE FROM log_pending
-           WHERE id IN (SELECT id FROM log_pending ORDER BY id LIMIT $1)
-           RETURNING id, kind, ref_id, leaf"#,
+        "SELECT id, kind, ref_id, leaf FROM log_pending ORDER BY id LIMIT $1",
         limit
     )
     .fetch_all(conn)
-    .await?;
-    rows.sort_by_key(|row| row.id);
-    Ok(rows)
+    .await?)
 }
 
 /// The records whose leaves wait to be sequenced.
@@ -138,11 +148,33 @@ pub async fn pending_refs(conn: &mut PgConnection) -> Result<Vec<(String, i64)>,
     Ok(rows.into_iter().map(|row| (row.kind, row.ref_id)).collect())
 }
 
-/// Whether any leaf waits.
-pub async fn any_pending(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM log_pending) AS "any!""#)
+/// The newest pending leaf's queue number: every leaf committed so far is at
+/// or below it. `None` when nothing waits.
+pub async fn newest_pending(conn: &mut PgConnection) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT max(id) FROM log_pending")
         .fetch_one(conn)
         .await
+}
+
+/// The oldest pending leaf's queue number (`None` when nothing waits) and the
+/// newest checkpoint, read together.
+pub async fn progress(conn: &mut PgConnection) -> Result<(Option<i64>, Option<Head>), LogError> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT min(id) FROM log_pending) AS oldest,
+                  c.size AS "size?", c.root AS "root?", c.note AS "note?"
+           FROM (SELECT 1) AS one
+           LEFT JOIN (SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1) AS c
+             ON true"#
+    )
+    .fetch_one(conn)
+    .await?;
+    let head = match (row.size, row.root, row.note) {
+        (Some(size), Some(root), Some(note)) => {
+            Some(Head::try_from(CheckpointRow { size, root, note })?)
+        }
+        _ => None,
+    };
+    Ok((row.oldest, head))
 }
 
 /// Stored hashes by index; those not stored are left out.
@@ -165,8 +197,9 @@ pub async fn hashes(
         .collect()
 }
 
-/// Writes a sequenced batch in one statement: its leaves from index `first`,
-/// the stored hashes they add, and the checkpoint signed over them.
+/// Writes a sequenced batch in one statement: its leaves from index `first`
+/// (taking them off the queue), the stored hashes they add, and the checkpoint
+/// signed over them; then tells every server the tree grew.
 pub async fn write_batch(
     conn: &mut PgConnection,
     first: u64,
@@ -184,15 +217,19 @@ pub async fn write_batch(
         .map(|(index, _)| to_db(*index))
         .collect::<Result<Vec<_>, _>>()?;
     let hash_values: Vec<Vec<u8>> = hashes.iter().map(|(_, hash)| hash.0.to_vec()).collect();
+    let queued: Vec<i64> = leaves.iter().map(|leaf| leaf.id).collect();
     sqlx::query!(
-        r#"WITH leaves AS (
+        r#"WITH taken AS (
+               DELETE FROM log_pending WHERE id = ANY($10)
+           ), leaves AS (
                INSERT INTO log_leaves (idx, kind, ref_id, leaf)
                SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[])
            ), hashes AS (
                INSERT INTO log_hashes (idx, hash)
                SELECT * FROM UNNEST($5::bigint[], $6::bytea[])
            )
-           INSERT INTO log_checkpoints (size, root, note) VALUES ($7, $8, $9)"#,
+           INSERT INTO log_checkpoints (size, root, note)
+           SELECT $7::bigint, $8::bytea, $9::text FROM pg_notify($11, $7::bigint::text)"#,
         &indexes,
         &kinds,
         &refs,
@@ -201,7 +238,9 @@ pub async fn write_batch(
         &hash_values,
         to_db(checkpoint.size)?,
         checkpoint.root.0.as_slice(),
-        checkpoint.note
+        checkpoint.note,
+        &queued,
+        SEQUENCED_CHANNEL
     )
     .execute(conn)
     .await?;

@@ -1,9 +1,15 @@
 //! Where each chain ends: one `ledger_heads` row per tenant and ledger, locked by
 //! every append so that appends to one chain queue instead of forking it.
 
+use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use app::domain::ledger::{ChainHead, Ledger, GENESIS_DIGEST};
+use app::domain::ledger::{AcceptanceRecord, ChainHead, EvidenceChange, Ledger, GENESIS_DIGEST};
+use app::domain::tenant::Tenant;
+
+use super::reads::latest_acceptance;
+use super::rows::{AcceptanceRecordRow, EvidenceChangeRow};
+use crate::tenants::TenantRow;
 
 /// Locks a chain's head for the rest of the transaction and returns it (genesis
 /// for a chain with no head yet): the next record follows it.
@@ -27,6 +33,96 @@ pub(super) async fn lock(
         seq: head.seq,
         digest: head.digest,
     })
+}
+
+/// What a signature is checked against, read as its chain's head is locked.
+pub(super) struct SigningView {
+    pub head: ChainHead,
+    pub tenant: Tenant,
+    /// The evidence in force (each gate item's newest change, if attached).
+    pub evidence: Vec<EvidenceChange>,
+    /// The record at the head.
+    pub latest: Option<AcceptanceRecord>,
+}
+
+/// [`lock`] on tenant `tenant_id`'s acceptance chain, and in the same round trip
+/// the tenant, its evidence in force and its newest record; `None` when the
+/// tenant is not visible. The reads see the snapshot the statement started
+/// with: if a concurrent signature committed while this one waited for the
+/// lock, the head is newer than the newest record read, and the record is read
+/// again, now that the lock is held.
+pub(super) async fn lock_for_signing(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+) -> Result<Option<SigningView>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"WITH head AS (
+               INSERT INTO ledger_heads (tenant_id, ledger, seq, digest)
+               VALUES ($1, 'acceptance', 0, $2)
+               ON CONFLICT (tenant_id, ledger) DO UPDATE SET seq = ledger_heads.seq
+               RETURNING seq, digest
+           )
+           SELECT head.seq, head.digest,
+                  t.id AS "id?", t.slug AS "slug?", t.name AS "name?", t.motion AS "motion?",
+                  t.billing_route AS "billing_route?", t.created_at AS "created_at?",
+                  (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]')
+                   FROM (SELECT DISTINCT ON (gate_id, item)
+                                id, tenant_id, seq, action, gate_id, item, reference, note,
+                                account_id, actor, at, prev_digest, digest, format
+                         FROM evidence_changes WHERE tenant_id = $1
+                         ORDER BY gate_id, item, seq DESC) AS e
+                   WHERE e.action = 'attached')
+                      AS "evidence!: Json<Vec<EvidenceChangeRow>>",
+                  (SELECT to_jsonb(a)
+                   FROM (SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
+                                approval_reference, exclusions, residual_risks,
+                                readiness_digest, readiness_inputs, open_blockers, account_id,
+                                actor, signed_at, prev_digest, digest, format
+                         FROM acceptance_records WHERE tenant_id = $1
+                         ORDER BY seq DESC LIMIT 1) AS a)
+                      AS "latest: Json<AcceptanceRecordRow>"
+           FROM head LEFT JOIN tenants t ON t.id = $1"#,
+        tenant_id,
+        GENESIS_DIGEST
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let (Some(id), Some(slug), Some(name), Some(motion), Some(billing_route), Some(created_at)) = (
+        row.id,
+        row.slug,
+        row.name,
+        row.motion,
+        row.billing_route,
+        row.created_at,
+    ) else {
+        return Ok(None);
+    };
+    let head = ChainHead {
+        seq: row.seq,
+        digest: row.digest,
+    };
+    let mut latest = row.latest.map(|latest| AcceptanceRecord::from(latest.0));
+    if latest.as_ref().map_or(0, |record| record.seq) != head.seq {
+        latest = latest_acceptance(conn, tenant_id).await?;
+    }
+    Ok(Some(SigningView {
+        head,
+        tenant: Tenant::from(TenantRow {
+            id,
+            slug,
+            name,
+            motion,
+            billing_route,
+            created_at,
+        }),
+        evidence: row
+            .evidence
+            .0
+            .into_iter()
+            .map(EvidenceChange::from)
+            .collect(),
+        latest,
+    }))
 }
 
 /// Moves a chain's head, locked by [`lock`] in the same transaction.

@@ -1,8 +1,8 @@
 //! A buyer sponsor signs or revokes their tenant's launch acceptance, in one
-//! plain transaction: lock the acceptance chain's head, read what the check needs
-//! (the tenant, its evidence in force, the record at the head), check and digest
-//! in Rust, then one statement inserts the record, advances the head and writes its
-//! event; commit. Concurrent signatures of
+//! plain transaction: lock the acceptance chain's head and read what the check
+//! needs (the tenant, its evidence in force, the record at the head) in one
+//! statement, check and digest in Rust, then one statement inserts the record,
+//! advances the head, writes its event and queues its log leaf; commit. Concurrent signatures of
 //! one tenant queue on the head's lock, so the chain cannot fork.
 
 use chrono::Utc;
@@ -20,10 +20,8 @@ use app::domain::tenant::Tenant;
 use app::domain::{ReadinessInputs, Register};
 use app::live::LiveClearance;
 
-use super::reads::{evidence_in_force, latest_acceptance};
 use super::{heads, RoomError};
 use crate::tenancy::{self, Acting};
-use crate::tenants::TenantRow;
 
 /// How often a signature is tried when PostgreSQL aborts it for a conflict with
 /// another transaction (a serialization failure or a deadlock), which a retry
@@ -120,20 +118,17 @@ async fn sign(
     slug: Option<&str>,
     submission: Submission<'_>,
 ) -> Result<(Tenant, AcceptanceRecord), RoomError> {
-    let head = heads::lock(conn, tenant_id, Ledger::Acceptance).await?;
-    let tenant = sqlx::query_as!(
-        TenantRow,
-        "SELECT id, slug, name, motion, billing_route, created_at FROM tenants WHERE id = $1",
-        tenant_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(Tenant::from)
-    // A sponsor reaches only its own tenant, whichever slug it names.
-    .filter(|tenant| slug.is_none_or(|slug| slug == tenant.slug))
-    .ok_or(RoomError::NotFound)?;
-    let evidence = current_evidence(&evidence_in_force(conn, tenant.id).await?);
-    let latest = latest_acceptance(conn, tenant.id).await?;
+    let heads::SigningView {
+        head,
+        tenant,
+        evidence,
+        latest,
+    } = heads::lock_for_signing(conn, tenant_id)
+        .await?
+        // A sponsor reaches only its own tenant, whichever slug it names.
+        .filter(|view| slug.is_none_or(|slug| slug == view.tenant.slug))
+        .ok_or(RoomError::NotFound)?;
+    let evidence = current_evidence(&evidence);
     let status = room_status(&RoomInputs {
         register,
         inputs,
