@@ -13,6 +13,7 @@
 //! follower takes the lead within a second of the leader's end.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,14 +66,36 @@ struct Request {
 pub struct Sequencer {
     requests: mpsc::UnboundedSender<Request>,
     key: Arc<LogKey>,
+    leading: Arc<AtomicBool>,
 }
 
 impl Sequencer {
     /// Starts the sequencer; it stops when `shutdown` is cancelled.
     pub fn spawn(pool: PgPool, key: Arc<LogKey>, shutdown: CancellationToken) -> Self {
         let (requests, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, Arc::clone(&key), receiver, shutdown));
-        Self { requests, key }
+        let leading = Arc::new(AtomicBool::new(false));
+        let task = Task {
+            pool,
+            key: Arc::clone(&key),
+            requests: receiver,
+            waiting: Vec::new(),
+            leader: None,
+            leading: Arc::clone(&leading),
+            listener: None,
+            failing: false,
+        };
+        tokio::spawn(run(task, shutdown));
+        Self {
+            requests,
+            key,
+            leading,
+        }
+    }
+
+    /// Whether this server sequences the log now (one server of a deployment
+    /// does).
+    pub fn is_leading(&self) -> bool {
+        self.leading.load(Ordering::Relaxed)
     }
 
     /// The key checkpoints are signed with.
@@ -150,25 +173,13 @@ struct Task {
     requests: mpsc::UnboundedReceiver<Request>,
     waiting: Vec<Waiter>,
     leader: Option<Leader>,
+    /// Whether `leader` is set, for [`Sequencer::is_leading`].
+    leading: Arc<AtomicBool>,
     listener: Option<PgListener>,
     failing: bool,
 }
 
-async fn run(
-    pool: PgPool,
-    key: Arc<LogKey>,
-    requests: mpsc::UnboundedReceiver<Request>,
-    shutdown: CancellationToken,
-) {
-    let mut task = Task {
-        pool,
-        key,
-        requests,
-        waiting: Vec::new(),
-        leader: None,
-        listener: None,
-        failing: false,
-    };
+async fn run(mut task: Task, shutdown: CancellationToken) {
     let mut poll = tokio::time::interval(POLL_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -216,9 +227,7 @@ async fn run(
     for waiter in task.waiting.drain(..) {
         waiter.answer(Err(LogError::Stopped.to_string()));
     }
-    if let Some(leader) = task.leader.take() {
-        leader.resign().await;
-    }
+    task.resign().await;
 }
 
 /// The channel of the next notification; never, without a listener.
@@ -274,6 +283,14 @@ impl Task {
         if let Ok(Some(leader)) = result {
             tracing::info!("this server sequences the transparency log");
             self.leader = Some(leader);
+            self.leading.store(true, Ordering::Relaxed);
+        }
+    }
+
+    async fn resign(&mut self) {
+        if let Some(leader) = self.leader.take() {
+            self.leading.store(false, Ordering::Relaxed);
+            leader.resign().await;
         }
     }
 
@@ -295,9 +312,7 @@ impl Task {
                     for waiter in self.waiting.drain(..) {
                         waiter.answer(answer.clone());
                     }
-                    if let Some(leader) = self.leader.take() {
-                        leader.resign().await;
-                    }
+                    self.resign().await;
                     return;
                 }
             };

@@ -366,6 +366,28 @@ async fn the_server_refuses_to_serve_as_the_tables_owner_and_says_why(pool: PgPo
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_log_another_key_signed_stops_the_server_and_it_says_why(pool: PgPool) {
+    // Another key (another checkout's, say) signed the log's first checkpoint.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let other =
+        server::log::Sequencer::spawn(pool.clone(), crate::common::test_log_key(), stop.clone());
+    other.flush().await.expect("a checkpoint");
+    stop.cancel();
+
+    let output = Served::start(&serving_database_url(&pool), &[]).exited();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    for words in [
+        "the log's newest checkpoint (tree size 0) is not signed by this server's key",
+        "every server of a deployment signs with the same key file",
+        "docs/operations.md",
+    ] {
+        assert!(stderr.contains(words), "{words:?} not in: {stderr}");
+    }
+    assert!(!stderr.contains("PRIVATE+KEY"), "no key in: {stderr}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn with_the_development_flag_the_owner_serves_with_a_loud_warning(pool: PgPool) {
     let output = Served::start(
         &database_url(&pool),

@@ -159,6 +159,52 @@ async fn a_signature_gets_a_receipt_that_checks_here_and_in_go(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn two_servers_sequence_one_log_and_the_other_takes_over_when_the_leader_ends(pool: PgPool) {
+    let w = world(&pool).await;
+    attach_everything(&pool, &w.operator, "acme", "PO-LOG-2").await;
+    let key = test_log_key();
+    let servers = [sequencer(&pool, &key), sequencer(&pool, &key)];
+    let started = std::time::Instant::now();
+    while !servers.iter().any(|(log, _)| log.is_leading()) {
+        assert!(started.elapsed().as_secs() < 5, "nobody leads");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let leading: Vec<bool> = servers.iter().map(|(log, _)| log.is_leading()).collect();
+    assert_eq!(
+        leading.iter().filter(|lead| **lead).count(),
+        1,
+        "{leading:?}"
+    );
+    let (leader, follower) = if leading[0] { (0, 1) } else { (1, 0) };
+
+    // Receipts through either server check, in one log.
+    let mut sizes = Vec::new();
+    for round in 0..6 {
+        let (log, _) = &servers[[leader, follower][round % 2]];
+        let record = sign(&pool, &w.sponsor_a).await;
+        let receipt = receipt::issue(&pool, log, &record)
+            .await
+            .expect("a receipt");
+        let verified = receipt.verify(key.verifier_key()).expect("it checks");
+        sizes.push(verified.size);
+    }
+    assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]), "{sizes:?}");
+
+    // The leader ends: the other server takes over within seconds and answers.
+    servers[leader].1.cancel();
+    let record = sign(&pool, &w.sponsor_a).await;
+    let asked = std::time::Instant::now();
+    let receipt = receipt::issue(&pool, &servers[follower].0, &record)
+        .await
+        .expect("a receipt from the new leader");
+    assert!(asked.elapsed().as_secs() < 5, "took {:?}", asked.elapsed());
+    assert!(servers[follower].0.is_leading());
+    let verified = receipt.verify(key.verifier_key()).expect("it checks");
+    assert!(verified.size > *sizes.last().unwrap());
+    servers[follower].1.cancel();
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn checkpoints_are_consistent_and_go_computes_the_same_root(pool: PgPool) {
     let w = world(&pool).await;
     attach_everything(&pool, &w.operator, "acme", "PO-LOG-2").await;

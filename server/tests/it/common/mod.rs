@@ -392,11 +392,18 @@ pub fn settings(register: Arc<Register>, leptos_options: LeptosOptions) -> Setti
     }
 }
 
-/// A fresh log key's encoding, for a server process a test starts
+/// The log key's encoding, for a server process a test starts
 /// (`CLEARANCE_LOG_KEY`).
 pub fn log_key_secret() -> String {
-    let (secret, _) = server::log::LogKey::generate("clearance.test/log").expect("a key");
-    secrecy::ExposeSecret::expose_secret(&secret).to_owned()
+    // One key for every server a test run starts: servers of one deployment
+    // share the key file, and a server refuses a log another key signed.
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET
+        .get_or_init(|| {
+            let (secret, _) = server::log::LogKey::generate("clearance.test/log").expect("a key");
+            secrecy::ExposeSecret::expose_secret(&secret).to_owned()
+        })
+        .clone()
 }
 
 /// A fresh log key for a test server (the test's own "file").
