@@ -337,15 +337,19 @@ build_release() {
 }
 
 # The transparency log's signing key for local servers: made once by the release
-# binary's own `log keygen` in target/ (kept across runs, so checkpoints signed
+# binary's own `log keygen` (kept across runs and checkouts, so checkpoints signed
 # earlier still open), and exported as CLEARANCE_LOG_KEY_FILE unless one is set.
 setup_log_key() {
   if [ -n "${CLEARANCE_LOG_KEY_FILE:-}${CLEARANCE_LOG_KEY:-}" ]; then
     return
   fi
-  local file="$ROOT/target/clearance-log.key"
+  # One key per machine, like the local PostgreSQL cluster it signs for: another
+  # checkout on this machine serves the same local log, and a server refuses a
+  # log that another key signed.
+  local file="${XDG_DATA_HOME:-$HOME/.local/share}/clearance/log.key"
   if [ ! -f "$file" ]; then
     step "Creating the transparency log's signing key ($file)"
+    mkdir -p "$(dirname "$file")"
     "$ROOT/target/release/server" log keygen --name "${CLEARANCE_LOG_NAME:-clearance.localhost/log}" --out "$file"
   fi
   export CLEARANCE_LOG_KEY_FILE="$file"

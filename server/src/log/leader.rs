@@ -67,9 +67,13 @@ impl Leader {
 
     /// Places the waiting leaves (up to a batch's worth) and signs a
     /// checkpoint of the tree they make; with none waiting, answers the head.
-    pub async fn sequence(&mut self, key: &LogKey) -> Result<Sequenced, LogError> {
+    /// `announce`: another server waits, so say when the tree grew.
+    pub async fn sequence(&mut self, key: &LogKey, announce: bool) -> Result<Sequenced, LogError> {
         let pending = store::pending(&mut self.conn, BATCH_LIMIT).await?;
         if pending.is_empty() {
+            if announce {
+                store::announce(&mut self.conn, self.head.size).await?;
+            }
             return Ok(Sequenced {
                 batch: Arc::new(Batch {
                     head: self.head.clone(),
@@ -111,7 +115,7 @@ impl Leader {
                 .sign_checkpoint(new_size, root)
                 .map_err(LogError::Sign)?,
         };
-        store::write_batch(&mut self.conn, size, &pending, &added, &head).await?;
+        store::write_batch(&mut self.conn, size, &pending, &added, &head, announce).await?;
         self.cache.keep_frontier(new_size);
         self.head = head.clone();
         Ok(Sequenced {

@@ -81,6 +81,7 @@ impl Sequencer {
             waiting: Vec::new(),
             leader: None,
             leading: Arc::clone(&leading),
+            announce: false,
             listener: None,
             failing: false,
         };
@@ -167,6 +168,16 @@ enum Wake {
     Nothing,
 }
 
+impl Wake {
+    fn from_channel(channel: &str) -> Self {
+        if channel == FLUSH_CHANNEL {
+            Self::FlushAsked
+        } else {
+            Self::Sequenced
+        }
+    }
+}
+
 struct Task {
     pool: PgPool,
     key: Arc<LogKey>,
@@ -175,6 +186,8 @@ struct Task {
     leader: Option<Leader>,
     /// Whether `leader` is set, for [`Sequencer::is_leading`].
     leading: Arc<AtomicBool>,
+    /// Another server asked for a batch: the next one says when it is done.
+    announce: bool,
     listener: Option<PgListener>,
     failing: bool,
 }
@@ -194,8 +207,7 @@ async fn run(mut task: Task, shutdown: CancellationToken) {
                 None => break,
             },
             notified = notified(&mut task.listener) => match notified {
-                Ok(channel) if channel == FLUSH_CHANNEL => Wake::FlushAsked,
-                Ok(_) => Wake::Sequenced,
+                Ok(channel) => Wake::from_channel(&channel),
                 Err(error) => {
                     tracing::debug!(%error, "the log's listener lost its connection");
                     task.listener = None;
@@ -205,10 +217,14 @@ async fn run(mut task: Task, shutdown: CancellationToken) {
             _ = poll.tick() => Wake::Tick,
         };
         task.take_requests();
+        let mut flush_asked = wake == Wake::FlushAsked;
         if let Some(listener) = &mut task.listener {
-            // Notifications already received say nothing more.
-            while listener.next_buffered().is_some() {}
+            // Notifications already received: only a request for a batch counts.
+            while let Some(notification) = listener.next_buffered() {
+                flush_asked |= Wake::from_channel(notification.channel()) == Wake::FlushAsked;
+            }
         }
+        task.announce |= flush_asked;
         if wake == Wake::Tick {
             task.listen().await;
             if task.leader.is_none() {
@@ -216,7 +232,7 @@ async fn run(mut task: Task, shutdown: CancellationToken) {
             }
         }
         if task.leader.is_some() {
-            if wake != Wake::Sequenced && wake != Wake::Nothing {
+            if flush_asked || matches!(wake, Wake::Request | Wake::Tick) {
                 task.lead().await;
             }
         } else if wake != Wake::FlushAsked {
@@ -303,7 +319,8 @@ impl Task {
             for waiter in &mut self.waiting {
                 waiter.covered = true;
             }
-            let result = leader.sequence(&self.key).await;
+            let result = leader.sequence(&self.key, self.announce).await;
+            self.announce = false;
             self.outcome(&result);
             let sequenced = match result {
                 Ok(sequenced) => sequenced,

@@ -62,6 +62,19 @@ pub async fn try_lead(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
     .await
 }
 
+/// Tells every server the tree has `size` leaves (when no batch was needed to
+/// answer a server that asked for one).
+pub async fn announce(conn: &mut PgConnection, size: u64) -> Result<(), LogError> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2::bigint::text)",
+        SEQUENCED_CHANNEL,
+        to_db(size)?
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Asks the leader, wherever it runs, for a batch.
 pub async fn ask_flush(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT pg_notify($1, '')", FLUSH_CHANNEL)
@@ -199,13 +212,15 @@ pub async fn hashes(
 
 /// Writes a sequenced batch in one statement: its leaves from index `first`
 /// (taking them off the queue), the stored hashes they add, and the checkpoint
-/// signed over them; then tells every server the tree grew.
+/// signed over them; when `announce`, tells every server the tree grew (one
+/// waits for it).
 pub async fn write_batch(
     conn: &mut PgConnection,
     first: u64,
     leaves: &[Pending],
     hashes: &[(u64, Hash)],
     checkpoint: &Head,
+    announce: bool,
 ) -> Result<(), LogError> {
     let first = to_db(first)?;
     let indexes: Vec<i64> = (first..).take(leaves.len()).collect();
@@ -227,9 +242,11 @@ pub async fn write_batch(
            ), hashes AS (
                INSERT INTO log_hashes (idx, hash)
                SELECT * FROM UNNEST($5::bigint[], $6::bytea[])
+           ), announced AS (
+               SELECT pg_notify($11, $7::bigint::text) WHERE $12
            )
            INSERT INTO log_checkpoints (size, root, note)
-           SELECT $7::bigint, $8::bytea, $9::text FROM pg_notify($11, $7::bigint::text)"#,
+           SELECT $7::bigint, $8::bytea, $9::text FROM (SELECT count(*) FROM announced) AS told"#,
         &indexes,
         &kinds,
         &refs,
@@ -240,7 +257,8 @@ pub async fn write_batch(
         checkpoint.root.0.as_slice(),
         checkpoint.note,
         &queued,
-        SEQUENCED_CHANNEL
+        SEQUENCED_CHANNEL,
+        announce
     )
     .execute(conn)
     .await?;

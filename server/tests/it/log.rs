@@ -179,16 +179,26 @@ async fn two_servers_sequence_one_log_and_the_other_takes_over_when_the_leader_e
 
     // Receipts through either server check, in one log.
     let mut sizes = Vec::new();
+    let mut follower_waited = std::time::Duration::ZERO;
     for round in 0..6 {
         let (log, _) = &servers[[leader, follower][round % 2]];
         let record = sign(&pool, &w.sponsor_a).await;
+        let asked = std::time::Instant::now();
         let receipt = receipt::issue(&pool, log, &record)
             .await
             .expect("a receipt");
+        if round % 2 == 1 {
+            follower_waited += asked.elapsed();
+        }
         let verified = receipt.verify(key.verifier_key()).expect("it checks");
         sizes.push(verified.size);
     }
     assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]), "{sizes:?}");
+    // The follower is told (NOTIFY), not left to find out on its next second.
+    assert!(
+        follower_waited < std::time::Duration::from_millis(600),
+        "three receipts through the follower took {follower_waited:?}"
+    );
 
     // The leader ends: the other server takes over within seconds and answers.
     servers[leader].1.cancel();
