@@ -282,6 +282,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CLEARANCE_SECURE_COOKIES", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     secure_cookies: Option<bool>,
 
+    /// Seconds between SIGTERM and no longer accepting connections: `/readyz`
+    /// answers 503 meanwhile, so a load balancer stops sending new requests.
+    #[arg(long, env = "CLEARANCE_SHUTDOWN_DRAIN_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_drain_secs: u64,
+
+    /// Seconds requests in flight get to finish after that; then the process
+    /// exits regardless.
+    #[arg(long, env = "CLEARANCE_SHUTDOWN_GRACE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub shutdown_grace_secs: u64,
+
     /// Public pages kept in memory per live state (0 renders every request).
     #[arg(long, env = "CLEARANCE_PAGE_CACHE_ENTRIES", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub page_cache_entries: u64,

@@ -41,6 +41,7 @@ pub mod db;
 pub mod deployments;
 pub mod edge;
 pub mod events;
+pub mod health;
 pub mod input;
 pub mod junit;
 pub mod layers;

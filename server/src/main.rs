@@ -318,10 +318,26 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             async move { listener::serve(metrics_listener, router, &edge, shutdown).await },
         );
     }
+    // SIGTERM: not ready at once, still serving for the drain; then stop
+    // accepting, close event streams (they carry a retry hint) and give requests
+    // in flight the grace period. The process ends within drain + grace.
+    let drain = Duration::from_secs(cli.serve.shutdown_drain_secs);
+    let grace = Duration::from_secs(cli.serve.shutdown_grace_secs);
+    let draining = server.state.draining.clone();
+    let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down");
+        draining.cancel();
+        tracing::info!(
+            drain_secs = drain.as_secs(),
+            grace_secs = grace.as_secs(),
+            "shutting down: /readyz answers 503; still serving during the drain"
+        );
+        tokio::time::sleep(drain).await;
+        tracing::info!("no longer accepting connections; finishing requests in flight");
         shutdown.cancel();
+        tokio::time::sleep(grace).await;
+        let _ = ended_tx.send(());
     });
     // Timeouts, the connection cap, TCP_NODELAY and the graceful shutdown: see
     // `server::listener`.
@@ -339,7 +355,13 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
             outcome = check => outcome.context("the start-up check failed")??,
         }
     }
-    serving.await;
+    tokio::select! {
+        () = serving => tracing::info!("every connection closed; stopped"),
+        _ = ended => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "requests still in flight after the grace period; stopping anyway"
+        ),
+    }
     Ok(())
 }
 

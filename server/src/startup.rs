@@ -92,6 +92,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         public_url: settings.public_url,
         page_cache: PageCache::new(settings.page_cache_entries),
         shutdown,
+        draining: CancellationToken::new(),
         log,
         event_streams: EventStreams::new(
             settings.edge.max_event_streams,
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::router(&state))
         .merge(mail::router())
         .merge(crate::log::api::router())
+        .merge(crate::health::router())
         .merge(pages::router(&state, &placeholder))
         .layer(middleware::from_fn_with_state(
             state.clone(),

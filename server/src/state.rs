@@ -39,6 +39,11 @@ pub struct AppState {
     /// Cancelled when the server shuts down, so endless event streams end and
     /// the graceful shutdown can finish.
     pub shutdown: CancellationToken,
+    /// Cancelled first, when a shutdown is asked for (SIGTERM): `/readyz`
+    /// answers 503 while the server still serves, so a load balancer moves
+    /// new requests away before [`Self::shutdown`] stops accepting them.
+    #[from_ref(skip)]
+    pub draining: CancellationToken,
     /// Proxies believed, timeouts and caps at the edge.
     pub edge: EdgeSettings,
     /// The live event streams open now, counted against the edge's caps.

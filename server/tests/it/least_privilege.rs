@@ -3,11 +3,11 @@
 //! ledgers but reading and appending; and the real binary refuses to serve as
 //! a role that could rewrite them unless told it is development.
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::common::served::Served;
 use crate::common::{
     attach_everything, database_url, register, serving_database_url, serving_pool, world,
 };
@@ -246,100 +246,6 @@ async fn every_table_is_granted_to_the_serving_group_and_none_may_be_truncated(p
     .await
     .unwrap();
     assert_eq!(group, (false, false, false, false));
-}
-
-/// The real binary, serving on a free port with `database` as DATABASE_URL.
-struct Served {
-    child: Option<Child>,
-    base: String,
-}
-
-impl Served {
-    fn start(database: &str, extra: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-        command
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env_clear()
-            .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database)
-            .env("LEPTOS_OUTPUT_NAME", "clearance")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        Self {
-            child: Some(command.spawn().unwrap()),
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Waits for the process to exit on its own (a refusal), within 30 s.
-    fn running(&mut self) -> bool {
-        let child = self.child.as_mut().unwrap();
-        child.try_wait().unwrap().is_none()
-    }
-
-    fn exited(mut self) -> Output {
-        let started = Instant::now();
-        while self.running() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the server did not stop"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.stop()
-    }
-
-    /// Waits until it answers `/`, then stops it; its output.
-    async fn serves(mut self) -> Output {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(response) = client.get(format!("{}/", self.base)).send().await {
-                assert_eq!(response.status(), reqwest::StatusCode::OK);
-                break;
-            }
-            if !self.running() {
-                let output = self.stop();
-                panic!(
-                    "the server stopped: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the server did not answer"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // Serving, and the start-up check (done within the first seconds) passed.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(self.running(), "it kept serving");
-        self.stop()
-    }
-
-    fn stop(mut self) -> Output {
-        let mut child = self.child.take().unwrap();
-        let _ = child.kill();
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -22,6 +22,7 @@ mod health_checks;
 mod history_pages;
 mod launch_rooms;
 mod least_privilege;
+mod liveness;
 mod log;
 mod log_attacks;
 mod mail;

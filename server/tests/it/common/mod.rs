@@ -1,5 +1,7 @@
 //! The real router over a test database, as every HTTP test builds it.
 
+pub mod served;
+
 use std::sync::Arc;
 
 use axum::body::Body;
