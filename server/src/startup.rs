@@ -18,6 +18,7 @@ use crate::api::{ApiToken, EventStreams};
 use crate::auth::refusals::RefusalLog;
 use crate::auth::same_origin;
 use crate::auth::session::{self, SessionSettings};
+use crate::auth::throttle::SignInThrottle;
 use crate::edge::EdgeSettings;
 use crate::mail::MailSettings;
 use crate::metrics::{self, Metrics};
@@ -73,6 +74,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
     )
     .await;
     let refusals = RefusalLog::new(pool.clone());
+    let throttle = SignInThrottle::new(pool.clone());
     let shutdown = CancellationToken::new();
     let log = crate::log::Sequencer::spawn(pool.clone(), settings.log_key, shutdown.clone());
     let state = AppState {
@@ -86,7 +88,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> Server {
         monitor_wake: monitor.waker(),
         provenance: monitor.provenance(),
         api_token: settings.api_token,
-        throttle: Default::default(),
+        throttle,
         refusals,
         sessions: settings.sessions,
         public_url: settings.public_url,

@@ -62,10 +62,17 @@ pub struct Stored {
 /// Anyone presenting a bearer token that matched no account (or any other
 /// `Authorization`) is refused as such, not treated as the public; wrong tokens
 /// are throttled per address.
-fn caller(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &str) -> Result<()> {
+async fn caller(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    address: &str,
+) -> Result<()> {
     let bearer = headers.contains_key(http::header::AUTHORIZATION);
     match viewer {
-        Viewer::Public if bearer => Err(super::auth::refused_bearer(&state.throttle, address)),
+        Viewer::Public if bearer => {
+            Err(super::auth::refused_bearer(&state.throttle, address).await)
+        }
         Viewer::Public => Err(ApiError::SignInRequired),
         Viewer::Account(_) => Ok(()),
     }
@@ -97,7 +104,7 @@ async fn requested_slug(
     tenant: Option<String>,
     address: &str,
 ) -> Result<(Option<String>, Option<String>)> {
-    caller(state, viewer, headers, address)?;
+    caller(state, viewer, headers, address).await?;
     let asked = tenant_slug(viewer, tenant)?;
     let slug = match (&asked, viewer) {
         // A name that cannot be a slug names no tenant (and a NUL byte must
@@ -252,7 +259,7 @@ pub async fn patch(
     query: QueryResult<TenantQuery>,
     body: Bytes,
 ) -> Result<SafeJson<Stored>> {
-    caller(&state, &viewer, &headers, &address)?;
+    caller(&state, &viewer, &headers, &address).await?;
     let query = self::query(query)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;

@@ -51,8 +51,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 
 /// The answer to a wrong bearer token from `address`: 401, or 429 with the wait
 /// once the address has presented too many (see [`SignInThrottle::bearer_failure`]).
-pub fn refused_bearer(throttle: &SignInThrottle, address: &str) -> ApiError {
-    match throttle.bearer_failure(address) {
+pub async fn refused_bearer(throttle: &SignInThrottle, address: &str) -> ApiError {
+    match throttle.bearer_failure(address).await {
         Ok(()) => ApiError::Unauthorized,
         Err(wait) => ApiError::TooManyAttempts(wait.as_secs().max(1)),
     }

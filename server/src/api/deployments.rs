@@ -27,11 +27,13 @@ async fn authorize(
     address: &str,
     name: &str,
 ) -> Result<i64> {
-    let token = bearer_token(headers)
-        .map_err(|_| refused_bearer(&state.throttle, address))?
-        .ok_or(ApiError::Unauthorized)?;
+    let token = match bearer_token(headers) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err(ApiError::Unauthorized),
+        Err(_) => return Err(refused_bearer(&state.throttle, address).await),
+    };
     let Some((id, reports_for)) = store::authenticate(&state.pool, token).await? else {
-        return Err(refused_bearer(&state.throttle, address));
+        return Err(refused_bearer(&state.throttle, address).await);
     };
     if reports_for == name {
         return Ok(id);

@@ -29,11 +29,16 @@ use crate::state::AppState;
 /// cookie never does, and a request with any other `Authorization` is refused
 /// (the viewer was then made from that header alone, see
 /// [`crate::auth::session::attach_viewer`]).
-fn authorize(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &str) -> Result<()> {
-    let Some(token) =
-        bearer_token(headers).map_err(|_| refused_bearer(&state.throttle, address))?
-    else {
-        return Err(ApiError::Unauthorized);
+async fn authorize(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    address: &str,
+) -> Result<()> {
+    let token = match bearer_token(headers) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err(ApiError::Unauthorized),
+        Err(_) => return Err(refused_bearer(&state.throttle, address).await),
     };
     let ci_token = state
         .api_token
@@ -42,7 +47,7 @@ fn authorize(state: &AppState, viewer: &Viewer, headers: &HeaderMap, address: &s
     if ci_token || viewer.is_operator() {
         return Ok(());
     }
-    match refused_bearer(&state.throttle, address) {
+    match refused_bearer(&state.throttle, address).await {
         // Without a CI token only operators' tokens can record: say so.
         ApiError::Unauthorized if state.api_token.is_none() && *viewer == Viewer::Public => {
             Err(ApiError::TokenNotConfigured)
@@ -82,7 +87,7 @@ pub async fn record_run(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, SafeJson<ProofRun>)> {
-    authorize(&state, &viewer, &headers, &address)?;
+    authorize(&state, &viewer, &headers, &address).await?;
     let register = &state.clearance.register;
     if register.proof(&proof_id).is_none() {
         return Err(ProofRunError::UnknownProof(proof_id).into());

@@ -59,7 +59,7 @@ pub async fn sign_in(
     let Ok(email) = normalize_email(&form.email) else {
         return back_to_sign_in("invalid", "", next);
     };
-    if let Err(refused) = state.throttle.attempt(&email, &address) {
+    if let Err(refused) = state.throttle.attempt(&email, &address).await {
         // An address refusal is about the address, whatever account it tried:
         // recorded as anonymous, so a flood of names stays one counted row.
         let (actor, subject) = match refused {
@@ -222,7 +222,7 @@ pub(crate) async fn throttle_token(
     throttle: &super::throttle::SignInThrottle,
     address: &str,
 ) -> Result<(), u64> {
-    let Err(wait) = throttle.invitation_attempt(address) else {
+    let Err(wait) = throttle.invitation_attempt(address).await else {
         return Ok(());
     };
     refusals

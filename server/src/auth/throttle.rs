@@ -1,25 +1,23 @@
 //! Slowing and refusing repeated sign-in attempts, per account and per address,
-//! and repeated invitation-link attempts per address, with governor's keyed rate
-//! limiters (GCRA). A refused attempt is told when it may try again.
+//! repeated invitation-link attempts per address and wrong bearer tokens per
+//! address: a generic cell rate algorithm (GCRA) kept in PostgreSQL
+//! (`throttle_buckets`), so the limits hold across every server on the database.
+//! A refused attempt is told when it may try again.
 //!
 //! Addresses are keyed by client: an IPv4 address, or an IPv6 address's /64
 //! (one subscriber's usual allocation). The address is checked before the
 //! account, and a refused check spends nothing, so a client refused for its own
 //! address cannot use up, and so lock, someone else's account.
 //!
-//! Bounded: keys whose allowance has fully come back are dropped every
-//! [`PRUNE_EVERY`] ([`SignInThrottle::prune`]); a limiter that still holds
-//! [`MAX_KEYS`] keys is pruned at once and, if still full, started over
-//! (logged): memory stays bounded, and the most an attacker holding that many
-//! addresses at once gains is a fresh allowance for each.
+//! Each check is one statement. A row whose allowance has fully come back is
+//! deleted every [`PRUNE_EVERY`] by any server. If PostgreSQL cannot be asked,
+//! the attempt is let through (and the error logged): every step after the
+//! throttle needs the database too, and fails there with its own answer.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sqlx::PgPool;
 
 /// Attempts per account: a burst of 5, then one more every 30 seconds.
 const ACCOUNT_BURST: u32 = 5;
@@ -40,10 +38,10 @@ const BEARER_PERIOD: Duration = Duration::from_secs(6);
 /// How long a failed attempt waits before it is answered.
 pub const FAILURE_DELAY: Duration = Duration::from_millis(400);
 
-/// Most keys one limiter tracks (about 100 bytes each).
-pub const MAX_KEYS: usize = 100_000;
-/// How often keys with their whole allowance back are dropped.
+/// How often rows with their whole allowance back are deleted.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Longest key kept: longer ones (no valid e-mail address is) are cut.
+const MAX_KEY_CHARS: usize = 320;
 
 /// Which limit refused an attempt, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,86 +60,40 @@ impl Refused {
     }
 }
 
-/// The sign-in and invitation limiters, shared by every request.
-#[derive(Clone)]
+/// One limit: its name in `throttle_buckets`, burst and period.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    name: &'static str,
+    burst: u32,
+    period: Duration,
+}
+
+const ACCOUNTS: Limit = Limit {
+    name: "account",
+    burst: ACCOUNT_BURST,
+    period: ACCOUNT_PERIOD,
+};
+const ADDRESSES: Limit = Limit {
+    name: "address",
+    burst: ADDRESS_BURST,
+    period: ADDRESS_PERIOD,
+};
+const INVITATIONS: Limit = Limit {
+    name: "invitation",
+    burst: INVITATION_BURST,
+    period: INVITATION_PERIOD,
+};
+const BEARERS: Limit = Limit {
+    name: "bearer",
+    burst: BEARER_BURST,
+    period: BEARER_PERIOD,
+};
+
+/// The sign-in, invitation and bearer limits, shared by every request and
+/// every server on the database.
+#[derive(Clone, Debug)]
 pub struct SignInThrottle {
-    accounts: Arc<BoundedLimiter>,
-    addresses: Arc<BoundedLimiter>,
-    invitations: Arc<BoundedLimiter>,
-    bearers: Arc<BoundedLimiter>,
-}
-
-/// A keyed limiter that never tracks more than [`MAX_KEYS`] keys: governor has
-/// no way to empty one, so a full one is replaced.
-struct BoundedLimiter {
-    quota: Quota,
-    limiter: RwLock<Arc<DefaultKeyedRateLimiter<String>>>,
-}
-
-impl BoundedLimiter {
-    fn new(burst: u32, period: Duration) -> Arc<Self> {
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Arc::new(Self {
-            quota,
-            limiter: RwLock::new(Arc::new(RateLimiter::keyed(quota))),
-        })
-    }
-
-    fn current(&self) -> Arc<DefaultKeyedRateLimiter<String>> {
-        Arc::clone(
-            &self
-                .limiter
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-    }
-
-    /// Counts one attempt under `key`.
-    fn check(&self, key: String) -> Result<(), Duration> {
-        let mut limiter = self.current();
-        if limiter.len() >= MAX_KEYS {
-            limiter.retain_recent();
-            if limiter.len() >= MAX_KEYS {
-                tracing::warn!(
-                    keys = limiter.len(),
-                    "a sign-in throttle is full of clients still limited; starting it over"
-                );
-                let fresh = Arc::new(RateLimiter::keyed(self.quota));
-                *self
-                    .limiter
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::clone(&fresh);
-                limiter = fresh;
-            }
-        }
-        limiter
-            .check_key(&key)
-            .map_err(|wait| wait.wait_time_from(DefaultClock::default().now()))
-    }
-
-    fn prune(&self) {
-        let limiter = self.current();
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
-    }
-
-    fn len(&self) -> usize {
-        self.current().len()
-    }
-}
-
-impl Default for SignInThrottle {
-    fn default() -> Self {
-        Self {
-            accounts: BoundedLimiter::new(ACCOUNT_BURST, ACCOUNT_PERIOD),
-            addresses: BoundedLimiter::new(ADDRESS_BURST, ADDRESS_PERIOD),
-            invitations: BoundedLimiter::new(INVITATION_BURST, INVITATION_PERIOD),
-            bearers: BoundedLimiter::new(BEARER_BURST, BEARER_PERIOD),
-        }
-    }
+    pool: PgPool,
 }
 
 /// The key an address is throttled under: an IPv4 address as it is, an IPv6
@@ -161,55 +113,79 @@ pub fn address_key(address: &str) -> String {
 }
 
 impl SignInThrottle {
-    /// Counts an invitation-link attempt from `address` (its own limiter, so
-    /// probing for links does not lock the address out of signing in, nor the
-    /// other way round); `Err` with the wait when it has made too many.
-    pub fn invitation_attempt(&self, address: &str) -> Result<(), Duration> {
-        self.invitations.check(address_key(address))
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
     }
 
-    /// Counts a wrong bearer token from `address` (its own limiter); `Err` with
+    /// Counts an invitation-link attempt from `address` (its own limit, so
+    /// probing for links does not lock the address out of signing in, nor the
+    /// other way round); `Err` with the wait when it has made too many.
+    pub async fn invitation_attempt(&self, address: &str) -> Result<(), Duration> {
+        self.spend(INVITATIONS, &address_key(address)).await
+    }
+
+    /// Counts a wrong bearer token from `address` (its own limit); `Err` with
     /// the wait when it has presented too many.
-    pub fn bearer_failure(&self, address: &str) -> Result<(), Duration> {
-        self.bearers.check(address_key(address))
+    pub async fn bearer_failure(&self, address: &str) -> Result<(), Duration> {
+        self.spend(BEARERS, &address_key(address)).await
     }
 
     /// Counts an attempt for `account` from `address`: the address first, and
     /// the account only when the address may still try, so a refused address
     /// spends none of the account's allowance.
-    pub fn attempt(&self, account: &str, address: &str) -> Result<(), Refused> {
-        self.addresses
-            .check(address_key(address))
+    pub async fn attempt(&self, account: &str, address: &str) -> Result<(), Refused> {
+        self.spend(ADDRESSES, &address_key(address))
+            .await
             .map_err(Refused::Address)?;
-        self.accounts
-            .check(account.trim().to_lowercase())
+        self.spend(ACCOUNTS, &account.trim().to_lowercase())
+            .await
             .map_err(Refused::Account)
     }
 
-    /// Drops the keys whose allowance has fully come back, and the memory
-    /// they held.
-    pub fn prune(&self) {
-        for limiter in [
-            &self.accounts,
-            &self.addresses,
-            &self.invitations,
-            &self.bearers,
-        ] {
-            limiter.prune();
+    /// One attempt under `key`: spent when the limit allows it (`Ok`), else
+    /// nothing is spent and the wait is answered.
+    async fn spend(&self, limit: Limit, key: &str) -> Result<(), Duration> {
+        let key: String = key.chars().take(MAX_KEY_CHARS).collect();
+        let period = limit.period.as_secs_f64();
+        let tolerance = period * f64::from(limit.burst.saturating_sub(1));
+        // GCRA: the attempt is allowed when the theoretical arrival time is no
+        // further ahead than the tolerance; it then moves one period on. The
+        // wait is read from the row as it was before the statement.
+        let checked = sqlx::query!(
+            r#"WITH spent AS (
+                   INSERT INTO throttle_buckets AS b (limiter, key, tat)
+                   VALUES ($1, $2, now() + make_interval(secs => $3))
+                   ON CONFLICT (limiter, key) DO UPDATE
+                       SET tat = greatest(b.tat, now()) + make_interval(secs => $3)
+                       WHERE greatest(b.tat, now()) <= now() + make_interval(secs => $4)
+                   RETURNING 1 AS spent
+               )
+               SELECT EXISTS (SELECT 1 FROM spent) AS "allowed!",
+                      (SELECT extract(epoch FROM b.tat - now())::float8 - $4
+                         FROM throttle_buckets b WHERE b.limiter = $1 AND b.key = $2) AS wait"#,
+            limit.name,
+            key,
+            period,
+            tolerance
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match checked {
+            Ok(row) if row.allowed => Ok(()),
+            Ok(row) => Err(Duration::from_secs_f64(row.wait.unwrap_or(period).max(0.0))),
+            Err(error) => {
+                tracing::error!(%error, limit = limit.name, "could not check a throttle; letting the attempt through");
+                Ok(())
+            }
         }
     }
 
-    /// Keys tracked, over every limiter.
-    pub fn tracked_keys(&self) -> usize {
-        [
-            &self.accounts,
-            &self.addresses,
-            &self.invitations,
-            &self.bearers,
-        ]
-        .iter()
-        .map(|limiter| limiter.len())
-        .sum()
+    /// Deletes the rows whose allowance has fully come back.
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        let deleted = sqlx::query!("DELETE FROM throttle_buckets WHERE tat < now()")
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
     }
 
     /// Prunes every [`PRUNE_EVERY`] until `stop` is cancelled.
@@ -219,7 +195,11 @@ impl SignInThrottle {
             let mut every = tokio::time::interval(PRUNE_EVERY);
             loop {
                 tokio::select! {
-                    _ = every.tick() => throttle.prune(),
+                    _ = every.tick() => {
+                        if let Err(error) = throttle.prune().await {
+                            tracing::warn!(%error, "could not prune the throttles");
+                        }
+                    }
                     () = stop.cancelled() => return,
                 }
             }

@@ -166,7 +166,7 @@ async fn scrape_with_token(
         Ok(Some(presented)) if token.matches(presented) => scrape(&state).await,
         // No token at all is not a guess.
         Ok(None) => ApiError::Unauthorized.into_response(),
-        _ => match state.throttle.bearer_failure(&address) {
+        _ => match state.throttle.bearer_failure(&address).await {
             Ok(()) => ApiError::Unauthorized.into_response(),
             Err(wait) => ApiError::TooManyAttempts(wait.as_secs().max(1)).into_response(),
         },

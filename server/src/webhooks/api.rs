@@ -37,7 +37,7 @@ async fn operator(
     match manage::operator(viewer) {
         Ok(account) => Ok(account.email.clone()),
         Err(Denial::Public) if headers.contains_key(http::header::AUTHORIZATION) => {
-            Err(refused_bearer(&state.throttle, address))
+            Err(refused_bearer(&state.throttle, address).await)
         }
         Err(Denial::Public) => Err(ApiError::SignInRequired),
         Err(Denial::NotOperator) => {

@@ -227,6 +227,34 @@ async fn a_wrong_password_or_unknown_address_fails_the_same_way_and_is_logged(po
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn five_wrong_passwords_through_three_servers_are_refused_as_through_one(pool: PgPool) {
+    operator(&pool).await;
+    // Three servers on one database, as behind a load balancer.
+    let servers = [app(&pool).await, app(&pool).await, app(&pool).await];
+    for attempt in 0..5 {
+        let answer = send(
+            &servers[attempt % 3],
+            sign_in_request("olive@example.com", "wrong password!", "/"),
+        )
+        .await;
+        assert!(
+            answer.location.starts_with("/login?error=invalid"),
+            "{}",
+            answer.location
+        );
+    }
+    for server in &servers {
+        let answer = send(server, sign_in_request("olive@example.com", PASSWORD, "/")).await;
+        assert!(
+            answer.location.starts_with("/login?error=throttled&retry="),
+            "{}",
+            answer.location
+        );
+        assert!(answer.cookie.is_none());
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn repeated_attempts_are_refused_for_a_while_with_a_clear_message(pool: PgPool) {
     operator(&pool).await;
     let app = app(&pool).await;
