@@ -37,11 +37,15 @@ const HOSTILE: &[&str] = &[
 #[sqlx::test(migrations = "../migrations")]
 async fn signing_in_with_a_next_that_leaves_the_site_lands_on_the_home_page(pool: PgPool) {
     account(&pool, "olive@example.com", Role::Operator, None).await;
+    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        .await
+        .router;
     for next in HOSTILE {
-        // A server of its own each time, so the sign-in throttle never answers.
-        let app = crate::common::test_app(&pool, None, SessionSettings::default())
+        // The throttles start over each time, so they never answer here.
+        sqlx::query("DELETE FROM throttle_buckets")
+            .execute(&pool)
             .await
-            .router;
+            .unwrap();
         let answer = send(&app, sign_in_request("olive@example.com", PASSWORD, next)).await;
         assert_eq!(answer.location, "/", "next = {next:?}");
         // A refused sign-in sends the visitor back to the form, `next` cleaned.
@@ -53,9 +57,10 @@ async fn signing_in_with_a_next_that_leaves_the_site_lands_on_the_home_page(pool
             answer.location
         );
     }
-    let app = crate::common::test_app(&pool, None, SessionSettings::default())
+    sqlx::query("DELETE FROM throttle_buckets")
+        .execute(&pool)
         .await
-        .router;
+        .unwrap();
     let answer = send(
         &app,
         sign_in_request("olive@example.com", PASSWORD, "/rooms/acme?tab=gates#top"),
