@@ -45,7 +45,6 @@ use app::domain::ledger::{
     canonical_time, storable_time, AcceptanceKind, AcceptanceRecord, FORMAT_V2,
 };
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::domain::{DependencyState, PublicCheck, ReadinessInputs};
 use server::log::leaf;
 use server::log::receipt::{self, Receipt};
 use server::log::store::{self, Head};
@@ -53,7 +52,7 @@ use server::log::tree::{self, HashCache};
 use server::log::LogKey;
 
 mod common;
-use common::{record_results, setting, ResultRow};
+use common::{inputs, record_results, setting, ResultRow};
 
 const INCLUSION_P99_BUDGET: Duration = Duration::from_millis(5);
 const VERIFY_P99_BUDGET: Duration = Duration::from_millis(1);
@@ -100,19 +99,7 @@ fn access_leaf(index: u64) -> String {
 /// default register (format 2, readiness of this environment).
 fn record(number: usize, prev_digest: String) -> anyhow::Result<AcceptanceRecord> {
     let register = parse_register("thesmios.toml", DEFAULT_REGISTER)?;
-    let inputs = ReadinessInputs {
-        dependencies: register
-            .dependency_names()
-            .into_iter()
-            .map(|name| (name.to_owned(), DependencyState::Missing))
-            .collect(),
-        public_checks: vec![PublicCheck {
-            name: "database reachable".to_owned(),
-            passed: true,
-            detail: None,
-        }],
-        proofs: Default::default(),
-    };
+    let inputs = inputs(&register);
     let mut record = AcceptanceRecord {
         id: RECORD_IDS + i64::try_from(number)?,
         tenant_id: 1,

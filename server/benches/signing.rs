@@ -21,7 +21,6 @@
 //! the budget fails. The database must be a throwaway one: the benchmark adds
 //! tenants, accounts, records and log leaves to it.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,7 +33,7 @@ use app::domain::access::{Role, Viewer};
 use app::domain::launch_room::{AcceptanceForm, EvidenceForm};
 use app::domain::ledger::EvidenceAction;
 use app::domain::register_file::{parse_register, DEFAULT_REGISTER};
-use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
+use app::domain::{ReadinessInputs, Register};
 use server::auth::accounts::{self, NewAccount};
 use server::log::receipt::{self, Receipt};
 use server::log::{LogKey, Sequencer};
@@ -42,7 +41,7 @@ use server::rooms::{self, verify, Submission};
 use server::tenants::{self, TenantForm};
 
 mod common;
-use common::{record_results, setting, ResultRow};
+use common::{inputs, record_results, setting, ResultRow};
 
 const SIGNINGS_PER_SECOND_BUDGET: f64 = 1_000.0;
 /// Gates the managed private beta needs before its acceptance can be signed.
@@ -51,25 +50,6 @@ const GATES: [&str; 3] = [
     "authenticated-tenant-access",
     "support-incident-fallback",
 ];
-
-/// Readiness as this environment would read it: nothing configured, the
-/// database reachable. The managed private beta is conditional, so it can be
-/// accepted.
-fn inputs(register: &Register) -> ReadinessInputs {
-    ReadinessInputs {
-        dependencies: register
-            .dependency_names()
-            .into_iter()
-            .map(|name| (name.to_owned(), DependencyState::Missing))
-            .collect(),
-        public_checks: vec![PublicCheck {
-            name: "database reachable".to_owned(),
-            passed: true,
-            detail: None,
-        }],
-        proofs: BTreeMap::new(),
-    }
-}
 
 /// One signer: a tenant ready for acceptance and its buyer sponsor.
 struct Signer {

@@ -1,10 +1,13 @@
 //! What the benchmarks in this directory share: settings from the
-//! environment, the rows of `scripts/bench`'s final table, and `main`.
+//! environment, this environment's readiness, the rows of `scripts/bench`'s
+//! final table, and `main`.
 
 use std::future::Future;
 use std::process::ExitCode;
 
 use anyhow::Context;
+
+use app::domain::{DependencyState, PublicCheck, ReadinessInputs, Register};
 
 /// A positive integer setting from the environment, or `default`.
 pub fn setting(name: &str, default: usize) -> anyhow::Result<usize> {
@@ -96,5 +99,24 @@ pub fn main(run: impl Future<Output = anyhow::Result<bool>>) -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Readiness as this environment would read it: nothing configured, the
+/// database reachable. The managed private beta is conditional, so it can be
+/// accepted.
+pub fn inputs(register: &Register) -> ReadinessInputs {
+    ReadinessInputs {
+        dependencies: register
+            .dependency_names()
+            .into_iter()
+            .map(|name| (name.to_owned(), DependencyState::Missing))
+            .collect(),
+        public_checks: vec![PublicCheck {
+            name: "database reachable".to_owned(),
+            passed: true,
+            detail: None,
+        }],
+        proofs: Default::default(),
     }
 }

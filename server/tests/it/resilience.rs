@@ -103,16 +103,8 @@ impl Drop for Served {
 }
 
 fn server_command() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    command
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .env_clear()
-        .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", serving_url())
-        .env("CLEARANCE_OWNER_DATABASE_URL", database_url())
-        .env("LEPTOS_OUTPUT_NAME", "clearance")
-        .env("RUST_LOG", "warn");
+    let mut command = crate::common::served::server_command(&serving_url());
+    command.env("CLEARANCE_OWNER_DATABASE_URL", database_url());
     command
 }
 

@@ -8,13 +8,14 @@
 //! outage fits in seconds; the schedule's own bounds are unit-tested in
 //! `server::webhooks::settings`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
 use server::webhooks::store;
 
+use crate::common::served::server_command;
 use crate::webhooks::{count, endpoint, failed_proof_run, free_port, Receiver};
 
 const EVENTS: i64 = 20;
@@ -24,20 +25,13 @@ struct ServerProcess(Child);
 impl ServerProcess {
     fn start(database_url: &str) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env_clear()
-            .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("LEPTOS_OUTPUT_NAME", "clearance")
+        let child = server_command(database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("CLEARANCE_PUBLIC_URL", "https://clearance.example")
             .env("CLEARANCE_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("CLEARANCE_WEBHOOK_TIMEOUT_SECS", "1")
             .env("CLEARANCE_WEBHOOK_RETRY_BASE_MS", "50")
             .env("CLEARANCE_WEBHOOK_RETRY_MAX_SECS", "1")
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -4,6 +4,22 @@
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary with nothing but this run's log key, `PATH`,
+/// `database` as `DATABASE_URL`, the site's name and `warn` logging in its
+/// environment, started in the workspace.
+pub fn server_command(database: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env_clear()
+        .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database)
+        .env("LEPTOS_OUTPUT_NAME", "clearance")
+        .env("RUST_LOG", "warn");
+    command
+}
+
 /// The real binary, serving on a free port with `database` as DATABASE_URL.
 pub struct Served {
     child: Option<Child>,
@@ -17,16 +33,9 @@ impl Served {
             .local_addr()
             .unwrap()
             .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        let mut command = server_command(database);
         command
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env_clear()
-            .env("CLEARANCE_LOG_KEY", crate::common::log_key_secret())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database)
-            .env("LEPTOS_OUTPUT_NAME", "clearance")
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
