@@ -19,22 +19,6 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-/// Attempts per account: a burst of 5, then one more every 30 seconds.
-const ACCOUNT_BURST: u32 = 5;
-const ACCOUNT_PERIOD: Duration = Duration::from_secs(30);
-/// Attempts per address: a burst of 20, then one more every 6 seconds.
-const ADDRESS_BURST: u32 = 20;
-const ADDRESS_PERIOD: Duration = Duration::from_secs(6);
-/// Invitation-link attempts (opening a link or using it) per address: a burst of
-/// 10, then one more every 30 seconds. A sponsor needs two or three; guessing a
-/// 256-bit token needs far more, so this only slows someone probing for links.
-const INVITATION_BURST: u32 = 10;
-const INVITATION_PERIOD: Duration = Duration::from_secs(30);
-
-/// Wrong bearer tokens per address: a burst of 20, then one more every 6 seconds.
-const BEARER_BURST: u32 = 20;
-const BEARER_PERIOD: Duration = Duration::from_secs(6);
-
 /// How long a failed attempt waits before it is answered.
 pub const FAILURE_DELAY: Duration = Duration::from_millis(400);
 
@@ -68,25 +52,31 @@ struct Limit {
     period: Duration,
 }
 
+/// Attempts per account: a burst of 5, then one more every 30 seconds.
 const ACCOUNTS: Limit = Limit {
     name: "account",
-    burst: ACCOUNT_BURST,
-    period: ACCOUNT_PERIOD,
+    burst: 5,
+    period: Duration::from_secs(30),
 };
+/// Attempts per address: a burst of 20, then one more every 6 seconds.
 const ADDRESSES: Limit = Limit {
     name: "address",
-    burst: ADDRESS_BURST,
-    period: ADDRESS_PERIOD,
+    burst: 20,
+    period: Duration::from_secs(6),
 };
+/// Invitation-link attempts (opening a link or using it) per address: a burst of
+/// 10, then one more every 30 seconds. A sponsor needs two or three; guessing a
+/// 256-bit token needs far more, so this only slows someone probing for links.
 const INVITATIONS: Limit = Limit {
     name: "invitation",
-    burst: INVITATION_BURST,
-    period: INVITATION_PERIOD,
+    burst: 10,
+    period: Duration::from_secs(30),
 };
+/// Wrong bearer tokens per address: a burst of 20, then one more every 6 seconds.
 const BEARERS: Limit = Limit {
     name: "bearer",
-    burst: BEARER_BURST,
-    period: BEARER_PERIOD,
+    burst: 20,
+    period: Duration::from_secs(6),
 };
 
 /// The sign-in, invitation and bearer limits, shared by every request and
