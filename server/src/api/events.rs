@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
@@ -24,6 +24,9 @@ use app::live_state::LIVE_EVENT;
 use crate::auth::throttle::address_key;
 use crate::auth::ClientAddr;
 use crate::state::AppState;
+
+/// The header a reconnecting `EventSource` sends with the last id it saw.
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// The open event streams, counted globally and per client address.
 #[derive(Clone)]
@@ -128,15 +131,28 @@ impl IntoResponse for StreamRefused {
 }
 
 /// The current state at once, then every change; a comment every 15 s keeps
-/// proxies from closing an idle stream.
+/// proxies from closing an idle stream. A client that reconnects (to this
+/// server or any other of the set) with `Last-Event-ID` naming the current
+/// version already has it: it gets only the changes after it.
 pub async fn stream(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StreamRefused> {
     // Counted like the throttles count: an IPv6 client by its /64.
     let place = state.event_streams.admit(&address_key(&address))?;
     let shutdown = state.shutdown.clone().cancelled_owned();
-    let updates = WatchStream::new(state.clearance.state.clone()).filter_map(move |live| {
+    let mut receiver = state.clearance.state.clone();
+    let current = receiver.borrow_and_update().version();
+    let known = headers
+        .get(LAST_EVENT_ID)
+        .is_some_and(|last| last.as_bytes() == current.as_bytes());
+    let stream = if known {
+        WatchStream::from_changes(receiver)
+    } else {
+        WatchStream::new(receiver)
+    };
+    let updates = stream.filter_map(move |live| {
         // Held as long as the stream is: dropping the stream gives it back.
         let _place = &place;
         let event = Event::default()

@@ -404,6 +404,72 @@ async fn event_streams_are_capped_per_address_and_overall(pool: PgPool) {
     assert_eq!(app.state.event_streams.open_count(), 0);
 }
 
+/// The `live` event's id in a stream's next frame, within `wait`; `None` when
+/// the stream sends nothing meanwhile.
+async fn next_event_id(body: &mut Body, wait: std::time::Duration) -> Option<String> {
+    use http_body_util::BodyExt;
+    let frame = tokio::time::timeout(wait, body.frame()).await.ok()??.ok()?;
+    let text = String::from_utf8_lossy(frame.data_ref()?).into_owned();
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix("id: ")
+                .or_else(|| line.strip_prefix("id:"))
+        })
+        .map(str::to_owned)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_resumed_with_the_current_version_sends_only_what_changed_after_it(pool: PgPool) {
+    let app = test_app_with_edge(&pool, EdgeSettings::default()).await;
+    let open = |last: Option<&str>| {
+        let mut request = events_request("203.0.113.1");
+        if let Some(last) = last {
+            request
+                .headers_mut()
+                .insert("last-event-id", last.parse().unwrap());
+        }
+        app.router.clone().oneshot(request)
+    };
+    let wait = std::time::Duration::from_millis(500);
+    let mut fresh = open(None).await.unwrap().into_body();
+    let current = next_event_id(&mut fresh, wait)
+        .await
+        .expect("a new stream sends the current state at once");
+    assert_eq!(current, app.clearance.state.borrow().version());
+
+    // A client that missed changes (an unknown or older id) gets the state now.
+    let mut behind = open(Some("an-older-version:0")).await.unwrap().into_body();
+    assert_eq!(
+        next_event_id(&mut behind, wait).await,
+        Some(current.clone())
+    );
+
+    // A client that has the current version gets nothing until the next change.
+    let mut resumed = open(Some(&current)).await.unwrap().into_body();
+    assert_eq!(next_event_id(&mut resumed, wait).await, None);
+    server::proofs::record(
+        &pool,
+        &crate::common::register(),
+        &app::domain::proof_run::NewProofRun {
+            proof_id: "stripe-self-serve-billing".to_owned(),
+            passed: true,
+            ran_at: chrono::Utc::now(),
+            actor: "ci".to_owned(),
+            output_digest: None,
+            excerpt: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    app.monitor.refresh().await;
+    let next = app.clearance.state.borrow().version();
+    assert_ne!(next, current);
+    assert_eq!(
+        next_event_id(&mut resumed, std::time::Duration::from_secs(5)).await,
+        Some(next)
+    );
+}
+
 #[test]
 fn the_page_cache_key_keeps_only_the_filter_cut_to_its_limits() {
     let long = "x".repeat(60_000);
