@@ -308,6 +308,25 @@ setup_resilience_cluster() {
   info "CLEARANCE_RESILIENCE_DATABASE_URL=$CLEARANCE_RESILIENCE_DATABASE_URL"
 }
 
+# --- HAProxy, in front of several servers (scripts/cluster, scripts/chaos) -------------
+#
+# Debian 12's haproxy package: the 2.6 long-term-support series, which
+# deploy/haproxy.cfg is written for. The scripts run the binary in the foreground
+# with that file. Where the package starts Debian's own service, that one reads
+# /etc/haproxy/haproxy.cfg, which listens on no port.
+HAPROXY_SERIES="2.6"
+setup_haproxy() {
+  step "HAProxy $HAPROXY_SERIES (Debian package haproxy)"
+  haproxy -v >/dev/null 2>&1 || apt_install haproxy
+  local version
+  version="$(haproxy -v 2>/dev/null | awk '/^HAProxy version/ { print $3; exit }')"
+  [ -n "$version" ] || die "haproxy -v printed no version"
+  case "$version" in
+    "$HAPROXY_SERIES".*) info "HAProxy $version" ;;
+    *) die "HAProxy $version is installed; deploy/haproxy.cfg is written for the $HAPROXY_SERIES series (Debian 12's)" ;;
+  esac
+}
+
 # --- Browser, and Java for the HTML checker -----------------------------------------
 #
 # The end-to-end tests check every page they load with the Nu HTML Checker
