@@ -27,14 +27,11 @@
 // Budgets: SSR throughput ≥ 0.5 × static throughput; SSR p99 at 200/s ≤ 5 ms.
 // Exits 1 when a budget fails, 2 when oha or the server misbehave.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { banner, budget, ContractError, ms, positive, record, summary, table } from './stats.mjs';
+import { oha as runOha, ohaVersion } from './oha.mjs';
 
 const DEFAULT_URL = process.env.BENCH_DEFAULT_URL ?? 'http://127.0.0.1:3201';
 const STATIC_PATH = process.env.BENCH_STATIC_PATH ?? '/bench-copy.html';
-const OHA = process.env.OHA ?? 'oha';
 const ROUNDS = positive('BENCH_PAGE_ROUNDS', 5);
 const SECONDS = positive('BENCH_PAGE_SECONDS', 10);
 const CONCURRENCY = 32;
@@ -47,34 +44,8 @@ const TARGETS = [
   { key: 'static', label: `static ${STATIC_PATH}`, url: `${DEFAULT_URL}${STATIC_PATH}` },
 ];
 
-// oha ≥ 1.5 writes JSON with --output-format json; older releases with -j.
-const help = execFileSync(OHA, ['--help'], { encoding: 'utf8' });
-const JSON_FLAGS = help.includes('--output-format') ? ['--output-format', 'json'] : ['-j'];
-for (const flag of ['--no-tui', '--latency-correction', '--disable-compression']) {
-  if (!help.includes(flag)) throw new Error(`${OHA} has no ${flag}: install a newer oha (cargo install oha --locked)`);
-}
-
-/** One oha run; returns requests/s, p50 and p99 in ms, and bytes per response. */
-async function oha(url, { seconds = SECONDS, rate } = {}) {
-  const args = ['-z', `${seconds}s`, '-c', String(CONCURRENCY), '--no-tui', '--disable-compression', ...JSON_FLAGS];
-  if (rate) args.push('-q', String(rate), '--latency-correction');
-  const { stdout } = await promisify(execFile)(OHA, [...args, url], { maxBuffer: 64 * 1024 * 1024 });
-  const report = JSON.parse(stdout);
-  const statuses = report.statusCodeDistribution ?? {};
-  const ok = statuses['200'] ?? 0;
-  const others = Object.entries(statuses).filter(([status]) => status !== '200');
-  // Requests still in flight when the duration ends are cut off by design; any other error is not.
-  const errors = Object.entries(report.errorDistribution ?? {}).filter(([error]) => !/deadline/i.test(error));
-  if (ok === 0 || others.length || errors.length) {
-    throw new ContractError(`${url}: ${ok} × 200, other statuses ${JSON.stringify(Object.fromEntries(others))}, errors ${JSON.stringify(Object.fromEntries(errors))}`);
-  }
-  return {
-    rps: report.summary.requestsPerSec,
-    p50: report.latencyPercentiles.p50 * 1000,
-    p99: report.latencyPercentiles.p99 * 1000,
-    bytes: report.summary.sizePerRequest,
-  };
-}
+/** One oha run on CONCURRENCY connections (end2end/bench/oha.mjs). */
+const oha = (url, { seconds = SECONDS, rate } = {}) => runOha(url, { seconds, concurrency: CONCURRENCY, rate });
 
 /** The server's page-cache header (server/src/page_cache.rs) on a request like oha's, to say what was measured. */
 async function cacheStatus(url) {
@@ -83,7 +54,7 @@ async function cacheStatus(url) {
   return response.headers.get('x-clearance-cache') ?? '(none)';
 }
 
-banner('Page benchmark', [`SSR ${TARGETS[0].url} against static ${TARGETS[1].url}, load by ${execFileSync(OHA, ['--version'], { encoding: 'utf8' }).trim()}`]);
+banner('Page benchmark', [`SSR ${TARGETS[0].url} against static ${TARGETS[1].url}, load by ${ohaVersion()}`]);
 console.log(`\n${ROUNDS} rounds; each: saturation (-c ${CONCURRENCY}, ${SECONDS} s) and ${RATE} requests/s (${SECONDS} s) on both, alternating which goes first`);
 
 let rounds;

@@ -8,6 +8,15 @@
 // clears (passed) or re-opens (failed) the *Support email* blocker: every trigger
 // is a real readiness change. scripts/bench starts it on its own.
 //
+// Several servers of one set (one database, the same configuration):
+// BENCH_PUSH_URLS, a comma-separated list, replaces BENCH_PUSH_URL. The clients
+// and pages are spread over them round-robin (client i on server i mod n, its
+// stream and its re-fetches alike) and every trigger goes to the first, so the
+// others learn of the change only through PostgreSQL (LISTEN/NOTIFY on
+// `clearance_changes`). Before the clock starts, every server must show the
+// calibration's new count within FOLLOW_TIMEOUT_MS, or the run stops (exit 2)
+// naming the server that did not follow. The figures are then also given per server.
+//
 // What a page does (app/src/islands/live.rs and swap.rs): it follows
 // `GET /api/events`; each `live` event's id is the state's version (readiness
 // digest and newest proof run id); when it differs from the version the page was
@@ -38,7 +47,14 @@ import { chromium } from 'playwright-core';
 
 import { banner, budget, CHROMIUM_LAUNCH, ContractError, ms, positive, quantile, record, serverSentEvents, table } from './stats.mjs';
 
-const URL_BASE = process.env.BENCH_PUSH_URL ?? 'http://127.0.0.1:3202';
+const URLS = (process.env.BENCH_PUSH_URLS || process.env.BENCH_PUSH_URL || 'http://127.0.0.1:3202')
+  .split(',')
+  .map((url) => url.trim().replace(/\/$/, ''))
+  .filter(Boolean);
+/** Where the triggers go: the first server. */
+const TRIGGER_URL = URLS[0];
+/** How the final table names these figures: `push` for one server, `push over 3 servers` for a set. */
+const LABEL = URLS.length === 1 ? 'push' : `push over ${URLS.length} servers`;
 const TOKEN = process.env.BENCH_PUSH_TOKEN;
 const CLIENTS = positive('BENCH_PUSH_CLIENTS', 500);
 const PAGES = positive('BENCH_PUSH_PAGES', 8);
@@ -50,6 +66,8 @@ const BUDGET_MS = 1000;
 const UPDATE_TIMEOUT_MS = 15_000;
 /** Quiet time between triggers, so one trigger's stragglers do not overlap the next. */
 const PAUSE_MS = 500;
+/** How long every server of a set gets to show a change made through the first one (calibration). */
+const FOLLOW_TIMEOUT_MS = 10_000;
 
 if (!TOKEN) {
   console.error('error: BENCH_PUSH_TOKEN must be the server\'s CLEARANCE_API_TOKEN');
@@ -64,19 +82,19 @@ const now = () => performance.timeOrigin + performance.now();
 /** The re-fetches share a keep-alive pool with no socket limit (one page, one connection or two). */
 const refetchAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
-/** GET `path` as the page does (`accept: text/html`): `{ status, text }`. */
-function get(path, { agent = refetchAgent } = {}) {
-  return send('GET', path, '', { agent, headers: { accept: 'text/html' } });
+/** GET `base` + `path` as the page does (`accept: text/html`): `{ status, text }`. */
+function get(base, path, { agent = refetchAgent } = {}) {
+  return send('GET', `${base}${path}`, '', { agent, headers: { accept: 'text/html' } });
 }
 
-function post(path, body, { agent = refetchAgent, headers = {} } = {}) {
-  return send('POST', path, body, { agent, headers: { 'content-length': Buffer.byteLength(body), ...headers } });
+function post(base, path, body, { agent = refetchAgent, headers = {} } = {}) {
+  return send('POST', `${base}${path}`, body, { agent, headers: { 'content-length': Buffer.byteLength(body), ...headers } });
 }
 
-function send(method, path, body, { agent, headers }) {
+function send(method, url, body, { agent, headers }) {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      `${URL_BASE}${path}`,
+      url,
       { method, agent, headers },
       (response) => {
         let text = '';
@@ -104,8 +122,9 @@ function shownCount(html) {
  * event, the time the re-fetched page arrived and its live-blocker count.
  */
 class SseClient {
-  constructor(index) {
+  constructor(index, base) {
     this.index = index;
+    this.base = base;
     this.version = null;
     this.onUpdate = null;
     this.closed = false;
@@ -114,9 +133,9 @@ class SseClient {
   /** Resolves once the first event (the current state) has arrived. */
   connect() {
     return new Promise((resolve, reject) => {
-      const request = http.get(`${URL_BASE}/api/events`, { agent: false, headers: { accept: 'text/event-stream' } }, (response) => {
+      const request = http.get(`${this.base}/api/events`, { agent: false, headers: { accept: 'text/event-stream' } }, (response) => {
         if (response.statusCode !== 200) {
-          reject(new ContractError(`GET /api/events answered ${response.statusCode}`));
+          reject(new ContractError(`GET ${this.base}/api/events answered ${response.statusCode}`));
           return;
         }
         response.setEncoding('utf8');
@@ -149,9 +168,9 @@ class SseClient {
     // not delay each other's event times (their re-fetches still queue, which
     // only makes the "updated" figure pessimistic).
     new Promise((resolve) => setImmediate(resolve))
-      .then(() => get('/'))
+      .then(() => get(this.base, '/'))
       .then((page) => {
-        if (page.status !== 200) throw new ContractError(`re-fetch of / answered ${page.status}`);
+        if (page.status !== 200) throw new ContractError(`re-fetch of ${this.base}/ answered ${page.status}`);
         this.onUpdate?.({ event: arrived, updated: now(), liveBlockers: shownCount(page.text) });
       })
       .catch((error) => this.onUpdate?.({ event: arrived, updated: NaN, error }));
@@ -181,16 +200,17 @@ function watchCount() {
  * open, and Chromium allows 6 connections per host in a context, so a seventh
  * page sharing one would never load.
  */
-async function openPage(browser) {
+async function openPage(browser, base) {
   const context = await browser.newContext();
   await context.addInitScript(watchCount);
   const page = await context.newPage();
-  await page.goto(`${URL_BASE}/`, { timeout: 60_000 });
+  await page.goto(`${base}/`, { timeout: 60_000 });
   try {
     await page.waitForSelector('[data-testid="connection"][data-state="live"]', { state: 'attached', timeout: 60_000 });
   } catch {
-    throw new ContractError('a Chromium page never showed [data-testid="connection"][data-state="live"]');
+    throw new ContractError(`a Chromium page on ${base} never showed [data-testid="connection"][data-state="live"]`);
   }
+  page.base = base;
   return page;
 }
 
@@ -198,7 +218,7 @@ async function openPage(browser) {
 
 async function recordRun(status, label) {
   const body = JSON.stringify({ status, actor: `bench: push ${label}` });
-  const answer = await post(`/api/proofs/${PROOF}/runs`, body, {
+  const answer = await post(TRIGGER_URL, `/api/proofs/${PROOF}/runs`, body, {
     agent: false,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
   });
@@ -252,28 +272,62 @@ async function trigger(clients, pages, status, expected, label) {
   };
 }
 
-/** Reads the live-blocker count the way a client would, after a calibration trigger settled. */
-async function currentCount() {
-  const answer = await get('/', { agent: false });
+/** Reads the live-blocker count on `base` the way a client would. */
+async function currentCount(base) {
+  const answer = await get(base, '/', { agent: false });
+  if (answer.status !== 200) throw new ContractError(`GET ${base}/ answered ${answer.status}`);
   return shownCount(answer.text);
+}
+
+/**
+ * After a calibration run recorded through the first server: waits until every
+ * server shows the same count as the first, and says how long each took (from the
+ * POST). A server that does not within FOLLOW_TIMEOUT_MS does not follow changes
+ * made through another one: a server bug, and the benchmark cannot run.
+ */
+async function settledCount(start) {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const expected = await currentCount(TRIGGER_URL);
+  const followed = [];
+  for (const base of URLS) {
+    let count = await currentCount(base);
+    while (count !== expected && now() - start < FOLLOW_TIMEOUT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      count = await currentCount(base);
+    }
+    if (count !== expected) {
+      throw new ContractError(
+        `${base} still shows ${count} live blockers ${ms(now() - start)} after a proof run through ${TRIGGER_URL} (which shows ${expected}): ` +
+          'it does not follow changes made through another server (LISTEN clearance_changes)',
+      );
+    }
+    followed.push(`${base} ${count}`);
+  }
+  if (URLS.length > 1) console.log(`  every server shows the same count: ${followed.join(', ')}`);
+  return expected;
 }
 
 // --- Main --------------------------------------------------------------------------
 
-banner('Push benchmark', [`server: ${URL_BASE}   ${CLIENTS} SSE clients + ${PAGES} Chromium pages, ${TRIGGERS} triggers`]);
+banner('Push benchmark', [
+  URLS.length === 1
+    ? `server: ${TRIGGER_URL}   ${CLIENTS} SSE clients + ${PAGES} Chromium pages, ${TRIGGERS} triggers`
+    : `${URLS.length} servers: ${URLS.join(', ')} (triggers through ${TRIGGER_URL})   ` +
+      `${CLIENTS} SSE clients + ${PAGES} Chromium pages spread round-robin, ${TRIGGERS} triggers`,
+]);
 
-const clients = Array.from({ length: CLIENTS }, (_, index) => new SseClient(index));
+const clients = Array.from({ length: CLIENTS }, (_, index) => new SseClient(index, URLS[index % URLS.length]));
 const browser = await chromium.launch(CHROMIUM_LAUNCH);
 let exitCode = 0;
 try {
   // Calibration: what the count is after a passing and after a failing run, and
   // that they differ (otherwise the trigger is no readiness change).
+  let calibrated = now();
   await recordRun('passed', 'calibration');
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const afterPassed = await currentCount();
+  const afterPassed = await settledCount(calibrated);
+  calibrated = now();
   await recordRun('failed', 'calibration');
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const afterFailed = await currentCount();
+  const afterFailed = await settledCount(calibrated);
   if (afterPassed === afterFailed) {
     throw new ContractError(`a ${PROOF} run changes nothing (${afterPassed} live blockers either way): is RESEND_API_KEY set on the server?`);
   }
@@ -284,10 +338,12 @@ try {
   for (let i = 0; i < clients.length; i += 50) await Promise.all(clients.slice(i, i + 50).map((client) => client.connect()));
   console.log(`  ${CLIENTS} SSE clients connected in ${ms(now() - connectStart)}`);
   const pages = [];
-  for (let i = 0; i < PAGES; i++) pages.push(await openPage(browser));
+  for (let i = 0; i < PAGES; i++) pages.push(await openPage(browser, URLS[i % URLS.length]));
   console.log(`  ${PAGES} Chromium pages hydrated and live`);
 
   const all = { event: [], updated: [], dom: [] };
+  /** Per server (a set only): every client's and page's latencies, by the server it is on. */
+  const byServer = new Map(URLS.map((base) => [base, { event: [], updated: [], dom: [] }]));
   const perTrigger = { updated: [], dom: [] };
   const rows = [['#', 'run', 'SSE event p50', 'p95', 'updated p50', 'p95', 'max', 'Chromium DOM p50', 'max']];
   const problems = [];
@@ -302,6 +358,8 @@ try {
     rows.push([label, status, ms(event.p50), ms(event.p95), ms(updated.p50), ms(updated.p95), ms(updated.max), ms(dom.p50), ms(dom.max)]);
     if (warmup) continue;
     for (const key of ['event', 'updated', 'dom']) all[key].push(...result[key]);
+    for (const key of ['event', 'updated']) result[key].forEach((value, index) => byServer.get(clients[index].base)[key].push(value));
+    result.dom.forEach((value, index) => byServer.get(pages[index].base).dom.push(value));
     perTrigger.updated.push(updated.p95);
     perTrigger.dom.push(dom.p95);
   }
@@ -319,20 +377,37 @@ try {
     ['SSE client: event + re-fetch (updated)', updated.n, ms(updated.p50), ms(updated.p95), ms(updated.max), updated.missed],
     ['Chromium page: new count in the DOM', dom.n, ms(dom.p50), ms(dom.p95), ms(dom.max), dom.missed],
   ]);
+  if (URLS.length > 1) {
+    console.log(`\nPer server (the first records the runs; the others follow through PostgreSQL):`);
+    table([
+      ['server', 'SSE clients', 'event p50', 'p95', 'updated p50', 'p95', 'max', 'missed', 'Chromium pages', 'DOM p95'],
+      ...[...byServer].map(([base, values]) => {
+        const [e, u, d] = [latencies(values.event), latencies(values.updated), latencies(values.dom)];
+        const shown = (stats, key) => (stats.n ? ms(stats[key]) : '–');
+        return [
+          base === TRIGGER_URL ? `${base} (triggers)` : base,
+          clients.filter((client) => client.base === base).length,
+          shown(e, 'p50'), shown(e, 'p95'), shown(u, 'p50'), shown(u, 'p95'), shown(u, 'max'), u.missed,
+          pages.filter((page) => page.base === base).length,
+          shown(d, 'p95'),
+        ];
+      }),
+    ]);
+  }
 
   /** The spread shown in the final table: how much the p95 varied between triggers, and p50 and max overall. */
   const variation = (overall, p95s) =>
     `p95 per trigger ${ms(Math.min(...p95s))}–${ms(Math.max(...p95s))}; p50 ${ms(overall.p50)}, max ${ms(overall.max)}`;
-  record({ measure: `push, SSE event arrival, p95 of ${event.n}`, figure: ms(event.p95), spread: `p50 ${ms(event.p50)}, max ${ms(event.max)}` });
+  record({ measure: `${LABEL}, SSE event arrival, p95 of ${event.n}`, figure: ms(event.p95), spread: `p50 ${ms(event.p50)}, max ${ms(event.max)}` });
   const sse = budget({
-    measure: `push, ${CLIENTS} SSE clients updated (event + re-fetch), p95 of ${updated.n}`,
+    measure: `${LABEL}, ${CLIENTS} SSE clients updated (event + re-fetch), p95 of ${updated.n}`,
     figure: ms(updated.p95),
     spread: variation(updated, perTrigger.updated),
     limit: `≤ ${BUDGET_MS} ms`,
     pass: updated.p95 <= BUDGET_MS,
   });
   const real = budget({
-    measure: `push, ${PAGES} Chromium pages updated (DOM), p95 of ${dom.n}`,
+    measure: `${LABEL}, ${PAGES} Chromium pages updated (DOM), p95 of ${dom.n}`,
     figure: ms(dom.p95),
     spread: variation(dom, perTrigger.dom),
     limit: `≤ ${BUDGET_MS} ms`,
