@@ -163,9 +163,10 @@ cluster_server_ready() { # cluster_server_ready N [SECONDS]: waits for the serve
 
 cluster_server_stop() { # cluster_server_stop N [SIGNAL]: TERM (default) or KILL; waits until it is gone
   local n="$1" signal="${2:-TERM}" pid
-  pid="$(cluster_pid "$n")"
-  [ -n "$pid" ] || return 0
-  kill -s "$signal" "$pid" 2>/dev/null || true
+  [ -f "$CLUSTER_DIR/server-$n.pid" ] || return 0
+  pid="$(cat "$CLUSTER_DIR/server-$n.pid")"
+  # Already gone (killed by someone else): only reaped below.
+  if cluster_alive "$pid"; then kill -s "$signal" "$pid" 2>/dev/null || true; fi
   # Drain (3 s) + grace (10 s) by default; a little more before giving up.
   for _ in $(seq 1 100); do
     cluster_alive "$pid" || break
