@@ -893,7 +893,10 @@ function verdict({ clients, pages, states, finalVersion, finalCount, checkpoints
     console.log(`  Chromium page ${i}: ${state.count} live blockers (final ${finalCount}), connection ${state.connection}, ${state.mark ? 'never reloaded' : 'RELOADED'}`);
   }
   const consoleErrors = pages.flatMap((page) => page.consoleErrors);
-  if (consoleErrors.length) console.log(`  console errors in the pages (not a criterion: a page whose server dies logs its failed stream): ${consoleErrors.length}`);
+  if (consoleErrors.length) {
+    console.log(`  console errors in the pages (not a criterion: a page whose stream breaks logs it): ${consoleErrors.length}`);
+    for (const text of [...new Set(consoleErrors)].slice(0, 3)) console.log(`    ${text.slice(0, 200)}`);
+  }
 
   // --- 5. the throttle ---------------------------------------------------------------
   console.log('\nThrottle (one account, through HAProxy)');
