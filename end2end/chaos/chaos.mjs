@@ -779,7 +779,9 @@ function verdict({ clients, pages, states, finalVersion, finalCount, checkpoints
   const bad = requests.filter((entry) => entry.kind !== 'setup' && (entry.error || entry.status >= 500));
   const inside = bad.filter(inWindow);
   const outside = bad.filter((entry) => !inWindow(entry));
-  // A client that failed inside a window must not fail again once it has recovered.
+  // A client that failed inside a window must not fail again in that window once it
+  // has recovered (a later answer came after the failure). Failures outside every
+  // window are counted above.
   const afterRecovery = [];
   const byClient = new Map();
   for (const entry of requests) {
@@ -790,13 +792,15 @@ function verdict({ clients, pages, states, finalVersion, finalCount, checkpoints
   }
   for (const list of byClient.values()) {
     list.sort((a, b) => a.start - b.start);
-    let failedAt = null;
-    let recovered = false;
-    for (const entry of list) {
-      const wrong = entry.error || entry.status >= 500;
-      if (wrong && recovered) afterRecovery.push(entry);
-      if (wrong && !recovered) failedAt = entry.end;
-      if (!wrong && failedAt !== null && entry.start > failedAt) recovered = true;
+    for (const w of windows) {
+      let failedAt = null;
+      let recovered = false;
+      for (const entry of list.filter((e) => inWindow(e) === w)) {
+        const wrong = entry.error || entry.status >= 500;
+        if (wrong && recovered) afterRecovery.push(entry);
+        if (wrong && !recovered) failedAt = entry.end;
+        if (!wrong && failedAt !== null && entry.start > failedAt) recovered = true;
+      }
     }
   }
   const dropsInside = drops.filter((drop) => windows.some((w) => drop.at >= w.from && drop.at <= w.to));
