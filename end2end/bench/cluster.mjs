@@ -424,7 +424,7 @@ try {
 // --- Figures -------------------------------------------------------------------------
 
 const figure = (key, pick) => summary(rounds.map((round) => pick(round[key])));
-const inRound = (key, pick) => summary(rounds.map((round) => pick(round[key]) / pick(round.direct)));
+const inRound = (key, pick, base = 'direct') => summary(rounds.map((round) => pick(round[key]) / pick(round[base])));
 const range = ({ min, max }, format) => `${format(min)}–${format(max)}`;
 const perSecond = (value) => `${value.toFixed(0)}/s`;
 const ratio = (value) => value.toFixed(2);
@@ -453,6 +453,11 @@ table([
 console.log(
   `  HAProxy with three: share of GET / per server, per round: ${rounds.map((round) => round.three.saturated.shares.map((share) => `${(100 * share).toFixed(0)} %`).join('/')).join('; ')}`,
 );
+const setCost = (pick) => inRound('three', pick, 'one');
+console.log(
+  `  HAProxy with three / HAProxy with one, in-round: GET / ${ratio(setCost(pageRps).median)} (${range(setCost(pageRps), ratio)}), ` +
+    `signatures ${ratio(setCost(signRps).median)} (${range(setCost(signRps), ratio)})`,
+);
 const errorCount = [...signingTotals.errors.values()].reduce((a, b) => a + b, 0);
 console.log(`  signatures answered 200 with a receipt: ${signingTotals.signed}; re-read after a changed readiness digest (422): ${signingTotals.stale}; errors: ${errorCount}`);
 for (const [what, count] of signingTotals.errors) console.log(`    error: ${what} (×${count})`);
@@ -463,6 +468,11 @@ for (const { key, label } of TARGETS) {
   const suffix = key === 'direct' ? '' : ` (in-round ratio to the baseline ${ratio(inRound(key, pageRps).median)}, min–max ${range(inRound(key, pageRps), ratio)})`;
   record({ measure: `cluster: GET / throughput at saturation, ${label}, median of ${ROUNDS}${suffix}`, figure: perSecond(figure(key, pageRps).median), spread: `min–max ${range(figure(key, pageRps), perSecond)}` });
 }
+record({
+  measure: `cluster: GET / throughput, HAProxy with three servers / with one, median of ${ROUNDS} in-round ratios`,
+  figure: ratio(setCost(pageRps).median),
+  spread: `min–max ${range(setCost(pageRps), ratio)}`,
+});
 for (const { key, label } of TARGETS) {
   record({ measure: `cluster: GET / p99 at ${RATE}/s, ${label}, median of ${ROUNDS}`, figure: ms(figure(key, pageP99).median), spread: `min–max ${range(figure(key, pageP99), ms)}` });
 }
@@ -470,6 +480,11 @@ for (const { key, label } of TARGETS) {
   const suffix = key === 'direct' ? '' : ` (in-round ratio to the baseline ${ratio(inRound(key, signRps).median)}, min–max ${range(inRound(key, signRps), ratio)})`;
   record({ measure: `cluster: signatures with their receipt per second, ${SIGNERS} sponsors, ${label}, median of ${ROUNDS}${suffix}`, figure: perSecond(figure(key, signRps).median), spread: `min–max ${range(figure(key, signRps), perSecond)}` });
 }
+record({
+  measure: `cluster: signatures per second, HAProxy with three servers / with one, median of ${ROUNDS} in-round ratios`,
+  figure: ratio(setCost(signRps).median),
+  spread: `min–max ${range(setCost(signRps), ratio)}`,
+});
 for (const { key, label } of TARGETS) {
   record({ measure: `cluster: signature p99, ${label}, median of ${ROUNDS}`, figure: ms(figure(key, signP99).median), spread: `min–max ${range(figure(key, signP99), ms)}` });
 }
