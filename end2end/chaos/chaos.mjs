@@ -49,7 +49,7 @@
 // Exit 0 when all hold, 1 when one fails, 2 when the test itself cannot run.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -886,6 +886,7 @@ function verdict({ clients, pages, states, finalVersion, finalCount, checkpoints
     else receiptProblems.push(`${marker}: ${result.output.trim().split('\n').at(-1)}`);
   }
   for (const problem of receiptProblems.slice(0, 5)) console.log(`    receipt ${problem}`);
+  rmSync(work, { recursive: true, force: true });
   const acceptanceRecords = [...chains.output.matchAll(/acceptance: (\d+) records?/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 
   // --- 4. every open page shows the final state ------------------------------------------
