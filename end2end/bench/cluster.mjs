@@ -1,14 +1,16 @@
 // Cluster benchmark: `GET /` and signatures through HAProxy with one server and
-// with three, against the first server directly (the baseline of the same run).
+// with three, against one of them directly (the baseline of the same run).
 //
 //   node end2end/bench/cluster.mjs        (scripts/bench --only=cluster sets it all up)
 //
 // Expects three release servers of one set (one database, one log key, the same
 // configuration, CLEARANCE_TRUSTED_PROXIES=127.0.0.1) and HAProxy in front of them:
-//   BENCH_CLUSTER_DIRECT_URL    the first server, directly: the baseline
+//   BENCH_CLUSTER_DIRECT_URL    the baseline server, directly: the one that
+//                               sequences the transparency log, as a server alone
+//                               does (scripts/bench finds it)
 //   BENCH_CLUSTER_ONE_URL       HAProxy, with that server alone behind it
 //   BENCH_CLUSTER_THREE_URL     HAProxy, with all three behind it
-//   BENCH_CLUSTER_SERVER_URLS   the three servers, comma-separated, first server
+//   BENCH_CLUSTER_SERVER_URLS   the three servers, comma-separated, the baseline
 //                               first, and BENCH_CLUSTER_METRICS_TOKEN their
 //                               CLEARANCE_METRICS_TOKEN: their /metrics say who answered
 //   BENCH_CLUSTER_DATABASE_URL  the set's database, and BENCH_CLUSTER_SERVER the
@@ -253,7 +255,7 @@ async function observed(target, work) {
     );
   }
   if (target.servers === 1 && shares[0] < 0.95) {
-    throw new ContractError(`${target.label} (${target.url}): the first server answered only ${(100 * shares[0]).toFixed(0)} % of the requests`);
+    throw new ContractError(`${target.label} (${target.url}): the baseline server answered only ${(100 * shares[0]).toFixed(0)} % of the requests`);
   }
   return { ...result, shares };
 }
@@ -352,7 +354,7 @@ async function signFor(base, sponsors) {
 // --- Main ----------------------------------------------------------------------------
 
 banner('Cluster benchmark', [
-  `baseline ${DIRECT_URL} (the first server, directly); HAProxy with it alone ${ONE_URL}; HAProxy with three ${THREE_URL}`,
+  `baseline ${DIRECT_URL} (the server that sequences the log, directly); HAProxy with it alone ${ONE_URL}; HAProxy with three ${THREE_URL}`,
   `GET / by ${ohaVersion()} as the page benchmark runs it; signatures by ${SIGNERS} sponsors of ${SIGNERS} tenants in a closed loop`,
 ]);
 console.log(`\n${ROUNDS} rounds; each: GET / at saturation (-c ${CONCURRENCY}, ${SECONDS} s), at ${RATE} requests/s (${SECONDS} s), and signatures (${SECONDS} s), on every target, rotating which goes first`);
