@@ -324,10 +324,13 @@ async fn serve(cli: &Cli, register: Arc<Register>) -> anyhow::Result<()> {
     let drain = Duration::from_secs(cli.serve.shutdown_drain_secs);
     let grace = Duration::from_secs(cli.serve.shutdown_grace_secs);
     let draining = server.state.draining.clone();
+    let monitor = Arc::clone(&server.monitor);
     let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         shutdown_signal().await;
         draining.cancel();
+        // Another server of the set reads readiness from its next reading on.
+        monitor.resign().await;
         tracing::info!(
             drain_secs = drain.as_secs(),
             grace_secs = grace.as_secs(),

@@ -41,6 +41,19 @@ impl CheckBoard {
             .clone()
     }
 
+    /// Takes over the results another server recorded for the same checks.
+    pub fn restore(&self, recorded: &[HealthCheckResult]) {
+        let mut results = self.results.write().unwrap_or_else(PoisonError::into_inner);
+        for result in results.iter_mut() {
+            if let Some(found) = recorded
+                .iter()
+                .find(|found| found.name == result.name && found.source == result.source)
+            {
+                *result = found.clone();
+            }
+        }
+    }
+
     /// Records a reading of check `index`; answers whether its outcome changed
     /// (or it had none), which is when the monitor must read again at once.
     fn record(&self, index: usize, outcome: CheckOutcome) -> bool {

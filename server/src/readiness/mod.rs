@@ -7,15 +7,17 @@ pub mod deployment;
 pub mod environment;
 pub mod events;
 pub mod history;
+pub mod lead;
 pub mod provenance;
 pub mod remote;
 pub mod snapshots;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{watch, Mutex, Notify};
@@ -32,6 +34,7 @@ use app::live_state::{LiveState, ReadinessSnapshot};
 
 use crate::{deployments, proofs};
 use checks::CheckBoard;
+use lead::{Lead, Reading};
 use provenance::ProvenanceBoard;
 use remote::RemoteSource;
 
@@ -92,6 +95,7 @@ impl Source {
 
 /// One reading of the source: what it says, whether it is stale, the
 /// deployment's version, and where each fact came from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Observation {
     pub dependencies: BTreeMap<String, DependencyState>,
     pub public_checks: Vec<PublicCheck>,
@@ -128,6 +132,31 @@ pub struct ReadinessMonitor {
     /// When this monitor started (a deployment without a report waits since then).
     started_at: DateTime<Utc>,
     provenance: ProvenanceBoard,
+    /// Whether this server reads for the set ([`lead`]), and its checks' tasks.
+    leading: Mutex<Leading>,
+    /// How often each health check reads, once [`Self::spawn`] was called.
+    check_interval: OnceLock<Duration>,
+}
+
+/// This server's part in reading readiness for the set.
+#[derive(Default)]
+struct Leading {
+    /// The lock, while this server holds it.
+    lead: Option<Lead>,
+    /// The health checks' tasks, running while it leads.
+    checks: Vec<JoinHandle<()>>,
+    /// The reading it stored last.
+    stored: Option<Reading>,
+    /// Shutting down: this server no longer takes the lead.
+    retired: bool,
+}
+
+impl Leading {
+    fn stop_checks(&mut self) {
+        for task in self.checks.drain(..) {
+            task.abort();
+        }
+    }
 }
 
 impl ReadinessMonitor {
@@ -162,6 +191,8 @@ impl ReadinessMonitor {
             last_report: Mutex::new(None),
             started_at: Utc::now(),
             provenance: ProvenanceBoard::default(),
+            leading: Mutex::default(),
+            check_interval: OnceLock::new(),
         });
         monitor.refresh().await;
         (monitor, receiver)
@@ -178,11 +209,16 @@ impl ReadinessMonitor {
     }
 
     /// Reads every `interval`, and whenever woken, for as long as the server runs;
-    /// starts the health checks, each reading every `interval` on its own task.
+    /// while this server reads for the set, runs the health checks, each reading
+    /// every `interval` on its own task.
     pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
-        self.health_checks.spawn(interval, &self.wake);
+        let _ = self.check_interval.set(interval);
         let monitor = Arc::clone(self);
         tokio::spawn(async move {
+            {
+                let mut leading = monitor.leading.lock().await;
+                monitor.start_checks(&mut leading);
+            }
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
@@ -214,13 +250,16 @@ impl ReadinessMonitor {
     /// One reading: store it when the state changed, then publish.
     pub async fn refresh(&self) {
         let now = Utc::now();
-        let Observation {
-            dependencies,
-            public_checks,
-            stale,
-            version,
-            mut provenance,
-        } = self.observe(now).await;
+        let (
+            Observation {
+                dependencies,
+                public_checks,
+                stale,
+                version,
+                mut provenance,
+            },
+            health_checks,
+        ) = self.read(now).await;
         let latest_runs = proofs::latest_runs(&self.pool).await;
         let previous = self.sender.borrow().clone();
         let (proof_states, latest_runs, database_down_since) = match latest_runs {
@@ -249,8 +288,6 @@ impl ReadinessMonitor {
             public_checks,
             proofs: proof_states,
         };
-        // The health checks' latest results, whatever the source: never awaited.
-        let health_checks = self.health_checks.results();
         // A health check this server ran is a fact of its own, once it answered.
         for check in &health_checks {
             if let Some(last_seen) = check.last_seen {
@@ -327,6 +364,80 @@ impl ReadinessMonitor {
                 true
             }
         });
+    }
+
+    /// The source's reading and the health checks' latest results: read here
+    /// while this server leads (and stored for the others), else the stored
+    /// reading of the server that leads. Without the database, or before the
+    /// leading server stored anything, this server reads for itself.
+    async fn read(&self, now: DateTime<Utc>) -> (Observation, Vec<HealthCheckResult>) {
+        let mut leading = self.leading.lock().await;
+        if leading.lead.is_none() && !leading.retired {
+            match Lead::try_take(&self.pool, &self.label).await {
+                Ok(Some(lead)) => {
+                    tracing::info!(source = %self.label, "this server now reads readiness for the set");
+                    leading.lead = Some(lead);
+                    if let Ok(Some(last)) = lead::latest(&self.pool, &self.label).await {
+                        // The checks go on from where the last reader left them.
+                        self.health_checks.restore(&last.health_checks);
+                    }
+                    self.start_checks(&mut leading);
+                }
+                Ok(None) => match lead::latest(&self.pool, &self.label).await {
+                    Ok(Some(reading)) => return (reading.observation, reading.health_checks),
+                    Ok(None) => {}
+                    Err(error) => tracing::debug!(%error, "could not read the stored reading"),
+                },
+                Err(error) => tracing::debug!(%error, "could not try the readiness lead"),
+            }
+        }
+        let reading = Reading {
+            observation: self.observe(now).await,
+            // Never awaited: each check reads on a task of its own.
+            health_checks: self.health_checks.results(),
+        };
+        let changed = leading
+            .stored
+            .as_ref()
+            .is_none_or(|stored| stored.differs_from(&reading));
+        if let Some(lead) = leading.lead.as_mut() {
+            match lead.store(&self.label, &reading, changed).await {
+                Ok(()) => leading.stored = Some(reading.clone()),
+                Err(error) => {
+                    tracing::warn!(source = %self.label, %error, "could not store the readiness reading; giving the lead up");
+                    if let Some(lead) = leading.lead.take() {
+                        lead.resign().await;
+                    }
+                    leading.stop_checks();
+                    leading.stored = None;
+                }
+            }
+        }
+        (reading.observation, reading.health_checks)
+    }
+
+    /// Starts the health checks' tasks, when this server leads and
+    /// [`Self::spawn`] set their interval.
+    fn start_checks(&self, leading: &mut Leading) {
+        if let (Some(_), Some(interval), true) = (
+            leading.lead.as_ref(),
+            self.check_interval.get(),
+            leading.checks.is_empty(),
+        ) {
+            leading.checks = self.health_checks.spawn(*interval, &self.wake);
+        }
+    }
+
+    /// Gives the lead up at once (at shutdown), so that another server of the
+    /// set reads from its next reading on.
+    pub async fn resign(&self) {
+        let mut leading = self.leading.lock().await;
+        leading.retired = true;
+        leading.stop_checks();
+        if let Some(lead) = leading.lead.take() {
+            lead.resign().await;
+            tracing::info!(source = %self.label, "gave the readiness lead up");
+        }
     }
 
     /// Stores the snapshot and reloads the history it belongs to.

@@ -32,6 +32,7 @@ mod pages;
 mod proof_freshness;
 mod proof_runs;
 mod public_url;
+mod readiness_lead;
 mod readiness_snapshots;
 mod remote_source;
 mod reporter;
