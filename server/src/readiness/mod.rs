@@ -383,12 +383,15 @@ impl ReadinessMonitor {
                     }
                     self.start_checks(&mut leading);
                 }
-                Ok(None) => match lead::latest(&self.pool, &self.label).await {
-                    Ok(Some(reading)) => return (reading.observation, reading.health_checks),
-                    Ok(None) => {}
-                    Err(error) => tracing::debug!(%error, "could not read the stored reading"),
-                },
+                Ok(None) => {}
                 Err(error) => tracing::debug!(%error, "could not try the readiness lead"),
+            }
+        }
+        if leading.lead.is_none() {
+            match lead::latest(&self.pool, &self.label).await {
+                Ok(Some(reading)) => return (reading.observation, reading.health_checks),
+                Ok(None) => {}
+                Err(error) => tracing::debug!(%error, "could not read the stored reading"),
             }
         }
         let reading = Reading {
