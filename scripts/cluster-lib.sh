@@ -64,7 +64,24 @@ cluster_alive() { # cluster_alive PID: running, and not a zombie waiting to be r
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
+# HAProxy (deploy/haproxy.cfg: maxconn 4096) wants two descriptors per connection
+# and refuses to start below about 8,200 open files; the usual soft limit is 1,024.
+raise_open_files() { # raise_open_files WANTED NEEDED: up to WANTED open files, and at least NEEDED
+  local wanted_fds="$1" needed_fds="$2" hard
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$wanted_fds" ]; then
+    hard="$(ulimit -Hn)"
+    if [ "$hard" = unlimited ] || [ "$hard" -ge "$wanted_fds" ]; then
+      ulimit -n "$wanted_fds"
+    else
+      ulimit -n "$hard"
+    fi
+  fi
+  [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$needed_fds" ] ||
+    die "the open-file limit is $(ulimit -n) (hard limit $(ulimit -Hn)); this needs about $needed_fds (ulimit -n)"
+}
+
 cluster_start() { # cluster_start DATABASE_URL FRONT_ADDR FIRST_PORT
+  raise_open_files 10000 8300
   local database_url="$1" front="$2" first_port="$3"
   [ -n "${CLEARANCE_LOG_KEY_FILE:-}${CLEARANCE_LOG_KEY:-}" ] ||
     die "cluster_start: set CLEARANCE_LOG_KEY_FILE (setup_log_key): every server needs the same log key"

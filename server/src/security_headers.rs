@@ -172,7 +172,8 @@ pub async fn fresh_nonce(
 fn substitute(data: &[u8], from: &[u8], to: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let mut out = Vec::with_capacity(data.len());
     let mut rest = data;
-    while let Some(at) = rest.windows(from.len()).position(|window| window == from) {
+    let finder = memchr::memmem::Finder::new(from);
+    while let Some(at) = finder.find(rest) {
         out.extend_from_slice(&rest[..at]);
         out.extend_from_slice(to);
         rest = &rest[at + from.len()..];

@@ -91,9 +91,17 @@ fn follow(version: String, connection: RwSignal<Connection>) {
                                 }
                             }
                             Either::Left(_) => break,
+                            // An open stream is live even before its first event:
+                            // a stream resumed at the version the page has
+                            // (`Last-Event-ID`) sends nothing until the next change.
                             Either::Right(_) => {
-                                if source.state() != State::Open {
-                                    connection.set(Connection::Reconnecting);
+                                let now = if source.state() == State::Open {
+                                    Connection::Live
+                                } else {
+                                    Connection::Reconnecting
+                                };
+                                if connection.get_untracked() != now {
+                                    connection.set(now);
                                 }
                             }
                         }
