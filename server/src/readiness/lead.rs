@@ -7,12 +7,14 @@
 //! a poll interval) takes the lead. A reading is stored on the lock's own
 //! connection, so a server that lost its lock cannot write one.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
+use tokio::task::JoinHandle;
 
 use app::domain::health_check::HealthCheckResult;
 
-use super::{Observation, CHANGES_CHANNEL};
+use super::{Observation, ReadinessMonitor, CHANGES_CHANNEL};
 
 /// What the reading server saw: the source and the health checks.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -111,4 +113,104 @@ pub async fn latest(pool: &PgPool, source: &str) -> Result<Option<Reading>, sqlx
     .fetch_optional(pool)
     .await?;
     Ok(reading.map(|reading| reading.0))
+}
+
+/// This server's part in reading readiness for the set.
+#[derive(Default)]
+pub(super) struct Leading {
+    /// The lock, while this server holds it.
+    pub(super) lead: Option<Lead>,
+    /// The health checks' tasks, running while it leads.
+    pub(super) checks: Vec<JoinHandle<()>>,
+    /// The reading it stored last.
+    pub(super) stored: Option<Reading>,
+    /// Shutting down: this server no longer takes the lead.
+    pub(super) retired: bool,
+}
+
+impl Leading {
+    pub(super) fn stop_checks(&mut self) {
+        for task in self.checks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl ReadinessMonitor {
+    /// The source's reading and the health checks' latest results: read here
+    /// while this server leads (and stored for the others), else the stored
+    /// reading of the server that leads. Without the database, or before the
+    /// leading server stored anything, this server reads for itself.
+    pub(super) async fn read(&self, now: DateTime<Utc>) -> (Observation, Vec<HealthCheckResult>) {
+        let mut leading = self.leading.lock().await;
+        if leading.lead.is_none() && !leading.retired {
+            match Lead::try_take(&self.pool, &self.label).await {
+                Ok(Some(lead)) => {
+                    tracing::info!(source = %self.label, "this server now reads readiness for the set");
+                    leading.lead = Some(lead);
+                    if let Ok(Some(last)) = latest(&self.pool, &self.label).await {
+                        // The checks go on from where the last reader left them.
+                        self.health_checks.restore(&last.health_checks);
+                    }
+                    self.start_checks(&mut leading);
+                }
+                Ok(None) => {}
+                Err(error) => tracing::debug!(%error, "could not try the readiness lead"),
+            }
+        }
+        if leading.lead.is_none() {
+            match latest(&self.pool, &self.label).await {
+                Ok(Some(reading)) => return (reading.observation, reading.health_checks),
+                Ok(None) => {}
+                Err(error) => tracing::debug!(%error, "could not read the stored reading"),
+            }
+        }
+        let reading = Reading {
+            observation: self.observe(now).await,
+            // Never awaited: each check reads on a task of its own.
+            health_checks: self.health_checks.results(),
+        };
+        let changed = leading
+            .stored
+            .as_ref()
+            .is_none_or(|stored| stored.differs_from(&reading));
+        if let Some(lead) = leading.lead.as_mut() {
+            match lead.store(&self.label, &reading, changed).await {
+                Ok(()) => leading.stored = Some(reading.clone()),
+                Err(error) => {
+                    tracing::warn!(source = %self.label, %error, "could not store the readiness reading; giving the lead up");
+                    if let Some(lead) = leading.lead.take() {
+                        lead.resign().await;
+                    }
+                    leading.stop_checks();
+                    leading.stored = None;
+                }
+            }
+        }
+        (reading.observation, reading.health_checks)
+    }
+
+    /// Starts the health checks' tasks, when this server leads and
+    /// [`Self::spawn`] set their interval.
+    pub(super) fn start_checks(&self, leading: &mut Leading) {
+        if let (Some(_), Some(interval), true) = (
+            leading.lead.as_ref(),
+            self.check_interval.get(),
+            leading.checks.is_empty(),
+        ) {
+            leading.checks = self.health_checks.spawn(*interval, &self.wake);
+        }
+    }
+
+    /// Gives the lead up at once (at shutdown), so that another server of the
+    /// set reads from its next reading on.
+    pub async fn resign(&self) {
+        let mut leading = self.leading.lock().await;
+        leading.retired = true;
+        leading.stop_checks();
+        if let Some(lead) = leading.lead.take() {
+            lead.resign().await;
+            tracing::info!(source = %self.label, "gave the readiness lead up");
+        }
+    }
 }
