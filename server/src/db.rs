@@ -16,6 +16,30 @@ use sqlx::PgPool;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the server retries a database that was down at start.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// A pooled connection idle for longer than this is tested before use.
+const TEST_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// The pool settings every pool shares. sqlx tests each connection as it
+/// returns to the pool (a round trip it always makes); testing it again as it
+/// leaves would be a second round trip on every use, a sixth of a signature's.
+/// So a connection is tested on the way out only when it sat idle for more
+/// than [`TEST_WHEN_IDLE_FOR`]: one that broke while idle (PostgreSQL
+/// restarted) is replaced, not handed to a request.
+fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for <= TEST_WHEN_IDLE_FOR {
+                    return Ok(true);
+                }
+                // A broken connection is closed and another one taken.
+                Ok(sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
+}
 
 /// Connects for a command, which needs the database at once, and checks the
 /// schema is current. With `migrate` (development: `--dev-allow-owner-role`)
@@ -25,9 +49,7 @@ pub async fn connect_for_command(
     max_connections: u32,
     migrate: bool,
 ) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+    let pool = pool_options(max_connections)
         .connect_with(connect_options(url)?)
         .await
         .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
@@ -45,9 +67,7 @@ pub async fn connect_and_migrate(
     url: &SecretString,
     max_connections: u32,
 ) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+    let pool = pool_options(max_connections)
         .connect_with(connect_options(url)?)
         .await
         .context("could not connect to PostgreSQL as the owner")?;
@@ -57,13 +77,9 @@ pub async fn connect_and_migrate(
 
 /// A pool that connects on demand, so the server starts (and serves the public
 /// register, marked degraded) while PostgreSQL is down. Connections that broke
-/// while it was down are tested before use and replaced.
+/// while it was down are tested before use and replaced ([`pool_options`]).
 pub fn lazy_pool(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(true)
-        .connect_lazy_with(connect_options(url)?))
+    Ok(pool_options(max_connections).connect_lazy_with(connect_options(url)?))
 }
 
 /// The connection settings of `url`, with one addition: every statement is

@@ -1,5 +1,7 @@
-//! Where each chain ends: one `ledger_heads` row per tenant and ledger, locked by
-//! every append so that appends to one chain queue instead of forking it.
+//! Where each chain ends: one `ledger_heads` row per tenant and ledger. An
+//! evidence change locks its chain's head, so appends to one chain queue instead
+//! of forking it; a signature reads the head without a lock and moves it only if
+//! it is still the one it read (`super::signing`).
 
 use sqlx::types::Json;
 use sqlx::PgConnection;
@@ -7,7 +9,6 @@ use sqlx::PgConnection;
 use app::domain::ledger::{AcceptanceRecord, ChainHead, EvidenceChange, Ledger, GENESIS_DIGEST};
 use app::domain::tenant::Tenant;
 
-use super::reads::latest_acceptance;
 use super::rows::{AcceptanceRecordRow, EvidenceChangeRow};
 use crate::tenants::TenantRow;
 
@@ -35,8 +36,9 @@ pub(super) async fn lock(
     })
 }
 
-/// What a signature is checked against, read as its chain's head is locked.
+/// What a signature is checked against, read in one snapshot.
 pub(super) struct SigningView {
+    /// The acceptance chain's head (genesis before its first record).
     pub head: ChainHead,
     pub tenant: Tenant,
     /// The evidence in force (each gate item's newest change, if attached).
@@ -45,26 +47,19 @@ pub(super) struct SigningView {
     pub latest: Option<AcceptanceRecord>,
 }
 
-/// [`lock`] on tenant `tenant_id`'s acceptance chain, and in the same round trip
-/// the tenant, its evidence in force and its newest record; `None` when the
-/// tenant is not visible. The reads see the snapshot the statement started
-/// with: if a concurrent signature committed while this one waited for the
-/// lock, the head is newer than the newest record read, and the record is read
-/// again, now that the lock is held.
-pub(super) async fn lock_for_signing(
+/// Tenant `tenant_id`'s acceptance chain head, the tenant, its evidence in force
+/// and its newest record, in one statement and so one snapshot (they agree with
+/// each other); `None` when the tenant is not visible. Nothing is locked: the
+/// signature's write only lands if the head is still this one
+/// ([`super::signing`]), and a signature that lost that race locks first ([`lock`])
+/// when it tries again.
+pub(super) async fn read_for_signing(
     conn: &mut PgConnection,
     tenant_id: i64,
 ) -> Result<Option<SigningView>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"WITH head AS (
-               INSERT INTO ledger_heads (tenant_id, ledger, seq, digest)
-               VALUES ($1, 'acceptance', 0, $2)
-               ON CONFLICT (tenant_id, ledger) DO UPDATE SET seq = ledger_heads.seq
-               RETURNING seq, digest
-           )
-           SELECT head.seq, head.digest,
-                  t.id AS "id?", t.slug AS "slug?", t.name AS "name?", t.motion AS "motion?",
-                  t.billing_route AS "billing_route?", t.created_at AS "created_at?",
+        r#"SELECT coalesce(h.seq, 0) AS "seq!", coalesce(h.digest, $2) AS "digest!",
+                  t.id, t.slug, t.name, t.motion, t.billing_route, t.created_at,
                   (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]')
                    FROM (SELECT DISTINCT ON (gate_id, item)
                                 id, tenant_id, seq, action, gate_id, item, reference, note,
@@ -81,39 +76,26 @@ pub(super) async fn lock_for_signing(
                          FROM acceptance_records WHERE tenant_id = $1
                          ORDER BY seq DESC LIMIT 1) AS a)
                       AS "latest: Json<AcceptanceRecordRow>"
-           FROM head LEFT JOIN tenants t ON t.id = $1"#,
+           FROM tenants t
+           LEFT JOIN ledger_heads h ON h.tenant_id = t.id AND h.ledger = 'acceptance'
+           WHERE t.id = $1"#,
         tenant_id,
         GENESIS_DIGEST
     )
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    let (Some(id), Some(slug), Some(name), Some(motion), Some(billing_route), Some(created_at)) = (
-        row.id,
-        row.slug,
-        row.name,
-        row.motion,
-        row.billing_route,
-        row.created_at,
-    ) else {
-        return Ok(None);
-    };
-    let head = ChainHead {
-        seq: row.seq,
-        digest: row.digest,
-    };
-    let mut latest = row.latest.map(|latest| AcceptanceRecord::from(latest.0));
-    if latest.as_ref().map_or(0, |record| record.seq) != head.seq {
-        latest = latest_acceptance(conn, tenant_id).await?;
-    }
-    Ok(Some(SigningView {
-        head,
+    Ok(row.map(|row| SigningView {
+        head: ChainHead {
+            seq: row.seq,
+            digest: row.digest,
+        },
         tenant: Tenant::from(TenantRow {
-            id,
-            slug,
-            name,
-            motion,
-            billing_route,
-            created_at,
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            motion: row.motion,
+            billing_route: row.billing_route,
+            created_at: row.created_at,
         }),
         evidence: row
             .evidence
@@ -121,7 +103,7 @@ pub(super) async fn lock_for_signing(
             .into_iter()
             .map(EvidenceChange::from)
             .collect(),
-        latest,
+        latest: row.latest.map(|latest| AcceptanceRecord::from(latest.0)),
     }))
 }
 

@@ -1,9 +1,11 @@
 //! A buyer sponsor signs or revokes their tenant's launch acceptance, in one
-//! plain transaction: lock the acceptance chain's head and read what the check
-//! needs (the tenant, its evidence in force, the record at the head) in one
-//! statement, check and digest in Rust, then one statement inserts the record,
-//! advances the head, writes its event and queues its log leaf; commit. Concurrent signatures of
-//! one tenant queue on the head's lock, so the chain cannot fork.
+//! plain transaction: read what the check needs (the acceptance chain's head,
+//! the tenant, its evidence in force, the record at the head) in one statement,
+//! check and digest in Rust, then one statement moves the head (only if it is
+//! still the head read), inserts the record, writes its event and queues its
+//! log leaf; commit. Two signatures of one tenant at the same moment cannot
+//! fork the chain: the second finds the head moved, writes nothing and tries
+//! again, this time locking the head before it reads.
 
 use chrono::Utc;
 use sqlx::types::Json;
@@ -23,9 +25,10 @@ use app::live::LiveClearance;
 use super::{heads, RoomError};
 use crate::tenancy::{self, Acting};
 
-/// How often a signature is tried when PostgreSQL aborts it for a conflict with
-/// another transaction (a serialization failure or a deadlock), which a retry
-/// resolves; any other error is answered at once.
+/// How often a signature is tried when it loses a race: another signature of
+/// the tenant moved the head first, or PostgreSQL aborted it for a conflict
+/// with another transaction (a serialization failure or a deadlock). Any other
+/// error is answered at once.
 const ATTEMPTS: u32 = 3;
 
 /// What a sponsor submits: a signature or a revocation.
@@ -70,20 +73,34 @@ pub async fn submit(
     let sponsor = sponsor(viewer)?;
     let mut attempt = 1;
     loop {
+        // The first attempt reads without locking; one that lost a race locks
+        // the head first, so that it cannot lose again.
+        let lock = attempt > 1;
         let result = async {
             let mut tx = tenancy::begin(pool, Acting::As(viewer)).await?;
-            let signed = sign(&mut tx, sponsor, register, inputs, slug, submission).await?;
-            tx.commit().await?;
+            let signed = sign(&mut tx, sponsor, register, inputs, slug, submission, lock).await?;
+            if signed.is_some() {
+                tx.commit().await?;
+            }
             Ok(signed)
         }
         .await;
         match result {
+            Ok(Some(signed)) => return Ok(signed),
+            Ok(None) if attempt < ATTEMPTS => {
+                tracing::debug!(attempt, "another signature moved the head first; retrying");
+            }
+            Ok(None) => {
+                return Err(RoomError::Database(sqlx::Error::Protocol(
+                    "the acceptance chain's head kept moving while signing".to_owned(),
+                )))
+            }
             Err(RoomError::Database(error)) if attempt < ATTEMPTS && is_conflict(&error) => {
                 tracing::debug!(%error, attempt, "signature conflicted with another transaction; retrying");
-                attempt += 1;
             }
-            result => return result,
+            Err(error) => return Err(error),
         }
+        attempt += 1;
     }
 }
 
@@ -109,7 +126,9 @@ fn is_conflict(error: &sqlx::Error) -> bool {
         .is_some_and(|code| code == "40001" || code == "40P01")
 }
 
-/// The signature itself, inside the caller's transaction.
+/// The signature itself, inside the caller's transaction; `None` when another
+/// signature moved the head after it was read (nothing was written). With
+/// `lock`, the head is locked before it is read, and that cannot happen.
 async fn sign(
     conn: &mut PgConnection,
     (account, tenant_id): (&AccountSummary, i64),
@@ -117,13 +136,17 @@ async fn sign(
     inputs: &ReadinessInputs,
     slug: Option<&str>,
     submission: Submission<'_>,
-) -> Result<(Tenant, AcceptanceRecord), RoomError> {
+    lock: bool,
+) -> Result<Option<(Tenant, AcceptanceRecord)>, RoomError> {
+    if lock {
+        heads::lock(conn, tenant_id, Ledger::Acceptance).await?;
+    }
     let heads::SigningView {
         head,
         tenant,
         evidence,
         latest,
-    } = heads::lock_for_signing(conn, tenant_id)
+    } = heads::read_for_signing(conn, tenant_id)
         .await?
         // A sponsor reaches only its own tenant, whichever slug it names.
         .filter(|view| slug.is_none_or(|slug| slug == view.tenant.slug))
@@ -165,25 +188,32 @@ async fn sign(
     record.digest = record.computed_digest();
     let event = event::acceptance_recorded(&tenant, &record);
     let leaf = crate::log::leaf::acceptance(&record);
-    // One statement writes the record, advances the head locked above, puts the
-    // record's event in the outbox ([`crate::events::emit`], inlined) and queues
-    // its leaf for the transparency log ([`crate::log::store::enqueue`], inlined):
-    // one round trip instead of four, which the signing budget needs.
-    record.id = sqlx::query_scalar!(
-        r#"WITH record AS (
+    // One statement moves the head if it is still the one read (a first record
+    // starts it), and only then writes the record, puts its event in the outbox
+    // ([`crate::events::emit`], inlined) and queues its leaf for the
+    // transparency log ([`crate::log::store::enqueue`], inlined): one round trip
+    // instead of five, which the signing budget needs. On a head that moved,
+    // PostgreSQL waits for the transaction that moved it and then writes nothing.
+    let id = sqlx::query_scalar!(
+        r#"WITH head AS (
+               INSERT INTO ledger_heads (tenant_id, ledger, seq, digest)
+               VALUES ($1, $18, $2, $17)
+               ON CONFLICT (tenant_id, ledger) DO UPDATE
+                   SET seq = excluded.seq, digest = excluded.digest
+                   WHERE ledger_heads.seq = excluded.seq - 1
+               RETURNING seq
+           ), record AS (
                INSERT INTO acceptance_records
                    (tenant_id, seq, kind, motion, signer_name, signer_role, approval_reference,
                     exclusions, residual_risks, readiness_digest, readiness_inputs, open_blockers,
                     account_id, actor, signed_at, prev_digest, digest, format)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                       $23)
+               SELECT $1, head.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                      $17, $23
+               FROM head
                RETURNING id
-           ), head AS (
-               UPDATE ledger_heads SET seq = $2, digest = $17
-               WHERE tenant_id = $1 AND ledger = $18
            ), event AS (
                INSERT INTO events (type, tenant_id, motion, occurred_at, path, data)
-               VALUES ($19, $1, $4, $15, $20, $21)
+               SELECT $19, $1, $4, $15, $20, $21 FROM record
            ), leaf AS (
                INSERT INTO log_pending (kind, ref_id, leaf)
                SELECT 'acceptance', id, $22 FROM record
@@ -213,7 +243,10 @@ async fn sign(
         leaf,
         record.format,
     )
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok((tenant, record))
+    Ok(id.map(|id| {
+        record.id = id;
+        (tenant, record)
+    }))
 }
