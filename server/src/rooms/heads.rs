@@ -3,13 +3,17 @@
 //! of forking it; a signature reads the head without a lock and moves it only if
 //! it is still the one it read (`super::signing`).
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use app::domain::ledger::{AcceptanceRecord, ChainHead, EvidenceChange, Ledger, GENESIS_DIGEST};
+use app::domain::launch_room::AttachedEvidence;
+use app::domain::ledger::{AcceptanceRecord, ChainHead, Ledger, GENESIS_DIGEST};
 use app::domain::tenant::Tenant;
 
-use super::rows::{AcceptanceRecordRow, EvidenceChangeRow};
+use super::rows::AcceptanceRecordRow;
 use crate::tenants::TenantRow;
 
 /// Locks a chain's head for the rest of the transaction and returns it (genesis
@@ -41,8 +45,8 @@ pub(super) struct SigningView {
     /// The acceptance chain's head (genesis before its first record).
     pub head: ChainHead,
     pub tenant: Tenant,
-    /// The evidence in force (each gate item's newest change, if attached).
-    pub evidence: Vec<EvidenceChange>,
+    /// The evidence in force, by gate id and item.
+    pub evidence: BTreeMap<(String, String), AttachedEvidence>,
     /// The record at the head.
     pub latest: Option<AcceptanceRecord>,
 }
@@ -60,14 +64,9 @@ pub(super) async fn read_for_signing(
     let row = sqlx::query!(
         r#"SELECT coalesce(h.seq, 0) AS "seq!", coalesce(h.digest, $2) AS "digest!",
                   t.id, t.slug, t.name, t.motion, t.billing_route, t.created_at,
-                  (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]')
-                   FROM (SELECT DISTINCT ON (gate_id, item)
-                                id, tenant_id, seq, action, gate_id, item, reference, note,
-                                account_id, actor, at, prev_digest, digest, format
-                         FROM evidence_changes WHERE tenant_id = $1
-                         ORDER BY gate_id, item, seq DESC) AS e
-                   WHERE e.action = 'attached')
-                      AS "evidence!: Json<Vec<EvidenceChangeRow>>",
+                  ev.gates AS "gates: Vec<String>", ev.items AS "items: Vec<String>",
+                  ev.refs AS "refs: Vec<String>", ev.notes AS "notes: Vec<String>",
+                  ev.actors AS "actors: Vec<String>", ev.ats AS "ats: Vec<DateTime<Utc>>",
                   (SELECT to_jsonb(a)
                    FROM (SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
                                 approval_reference, exclusions, residual_risks,
@@ -78,6 +77,16 @@ pub(super) async fn read_for_signing(
                       AS "latest: Json<AcceptanceRecordRow>"
            FROM tenants t
            LEFT JOIN ledger_heads h ON h.tenant_id = t.id AND h.ledger = 'acceptance'
+           -- The evidence in force: each gate item's newest change, if it attached.
+           CROSS JOIN LATERAL (
+               SELECT array_agg(e.gate_id) AS gates, array_agg(e.item) AS items,
+                      array_agg(e.reference) AS refs, array_agg(e.note) AS notes,
+                      array_agg(e.actor) AS actors, array_agg(e.at) AS ats
+               FROM (SELECT DISTINCT ON (gate_id, item)
+                            gate_id, item, action, reference, note, actor, at
+                     FROM evidence_changes WHERE tenant_id = $1
+                     ORDER BY gate_id, item, seq DESC) AS e
+               WHERE e.action = 'attached') AS ev
            WHERE t.id = $1"#,
         tenant_id,
         GENESIS_DIGEST
@@ -97,11 +106,21 @@ pub(super) async fn read_for_signing(
             billing_route: row.billing_route,
             created_at: row.created_at,
         }),
-        evidence: row
-            .evidence
-            .0
-            .into_iter()
-            .map(EvidenceChange::from)
+        evidence: (row.gates.unwrap_or_default().into_iter())
+            .zip(row.items.unwrap_or_default())
+            .zip(row.refs.unwrap_or_default())
+            .zip(row.notes.unwrap_or_default())
+            .zip(row.actors.unwrap_or_default())
+            .zip(row.ats.unwrap_or_default())
+            .map(|(((((gate, item), reference), note), actor), at)| {
+                let attached = AttachedEvidence {
+                    reference,
+                    note,
+                    actor,
+                    at,
+                };
+                ((gate, item), attached)
+            })
             .collect(),
         latest: row.latest.map(|latest| AcceptanceRecord::from(latest.0)),
     }))

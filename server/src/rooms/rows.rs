@@ -8,8 +8,8 @@ use sqlx::types::Json;
 use app::domain::ledger::{AcceptanceKind, AcceptanceRecord, EvidenceAction, EvidenceChange};
 use app::domain::ReadinessInputs;
 
-/// An `evidence_changes` row (also read as JSON, by [`super::heads::lock_for_signing`]).
-#[derive(Debug, serde::Deserialize)]
+/// An `evidence_changes` row.
+#[derive(Debug)]
 pub(super) struct EvidenceChangeRow {
     pub id: i64,
     pub tenant_id: i64,
@@ -49,7 +49,7 @@ impl From<EvidenceChangeRow> for EvidenceChange {
     }
 }
 
-/// An `acceptance_records` row (also read as JSON, as above).
+/// An `acceptance_records` row (also read as JSON, by [`super::heads::read_for_signing`]).
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct AcceptanceRecordRow {
     pub id: i64,

@@ -14,8 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use app::domain::access::{AccountSummary, Role, Viewer};
 use app::domain::events as event;
 use app::domain::launch_room::{
-    check_acceptance, check_revocation, current_evidence, room_status, AcceptanceForm,
-    RevocationForm, RoomInputs,
+    check_acceptance, check_revocation, room_status, AcceptanceForm, RevocationForm, RoomInputs,
 };
 use app::domain::ledger::{storable_time, AcceptanceRecord, Ledger, FORMAT_V2};
 use app::domain::tenant::Tenant;
@@ -151,7 +150,6 @@ async fn sign(
         // A sponsor reaches only its own tenant, whichever slug it names.
         .filter(|view| slug.is_none_or(|slug| slug == view.tenant.slug))
         .ok_or(RoomError::NotFound)?;
-    let evidence = current_evidence(&evidence);
     let status = room_status(&RoomInputs {
         register,
         inputs,
