@@ -50,37 +50,30 @@
 //   4. signatures were stored (at least one per tenant), and `server audit verify`
 //      reports every chain intact, with as many acceptance records as were signed.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import {
+  CookieJar,
+  FORM,
+  ROOT,
+  SetupError,
+  every,
+  expect,
+  formBody,
+  number,
+  required as requiredBy,
+  serverCommand as runServer,
+  sleep,
+} from '../lib/load.mjs';
 import { serverSentEvents } from './stats.mjs';
 
 // --- Configuration -----------------------------------------------------------------
 
-function positive(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`error: ${name} must be a positive number, not ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-}
+const positive = (name, fallback) => number(name, fallback, { positive: true });
+const required = (name) => requiredBy(name, 'scripts/soak');
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`error: ${name} must be set (scripts/soak sets it)`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER_BIN = path.join(ROOT, 'target/release/server');
 const URL_BASE = process.env.SOAK_URL ?? 'http://127.0.0.1:3210';
 const API_TOKEN = required('SOAK_API_TOKEN');
@@ -106,10 +99,6 @@ const MEMORY_SLOPE_LIMIT = 0.5 * 1024 * 1024; // bytes per minute
 const PASSWORD = 'soak-passphrase-long-enough';
 const OPERATOR = 'soak-operator@example.com';
 
-/** A failure of the test itself (the server does not behave as the set-up expects). */
-class SetupError extends Error {}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const started = Date.now();
 const elapsed = () => (Date.now() - started) / 1000;
@@ -184,45 +173,18 @@ function request(kind, method, url, { headers = {}, body, agent = writeAgent } =
   });
 }
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
-const formBody = (fields) => new URLSearchParams(fields).toString();
-
 /** The operator's session: the cookie from the sign-in, renewed whenever the server sets it. */
-const jar = new Map();
-function keepCookies(response) {
-  for (const line of response.headers?.['set-cookie'] ?? []) {
-    const [pair] = line.split(';');
-    const at = pair.indexOf('=');
-    jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
-  }
-}
-const cookie = () => [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+const jar = new CookieJar();
 
 /** A request as the signed-in operator. */
 async function asOperator(kind, method, url, options = {}) {
-  const response = await request(kind, method, url, { ...options, headers: { ...options.headers, cookie: cookie() } });
-  if (!response.error) keepCookies(response);
-  return response;
-}
-
-/** The answer, or a SetupError naming what was expected. */
-function expect(response, status, what) {
-  if (response.error) throw new SetupError(`${what}: ${response.error.message}`);
-  if (response.status !== status) {
-    throw new SetupError(`${what}: expected ${status}, got ${response.status} ${response.headers.location ?? ''} ${response.text.slice(0, 300)}`);
-  }
+  const response = await request(kind, method, url, { ...options, headers: { ...options.headers, cookie: jar.header() } });
+  if (!response.error) jar.keep(response);
   return response;
 }
 
 /** Runs the server binary as a command, with a clean environment on the soak database. */
-function serverCommand(args, extraEnv = {}) {
-  return execFileSync(SERVER_BIN, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL, RUST_LOG: 'warn', ...extraEnv },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+const serverCommand = (args, extraEnv) => runServer(SERVER_BIN, DATABASE_URL, args, extraEnv);
 
 // --- Set-up --------------------------------------------------------------------------
 
@@ -239,9 +201,9 @@ async function setUp() {
     303,
     'operator sign-in',
   );
-  keepCookies(signIn);
+  jar.keep(signIn);
   if (signIn.headers.location !== '/rooms' || !jar.has('clearance_session')) {
-    throw new SetupError(`operator sign-in: redirected to ${signIn.headers.location}, cookies ${[...jar.keys()]}`);
+    throw new SetupError(`operator sign-in: redirected to ${signIn.headers.location}, cookies ${jar.names()}`);
   }
   log(`operator ${OPERATOR} signed in`);
 
@@ -441,18 +403,6 @@ class SseClient {
 }
 
 // --- The load ------------------------------------------------------------------------
-
-/** Runs `step` every `everyMs` (measured start to start; no catch-up burst when late) until `until`. */
-async function every(everyMs, until, step, offsetMs = 0) {
-  let next = Date.now() + offsetMs;
-  while (Date.now() < until()) {
-    const wait = Math.min(next, until()) - Date.now();
-    if (wait > 0) await sleep(wait);
-    if (Date.now() >= until()) break;
-    await step();
-    next = Math.max(next + everyMs, Date.now());
-  }
-}
 
 const READS = (tenants) => [
   ['GET /', '/'],

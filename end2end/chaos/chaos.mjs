@@ -53,32 +53,25 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import {
+  CookieJar,
+  FORM,
+  ROOT,
+  SetupError,
+  every,
+  expect,
+  formBody,
+  number,
+  required as requiredBy,
+  serverCommand as runServer,
+  sleep,
+} from '../lib/load.mjs';
 
 // --- Configuration -----------------------------------------------------------------
 
-function number(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    console.error(`error: ${name} must be a number ≥ 0, not ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-}
+const required = (name) => requiredBy(name, 'scripts/chaos');
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`error: ${name} must be set (scripts/chaos sets it)`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const URL_BASE = required('CHAOS_URL');
 const API_TOKEN = required('CHAOS_API_TOKEN');
 const OWNER_DATABASE_URL = required('CHAOS_OWNER_DATABASE_URL');
@@ -110,9 +103,6 @@ const PASSWORD = 'chaos-passphrase-long-enough';
 const OPERATOR = 'chaos-operator@example.com';
 const THROTTLED = 'chaos-throttled@example.com';
 
-class SetupError extends Error {}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => Date.now();
 const started = now();
 const log = (message) => console.log(`  [${((now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
@@ -162,42 +152,16 @@ function request(kind, client, method, url, { headers = {}, body, agent, record 
 }
 
 const failed = (result) => Boolean(result.error) || result.status >= 500;
-const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
-const formBody = (fields) => new URLSearchParams(fields).toString();
-
-/** The operator's session cookie, renewed whenever a server sets it. */
-const jar = new Map();
-function keepCookies(response) {
-  for (const line of response.headers?.['set-cookie'] ?? []) {
-    const [pair] = line.split(';');
-    const at = pair.indexOf('=');
-    jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
-  }
-}
-const cookie = () => [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+/** The operator's session. */
+const jar = new CookieJar();
 async function asOperator(kind, client, method, url, options = {}) {
-  const response = await request(kind, client, method, url, { ...options, headers: { ...options.headers, cookie: cookie() } });
-  if (!response.error) keepCookies(response);
-  return response;
-}
-
-function expect(response, status, what) {
-  if (response.error) throw new SetupError(`${what}: ${response.error.message}`);
-  if (response.status !== status) {
-    throw new SetupError(`${what}: expected ${status}, got ${response.status} ${response.headers.location ?? ''} ${response.text.slice(0, 300)}`);
-  }
+  const response = await request(kind, client, method, url, { ...options, headers: { ...options.headers, cookie: jar.header() } });
+  if (!response.error) jar.keep(response);
   return response;
 }
 
 /** The server binary as a command, as the serving role, with a clean environment. */
-function serverCommand(args, extraEnv = {}) {
-  return execFileSync(SERVER_BIN, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: SERVING_DATABASE_URL, RUST_LOG: 'warn', ...extraEnv },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+const serverCommand = (args, extraEnv) => runServer(SERVER_BIN, SERVING_DATABASE_URL, args, extraEnv);
 
 /** One query as the owner, seeing every tenant (`clearance.role` = system); rows of tab-separated fields. */
 function psql(sql) {
@@ -225,8 +189,8 @@ async function setUp() {
     303,
     'operator sign-in',
   );
-  keepCookies(signIn);
-  if (signIn.headers.location !== '/rooms' || jar.size === 0) {
+  jar.keep(signIn);
+  if (signIn.headers.location !== '/rooms' || jar.names().length === 0) {
     throw new SetupError(`operator sign-in: redirected to ${signIn.headers.location}`);
   }
 
@@ -572,17 +536,6 @@ function dyingWindows(events) {
 }
 
 // --- The load ---------------------------------------------------------------------------
-
-async function every(everyMs, until, step, offsetMs = 0) {
-  let next = now() + offsetMs;
-  while (now() < until()) {
-    const wait = Math.min(next, until()) - now();
-    if (wait > 0) await sleep(wait);
-    if (now() >= until()) break;
-    await step();
-    next = Math.max(next + everyMs, now());
-  }
-}
 
 const READS = (tenants) => [
   ['/', false],

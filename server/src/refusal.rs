@@ -2,7 +2,9 @@
 //! not be done (403, 404, 400) or cannot be done now (503) gets an HTML page that
 //! says what happened and links back to where the form was; a database failure
 //! behind a page or a form is logged once, with its cause, where it becomes a safe
-//! message; a denial is recorded in the access log.
+//! message; a denial is recorded in the access log. A form post that was done,
+//! or refused over its entries, goes back to its page with a message
+//! ([`back_to`]).
 //!
 //! The JSON API answers with [`crate::api::ApiError`] instead.
 
@@ -20,6 +22,16 @@ use app::live::StoreError;
 use crate::auth::audit::{self, Action};
 use crate::rooms::RoomError;
 use crate::tenants::TenantError;
+
+/// Where a form post sends the browser back to: `page` with the message its
+/// page shows (`key` is `done`, or `error` for one naming a field), then
+/// `anchor` (`#id`, or empty).
+pub fn back_to(page: &str, key: &str, message: &str, anchor: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, message)
+        .finish();
+    format!("{page}?{query}{anchor}")
+}
 
 /// Why a form post was not done.
 #[derive(Debug, thiserror::Error)]

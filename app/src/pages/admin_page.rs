@@ -4,31 +4,17 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_query_map;
 
 use crate::domain::access::Role;
 use crate::domain::tenant::{InvitationState, Tenant};
 use crate::page_data::admin::{get_admin, AccessEvent, AccountRow, AdminView, InvitationRow};
-use crate::page_data::ClearanceError;
 use crate::pages::shared::{
-    datetime_value, format_time, with_account, SectionError, StatusBadge, SKIP_TO_CONTENT,
+    datetime_value, format_time, with_account, Denied, FormMessage, StatusBadge, SKIP_TO_CONTENT,
 };
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let admin = Resource::new(|| (), |()| get_admin());
-    let query = use_query_map();
-    let message = move || {
-        let query = query.read();
-        if let Some(error) = query.get("error") {
-            Some(view! { <p class="notice notice--error" role="alert" data-testid="admin-error">{error}</p> }.into_any())
-        } else {
-            query.get("done").map(|done| {
-                view! { <p class="notice" role="status" data-testid="admin-done">{done}</p> }
-                    .into_any()
-            })
-        }
-    };
     with_account(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="Administration · Clearance"/>
@@ -39,8 +25,8 @@ pub fn AdminPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match admin.await {
-                        Ok(view) => view! { <AdminBody view message/> }.into_any(),
-                        Err(error) => view! { <Denied error/> }.into_any(),
+                        Ok(view) => view! { <AdminBody view/> }.into_any(),
+                        Err(error) => view! { <Denied title="Administration" error next="/admin".to_owned()/> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -49,31 +35,7 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Denied(error: ClearanceError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(match error {
-            ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
-            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
-            _ => http::StatusCode::SERVICE_UNAVAILABLE,
-        });
-    }
-    let sign_in = matches!(error, ClearanceError::SignInRequired);
-    view! {
-        <main class="page page--narrow" id="content">
-            <h1>"Administration"</h1>
-            <SectionError error/>
-            {sign_in.then(|| view! { <p><a href="/login?next=%2Fadmin">"Sign in"</a></p> })}
-        </main>
-    }
-}
-
-#[component]
-fn AdminBody<M, V>(view: AdminView, message: M) -> impl IntoView
-where
-    M: Fn() -> Option<V> + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
+fn AdminBody(view: AdminView) -> impl IntoView {
     let AdminView {
         can_change,
         accounts,
@@ -88,7 +50,7 @@ where
             <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Administration"</nav>
             <h1>"Administration"</h1>
             {(!can_change).then(|| view! { <p class="notice" role="status">"Read-only: only operators change accounts, tenants and invitations."</p> })}
-            {message}
+            <FormMessage testid="admin"/>
             {new_link.map(|link| view! {
                 <section class="notice" id="new-invitation" aria-labelledby="new-invitation-heading" data-testid="new-invitation">
                     <h2 id="new-invitation-heading">"Invitation link"</h2>

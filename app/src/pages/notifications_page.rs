@@ -5,29 +5,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::page_data::notifications::{
     get_notifications, get_unsubscribe, NotificationsView, UnsubscribeLink,
 };
-use crate::page_data::ClearanceError;
-use crate::pages::shared::{format_time, with_account, SectionError, SKIP_TO_CONTENT};
+use crate::pages::shared::{
+    format_time, with_account, Denied, FormMessage, SectionError, SKIP_TO_CONTENT,
+};
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let notifications = Resource::new(|| (), |()| get_notifications());
-    let query = use_query_map();
-    let message = move || {
-        let query = query.read();
-        if let Some(error) = query.get("error") {
-            Some(view! { <p class="notice notice--error" role="alert" data-testid="notifications-error">{error}</p> }.into_any())
-        } else {
-            query.get("done").map(|done| {
-                view! { <p class="notice" role="status" data-testid="notifications-done">{done}</p> }
-                    .into_any()
-            })
-        }
-    };
     with_account(SKIP_TO_CONTENT, move |_live| {
         view! {
             <Title text="E-mail notifications · Clearance"/>
@@ -38,8 +27,11 @@ pub fn NotificationsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match notifications.await {
-                        Ok(view) => view! { <NotificationsBody view message/> }.into_any(),
-                        Err(error) => view! { <NotSignedIn error/> }.into_any(),
+                        Ok(view) => view! { <NotificationsBody view/> }.into_any(),
+                        Err(error) => view! {
+                            <Denied title="E-mail notifications" error next="/account/notifications".to_owned()/>
+                        }
+                        .into_any(),
                     }
                 })}
             </Suspense>
@@ -48,31 +40,7 @@ pub fn NotificationsPage() -> impl IntoView {
 }
 
 #[component]
-fn NotSignedIn(error: ClearanceError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(match error {
-            ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
-            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
-            _ => http::StatusCode::SERVICE_UNAVAILABLE,
-        });
-    }
-    let sign_in = matches!(error, ClearanceError::SignInRequired);
-    view! {
-        <main class="page page--narrow" id="content">
-            <h1>"E-mail notifications"</h1>
-            <SectionError error/>
-            {sign_in.then(|| view! { <p><a href="/login?next=%2Faccount%2Fnotifications">"Sign in"</a></p> })}
-        </main>
-    }
-}
-
-#[component]
-fn NotificationsBody<M, V>(view: NotificationsView, message: M) -> impl IntoView
-where
-    M: Fn() -> Option<V> + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
+fn NotificationsBody(view: NotificationsView) -> impl IntoView {
     let NotificationsView {
         email_configured,
         email,
@@ -89,7 +57,7 @@ where
                     "E-mail is not configured on this server (no SMTP relay): nothing is mailed until an operator sets CLEARANCE_SMTP_URL. Subscriptions made now take effect then."
                 </p>
             })}
-            {message}
+            <FormMessage testid="notifications"/>
             <p>"Mail goes to " <strong data-testid="notifications-email">{email}</strong>
                ". Events about a tenant reach you only if your account may see that tenant. Every mail has an unsubscribe link."</p>
             <section aria-labelledby="subscriptions-heading">

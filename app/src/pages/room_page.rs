@@ -19,8 +19,10 @@ use crate::islands::{
 };
 use crate::page_data::rooms::{get_room, AcceptanceEntry, RoomPages, RoomView};
 use crate::page_data::ClearanceError;
-use crate::pages::rooms_page::{FormMessage, RoomDenied, TenantChoices};
-use crate::pages::shared::{format_time, with_clearance, StatusBadge, SKIP_TO_CONTENT};
+use crate::pages::rooms_page::{RoomDenied, TenantChoices};
+use crate::pages::shared::{
+    format_time, with_clearance, FormMessage, StatusBadge, SKIP_TO_CONTENT,
+};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -68,7 +70,7 @@ fn RoomBody(view: RoomView) -> impl IntoView {
                 <a href="/">"Launch clearance"</a> " › " <a href="/rooms">"Launch rooms"</a> " › " {tenant.name.clone()}
             </nav>
             <h1>{tenant.name.clone()} " launch room"</h1>
-            <div id="messages"><FormMessage/></div>
+            <div id="messages"><FormMessage testid="form"/></div>
             <div id="room-summary" data-live><RoomSummaryBlock view/></div>
             <div id="room-gates" data-live><GatesSection view/></div>
             <div id="room-acceptance" data-live><AcceptanceSection view/></div>

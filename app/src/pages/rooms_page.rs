@@ -3,71 +3,22 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_query_map;
 
 use crate::domain::launch_room::BillingRoute;
 use crate::page_data::rooms::{get_rooms, RoomSummary, RoomsView};
 use crate::page_data::ClearanceError;
-use crate::pages::shared::{with_clearance, SectionError, StatusBadge, SKIP_TO_CONTENT};
+use crate::pages::shared::{with_clearance, Denied, FormMessage, StatusBadge, SKIP_TO_CONTENT};
 
-/// A 401 or 403 page for the room pages, with the status set on the server.
+/// A room page's 401, 403, 404, 400 or 503 page.
 #[component]
 pub fn RoomDenied(error: ClearanceError, next: String) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(match error {
-            ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
-            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
-            ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
-            ClearanceError::BadRequest(_) => http::StatusCode::BAD_REQUEST,
-            _ => http::StatusCode::SERVICE_UNAVAILABLE,
-        });
-    }
-    let sign_in = matches!(error, ClearanceError::SignInRequired);
-    let href = format!("/login?next={}", encode_component(&next));
     view! {
-        <main class="page page--narrow" id="content">
-            <h1>"Launch rooms"</h1>
-            {if matches!(error, ClearanceError::NotFound) {
-                view! { <p class="notice notice--error" role="alert">"No such launch room, or not one your account may open."</p> }.into_any()
-            } else {
-                view! { <SectionError error/> }.into_any()
-            }}
-            {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
-        </main>
-    }
-    .into_any()
-}
-
-/// Percent-encodes a local path for a query string.
-fn encode_component(path: &str) -> String {
-    path.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-/// The done/error message a form post redirected back with.
-#[component]
-pub fn FormMessage() -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        {
-        let query = query.read();
-        if let Some(error) = query.get("error") {
-            Some(view! { <p class="notice notice--error" role="alert" data-testid="form-error">{error}</p> }.into_any())
-        } else {
-            query.get("done").map(|done| {
-                view! { <p class="notice" role="status" data-testid="form-done">{done}</p> }
-                    .into_any()
-            })
-        }
-    }
-    .into_any()
+        <Denied
+            title="Launch rooms"
+            error
+            next
+            not_found="No such launch room, or not one your account may open."
+        />
     }
 }
 
@@ -106,7 +57,7 @@ fn RoomsBody(view: RoomsView) -> impl IntoView {
         <main class="page" id="content" data-live>
             <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">"Launch clearance"</a> " › Launch rooms"</nav>
             <h1>"Launch rooms"</h1>
-            <div id="messages"><FormMessage/></div>
+            <div id="messages"><FormMessage testid="form"/></div>
             <p data-testid="live-tenants">
                 {format!("{live} of {total} tenant{} live (signed launch acceptance matching readiness now).", if total == 1 { "" } else { "s" })}
             </p>

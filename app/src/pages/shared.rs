@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Meta;
+use leptos_router::hooks::use_query_map;
 
 use crate::domain::access::Viewer;
 use crate::domain::register::{CommandPart, RegisterOutline};
@@ -123,6 +124,80 @@ pub fn AccountBar(viewer: Viewer) -> impl IntoView {
 #[component]
 pub fn SectionError(error: ClearanceError) -> impl IntoView {
     view! { <p class="notice notice--error" role="alert">{error.to_string()}</p> }
+}
+
+/// The `?error=` or `?done=` message a form post was redirected back with;
+/// `testid` names it for the tests (`{testid}-error`, `{testid}-done`).
+#[component]
+pub fn FormMessage(testid: &'static str) -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let query = query.read();
+        match (query.get("error"), query.get("done")) {
+            (Some(error), _) => Some(view! {
+                <p class="notice notice--error" role="alert" data-testid=format!("{testid}-error")>{error}</p>
+            }
+            .into_any()),
+            (None, Some(done)) => Some(view! {
+                <p class="notice" role="status" data-testid=format!("{testid}-done")>{done}</p>
+            }
+            .into_any()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The page shown instead of one the viewer may not see, its status set on the
+/// server: 401 with a link to sign in and come back to `next` (or, with
+/// `redirect`, a 302 to that sign-in page), 403, 404 (saying `not_found`), 400
+/// or 503. `children` go below, a way back for instance.
+#[component]
+pub fn Denied(
+    title: &'static str,
+    error: ClearanceError,
+    next: String,
+    #[prop(default = "No such page, or not one your account may open.")] not_found: &'static str,
+    #[prop(optional)] redirect: bool,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let href = format!(
+        "/login?next={}",
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(match error {
+            // The page below says the same, for a client that does not follow
+            // redirects.
+            ClearanceError::SignInRequired if redirect => {
+                if let Ok(location) = http::HeaderValue::from_str(&href) {
+                    response.insert_header(http::header::LOCATION, location);
+                }
+                http::StatusCode::FOUND
+            }
+            ClearanceError::SignInRequired => http::StatusCode::UNAUTHORIZED,
+            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
+            ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
+            ClearanceError::BadRequest(_) => http::StatusCode::BAD_REQUEST,
+            _ => http::StatusCode::SERVICE_UNAVAILABLE,
+        });
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = redirect;
+    let sign_in = matches!(error, ClearanceError::SignInRequired);
+    view! {
+        <main class="page page--narrow" id="content">
+            <h1>{title}</h1>
+            {if matches!(error, ClearanceError::NotFound) {
+                view! { <p class="notice notice--error" role="alert">{not_found}</p> }.into_any()
+            } else {
+                view! { <SectionError error/> }.into_any()
+            }}
+            {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
+            {children.map(|children| children())}
+        </main>
+    }
+    .into_any()
 }
 
 #[component]

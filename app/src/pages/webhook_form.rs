@@ -1,31 +1,13 @@
 //! What both webhook pages share: the endpoint form's fields, the one-time
-//! display of a signing secret, the form messages and the refusal page.
+//! display of a signing secret and the refusal page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::domain::webhook::{WebhookFormat, MAX_DESCRIPTION_CHARS};
 use crate::islands::CopyButton;
 use crate::page_data::webhooks::{Choice, Choices, EndpointRow, NewSecret};
 use crate::page_data::ClearanceError;
-use crate::pages::shared::SectionError;
-
-/// `?error=` or `?done=` after a form post, as the administration page shows them.
-#[component]
-pub fn WebhookMessage() -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        let query = query.read();
-        if let Some(error) = query.get("error") {
-            Some(view! { <p class="notice notice--error" role="alert" data-testid="webhook-error">{error}</p> }.into_any())
-        } else {
-            query.get("done").map(|done| {
-                view! { <p class="notice" role="status" data-testid="webhook-done">{done}</p> }
-                    .into_any()
-            })
-        }
-    }
-}
+use crate::pages::shared::Denied;
 
 /// A secret just made or rotated, with a copy button and the warning that it
 /// is not shown again.
@@ -47,44 +29,15 @@ pub fn SecretNotice(secret: NewSecret) -> impl IntoView {
     }
 }
 
-/// The 401, 403, 404 or 503 page of the webhook pages. The public is sent to
-/// sign in and then back.
+/// The webhook pages' 403, 404 or 503 page; the public is sent to sign in and
+/// then back.
 #[component]
 pub fn WebhookDenied(error: ClearanceError, next: String) -> impl IntoView {
-    let href = format!(
-        "/login?next={}",
-        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    );
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(match error {
-            // Sent to sign in, whatever the client accepts (the page below
-            // says the same, for a client that does not follow redirects).
-            ClearanceError::SignInRequired => {
-                if let Ok(location) = http::HeaderValue::from_str(&href) {
-                    response.insert_header(http::header::LOCATION, location);
-                }
-                http::StatusCode::FOUND
-            }
-            ClearanceError::Forbidden => http::StatusCode::FORBIDDEN,
-            ClearanceError::NotFound => http::StatusCode::NOT_FOUND,
-            _ => http::StatusCode::SERVICE_UNAVAILABLE,
-        });
-    }
-    let sign_in = matches!(error, ClearanceError::SignInRequired);
     view! {
-        <main class="page page--narrow" id="content">
-            <h1>"Webhooks"</h1>
-            {if matches!(error, ClearanceError::NotFound) {
-                view! { <p class="notice notice--error" role="alert">"No such webhook endpoint."</p> }.into_any()
-            } else {
-                view! { <SectionError error/> }.into_any()
-            }}
-            {sign_in.then(|| view! { <p><a href=href>"Sign in"</a></p> })}
+        <Denied title="Webhooks" error next not_found="No such webhook endpoint." redirect=true>
             <p><a href="/admin/webhooks">"Back to webhooks"</a></p>
-        </main>
+        </Denied>
     }
-    .into_any()
 }
 
 /// The endpoint form's fields, filled from `current` when editing. Ids are

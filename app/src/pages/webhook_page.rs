@@ -9,11 +9,9 @@ use leptos_router::hooks::use_params_map;
 use crate::page_data::webhooks::{get_webhook, DeliveryRow, EndpointRow, WebhookView};
 use crate::page_data::ClearanceError;
 use crate::pages::shared::{
-    datetime_value, format_time, with_account, StatusBadge, SKIP_TO_CONTENT,
+    datetime_value, format_time, with_account, FormMessage, StatusBadge, SKIP_TO_CONTENT,
 };
-use crate::pages::webhook_form::{
-    list_or_every, EndpointFields, SecretNotice, WebhookDenied, WebhookMessage,
-};
+use crate::pages::webhook_form::{list_or_every, EndpointFields, SecretNotice, WebhookDenied};
 
 #[component]
 pub fn WebhookPage() -> impl IntoView {
@@ -67,7 +65,7 @@ fn WebhookBody(view: WebhookView) -> impl IntoView {
             </nav>
             <h1>"Webhook endpoint"</h1>
             <p><code data-testid="endpoint-url">{endpoint.url.clone()}</code></p>
-            <WebhookMessage/>
+            <FormMessage testid="webhook"/>
             {new_secret.map(|secret| view! { <SecretNotice secret/> })}
             <Facts endpoint=endpoint.clone()/>
             <div>

@@ -7,11 +7,9 @@ use leptos_meta::{Meta, Title};
 
 use crate::page_data::webhooks::{get_webhooks, EndpointRow, WebhooksView};
 use crate::pages::shared::{
-    datetime_value, format_time, with_account, StatusBadge, SKIP_TO_CONTENT,
+    datetime_value, format_time, with_account, FormMessage, StatusBadge, SKIP_TO_CONTENT,
 };
-use crate::pages::webhook_form::{
-    list_or_every, EndpointFields, SecretNotice, WebhookDenied, WebhookMessage,
-};
+use crate::pages::webhook_form::{list_or_every, EndpointFields, SecretNotice, WebhookDenied};
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -49,7 +47,7 @@ fn WebhooksBody(view: WebhooksView) -> impl IntoView {
                 <a href="/">"Launch clearance"</a> " › " <a href="/admin">"Administration"</a> " › Webhooks"
             </nav>
             <h1>"Webhooks"</h1>
-            <WebhookMessage/>
+            <FormMessage testid="webhook"/>
             {new_secret.map(|secret| view! { <SecretNotice secret/> })}
             <p>
                 "Each event Clearance records is POSTed to every enabled endpoint that wants it, signed with the endpoint's own secret ("

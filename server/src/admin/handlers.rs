@@ -20,13 +20,13 @@ use crate::state::AppState;
 use crate::tenants;
 
 /// Back to the administration page with a message (or an error naming its field).
-fn back(message: &str, error: bool) -> Redirect {
+fn back(message: &str, error: bool) -> Response {
     let key = if error { "error" } else { "done" };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    Redirect::to(&format!("/admin?{query}"))
+    Redirect::to(&refusal::back_to("/admin", key, message, "")).into_response()
 }
+
+/// A handler's answer: a redirect, or the refusal that answers instead.
+type Answer = Result<Response, Response>;
 
 /// The operator making a change, or a 403 recorded in the access log.
 async fn operator(
@@ -89,14 +89,11 @@ pub async fn create_account(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<NewAccountForm>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "create account", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "create account", &address).await?;
     let role = match Role::parse(&form.role) {
         Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
-        _ => return back("role: choose operator or commercial owner", true).into_response(),
+        _ => return Ok(back("role: choose operator or commercial owner", true)),
     };
     let created = accounts::create(
         &state.pool,
@@ -109,7 +106,7 @@ pub async fn create_account(
         },
     )
     .await;
-    match created {
+    Ok(match created {
         Ok(account) => {
             log_change(
                 &state,
@@ -124,11 +121,10 @@ pub async fn create_account(
                 &format!("Created {} account {}.", account.role, account.email),
                 false,
             )
-            .into_response()
         }
         Err(accounts::CreateError::Database(error)) => FormError::from(error).into_response(),
-        Err(error) => back(&error.to_string(), true).into_response(),
-    }
+        Err(error) => back(&error.to_string(), true),
+    })
 }
 
 #[derive(Deserialize)]
@@ -142,15 +138,12 @@ pub async fn disable_account(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<EmailForm>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "disable account", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "disable account", &address).await?;
     if actor(&viewer) == form.email.trim().to_lowercase() {
-        return back("email: you cannot disable your own account", true).into_response();
+        return Ok(back("email: you cannot disable your own account", true));
     }
-    match accounts::disable(&state.pool, &form.email).await {
+    Ok(match accounts::disable(&state.pool, &form.email).await {
         Ok(true) => {
             log_change(
                 &state,
@@ -161,11 +154,11 @@ pub async fn disable_account(
                 &address,
             )
             .await;
-            back(&format!("Disabled {}.", form.email), false).into_response()
+            back(&format!("Disabled {}.", form.email), false)
         }
-        Ok(false) => back("email: no enabled account with that address", true).into_response(),
+        Ok(false) => back("email: no enabled account with that address", true),
         Err(error) => FormError::from(error).into_response(),
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -181,19 +174,17 @@ pub async fn change_role(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<RoleForm>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "change role", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "change role", &address).await?;
     let role = match Role::parse(&form.role) {
         Some(role @ (Role::Operator | Role::CommercialOwner)) => role,
-        _ => return back("role: choose operator or commercial owner", true).into_response(),
+        _ => return Ok(back("role: choose operator or commercial owner", true)),
     };
     if actor(&viewer) == form.email.trim().to_lowercase() {
-        return back("email: you cannot change your own role", true).into_response();
+        return Ok(back("email: you cannot change your own role", true));
     }
-    match accounts::change_role(&state.pool, &form.email, role).await {
+    let changed = accounts::change_role(&state.pool, &form.email, role).await;
+    Ok(match changed {
         Ok(Some(previous)) => {
             log_change(
                 &state,
@@ -209,15 +200,14 @@ pub async fn change_role(
                 &address,
             )
             .await;
-            back(&format!("{} is now a {role}.", form.email.trim()), false).into_response()
+            back(&format!("{} is now a {role}.", form.email.trim()), false)
         }
         Ok(None) => back(
             "email: no enabled operator or commercial owner with that address",
             true,
-        )
-        .into_response(),
+        ),
         Err(error) => FormError::from(error).into_response(),
-    }
+    })
 }
 
 /// `POST /admin/tenants`: then on to the new tenant's launch room.
@@ -226,12 +216,10 @@ pub async fn create_tenant(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<tenants::TenantForm>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "create tenant", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match tenants::create(&state.pool, &state.clearance.register, &viewer, &form).await {
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "create tenant", &address).await?;
+    let created = tenants::create(&state.pool, &state.clearance.register, &viewer, &form).await;
+    Ok(match created {
         Ok(tenant) => {
             log_change(
                 &state,
@@ -245,22 +233,19 @@ pub async fn create_tenant(
                 &address,
             )
             .await;
-            let query = form_urlencoded::Serializer::new(String::new())
-                .append_pair(
-                    "done",
-                    &format!("Created tenant {} ({}).", tenant.name, tenant.slug),
-                )
-                .finish();
-            Redirect::to(&format!("/rooms/{}?{query}", tenant.slug)).into_response()
+            let message = format!("Created tenant {} ({}).", tenant.name, tenant.slug);
+            let page = format!("/rooms/{}", tenant.slug);
+            Redirect::to(&refusal::back_to(&page, "done", &message, "")).into_response()
         }
         Err(tenants::TenantError::Database(error)) => FormError::from(error).into_response(),
-        Err(error) => {
-            let query = form_urlencoded::Serializer::new(String::new())
-                .append_pair("error", &error.to_string())
-                .finish();
-            Redirect::to(&format!("/rooms?{query}#messages")).into_response()
-        }
-    }
+        Err(error) => Redirect::to(&refusal::back_to(
+            "/rooms",
+            "error",
+            &error.to_string(),
+            "#messages",
+        ))
+        .into_response(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -283,11 +268,8 @@ pub async fn create_invitation(
     Extension(viewer): Extension<Viewer>,
     session: Session,
     Form(form): Form<NewInvitationForm>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "create invitation", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "create invitation", &address).await?;
     let mail_links = state.mail.as_ref().map(|_| &state.public_url);
     let created = invitations::create_and_mail(
         &state.pool,
@@ -298,7 +280,7 @@ pub async fn create_invitation(
         mail_links,
     )
     .await;
-    match created {
+    Ok(match created {
         Ok(created) => {
             // Built on the configured public address, never on the request's
             // `Host` header, which the client chooses.
@@ -325,13 +307,8 @@ pub async fn create_invitation(
             )
             .await;
             let target = if created.mailed {
-                let query = form_urlencoded::Serializer::new(String::new())
-                    .append_pair(
-                        "done",
-                        &format!("The invitation was mailed to {}.", created.invitation.email),
-                    )
-                    .finish();
-                format!("/admin?{query}#new-invitation")
+                let message = format!("The invitation was mailed to {}.", created.invitation.email);
+                refusal::back_to("/admin", "done", &message, "#new-invitation")
             } else {
                 "/admin#new-invitation".to_owned()
             };
@@ -346,8 +323,8 @@ pub async fn create_invitation(
         Err(invitations::InvitationError::Database(error)) => {
             FormError::from(error).into_response()
         }
-        Err(error) => back(&error.to_string(), true).into_response(),
-    }
+        Err(error) => back(&error.to_string(), true),
+    })
 }
 
 /// `POST /admin/invitations/{id}/revoke`.
@@ -356,12 +333,9 @@ pub async fn revoke_invitation(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<i64>,
-) -> Response {
-    let operator_id = match operator(&state, &viewer, "revoke invitation", &address).await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match invitations::revoke(&state.pool, &viewer, id).await {
+) -> Answer {
+    let operator_id = operator(&state, &viewer, "revoke invitation", &address).await?;
+    Ok(match invitations::revoke(&state.pool, &viewer, id).await {
         Ok(email) => {
             log_change(
                 &state,
@@ -372,11 +346,11 @@ pub async fn revoke_invitation(
                 &address,
             )
             .await;
-            back(&format!("Revoked the invitation for {email}."), false).into_response()
+            back(&format!("Revoked the invitation for {email}."), false)
         }
         Err(invitations::InvitationError::Database(error)) => {
             FormError::from(error).into_response()
         }
-        Err(error) => back(&error.to_string(), true).into_response(),
-    }
+        Err(error) => back(&error.to_string(), true),
+    })
 }

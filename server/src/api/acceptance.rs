@@ -16,7 +16,7 @@ use app::domain::ledger::AcceptanceRecord;
 use app::domain::tenant::check_slug;
 use app::page_data::rooms::AcceptanceEntry;
 
-use super::error::{ApiError, ErrorBody, Result};
+use super::error::{ApiError, ErrorBody, Result, SignedInErrors};
 use super::queries::{query, DossierQuery, HistoryQuery, QueryResult, RoomQuery, TenantQuery};
 use super::safe_json::SafeJson;
 use crate::auth::audit::{self, Action};
@@ -165,10 +165,8 @@ where
     responses(
         (status = 200, description = "The acceptance document", body = Object),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        SignedInErrors
     )
 )]
 pub async fn get(
@@ -242,13 +240,11 @@ pub(crate) enum Patch {
     responses(
         (status = 200, description = "The stored record and its receipt from the transparency log (`server receipt verify`)", body = Object),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
         (status = 403, description = "The caller's role may not do this (logged)", body = ErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
         (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
         (status = 422, description = "A rule broken; `field` and `fields` name the problem", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        SignedInErrors
     )
 )]
 pub async fn patch(
@@ -359,10 +355,8 @@ pub struct RoomDocument {
     responses(
         (status = 200, description = "The launch room document", body = Object),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        SignedInErrors
     )
 )]
 pub async fn room(
@@ -434,10 +428,8 @@ pub async fn room(
     responses(
         (status = 200, description = "The dossier", body = Object),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a bad query", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller (logged)", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        SignedInErrors
     )
 )]
 pub async fn dossier(

@@ -1,8 +1,11 @@
 //! The JSON API's errors: one enum, a safe message and a status for each.
 
+use std::collections::BTreeMap;
+
 use axum::http::{self, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::RefOr;
 
 use app::domain::access::FieldError;
 use app::domain::proof_run::ProofRunError;
@@ -19,6 +22,41 @@ pub struct ErrorBody {
     pub field: Option<String>,
     /// Every field at fault, for a form-like request.
     pub fields: Vec<FieldError>,
+}
+
+/// What an endpoint for a signed-in account (a session or the account's bearer
+/// token) may answer besides its own answers, for its OpenAPI description.
+#[derive(utoipa::IntoResponses)]
+pub enum SignedInErrors {
+    /// No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Too many wrong bearer tokens from this address
+    #[response(
+        status = 429,
+        headers(("Retry-After" = u64, description = "Seconds to wait"))
+    )]
+    TooManyAttempts(ErrorBody),
+    /// The database cannot be reached
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// Not an operator (logged)
+#[derive(utoipa::IntoResponses)]
+#[response(status = 403)]
+pub struct NotAnOperator(pub ErrorBody);
+
+/// [`SignedInErrors`] and [`NotAnOperator`]: what an endpoint only operators may
+/// use answers besides its own answers.
+pub struct OperatorErrors;
+
+impl utoipa::IntoResponses for OperatorErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let mut responses = SignedInErrors::responses();
+        responses.extend(NotAnOperator::responses());
+        responses
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

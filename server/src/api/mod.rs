@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{bearer_token, refused_bearer, ApiToken, MIN_API_TOKEN_CHARS};
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, NotAnOperator, OperatorErrors, SignedInErrors};
 pub use readiness::readiness_document;
 
 use crate::input::BODY_LIMIT;

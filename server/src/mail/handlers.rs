@@ -19,10 +19,12 @@ use crate::state::AppState;
 /// Back to the notifications page with a message.
 fn back(message: &str, error: bool) -> Redirect {
     let key = if error { "error" } else { "done" };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    Redirect::to(&format!("/account/notifications?{query}"))
+    Redirect::to(&refusal::back_to(
+        "/account/notifications",
+        key,
+        message,
+        "",
+    ))
 }
 
 /// The signed-in account, or a refusal recorded in the access log.

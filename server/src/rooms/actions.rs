@@ -52,10 +52,7 @@ pub(super) fn room_path(slug: &str) -> String {
 
 /// The room with a message (`done`) or an error naming its field (`error`).
 pub(super) fn back_to(slug: &str, key: &str, message: &str, anchor: &str) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    format!("{}?{query}{anchor}", room_path(slug))
+    refusal::back_to(&room_path(slug), key, message, anchor)
 }
 
 fn joined(errors: &[FieldError]) -> String {

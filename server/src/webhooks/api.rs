@@ -18,7 +18,7 @@ use app::domain::webhook::EndpointForm;
 use super::manage::{self, Denial, DELIVERIES_SHOWN, ROTATION_OVERLAP};
 use super::store::{self, Delivery, Endpoint};
 use crate::api::safe_json::SafeJson;
-use crate::api::{refused_bearer, ApiError, ErrorBody};
+use crate::api::{refused_bearer, ApiError, ErrorBody, OperatorErrors};
 use crate::auth::audit::Action;
 use crate::auth::ClientAddr;
 use crate::state::AppState;
@@ -131,10 +131,7 @@ pub struct DeliveriesQuery {
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The endpoints", body = Vec<Endpoint>),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -159,12 +156,9 @@ pub async fn list(
     responses(
         (status = 201, description = "Created, with its signing secret", body = CreatedEndpoint),
         (status = 400, description = "Malformed JSON, wrong types or unknown fields", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
         (status = 422, description = "A refused value (an unknown event type, motion or tenant, a URL that may not receive webhooks, …); `fields` names each; nothing is stored", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -200,11 +194,8 @@ pub async fn create(
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The endpoint", body = Endpoint),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -238,13 +229,10 @@ pub async fn get(
     responses(
         (status = 200, description = "The endpoint as saved", body = Endpoint),
         (status = 400, description = "Malformed JSON, wrong types or unknown fields", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
         (status = 413, description = "Body larger than the limit (64 KiB)", content_type = "text/plain", body = String),
         (status = 422, description = "A refused value; `fields` names each; nothing is changed", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -287,11 +275,8 @@ pub async fn put(
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -329,11 +314,8 @@ pub async fn delete(
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The new secret", body = RotatedSecret),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -386,11 +368,8 @@ pub async fn rotate(
     responses(
         (status = 200, description = "The deliveries", body = Vec<Delivery>),
         (status = 400, description = "A bad query", body = ErrorBody),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -435,11 +414,8 @@ pub async fn deliveries(
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "Queued again", body = Redelivery),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
         (status = 404, description = "No such endpoint, or no such delivery of it", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -490,10 +466,7 @@ pub async fn redeliver(
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "Every event type", body = Vec<EventTypeEntry>),
-        (status = 401, description = "No session and no bearer token, an unknown token, or an `Authorization` other than `Bearer`", body = ErrorBody),
-        (status = 403, description = "Not an operator (logged)", body = ErrorBody),
-        (status = 429, description = "Too many wrong bearer tokens from this address", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody)
+        OperatorErrors
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -22,10 +22,7 @@ use crate::state::AppState;
 
 /// Back to `page` with a message (or the errors, each naming its field).
 fn back(page: &str, key: &str, message: &str, anchor: &str) -> Response {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    Redirect::to(&format!("{page}?{query}{anchor}")).into_response()
+    Redirect::to(&refusal::back_to(page, key, message, anchor)).into_response()
 }
 
 fn refused(page: &str, errors: &[FieldError]) -> Response {
@@ -63,9 +60,7 @@ async fn endpoint(
     address: &str,
 ) -> Result<store::Endpoint, Response> {
     let found = match manage::parse_id(id) {
-        Some(id) => store::find(&state.pool, id)
-            .await
-            .map_err(|error| FormError::from(error).into_response())?,
+        Some(id) => store::find(&state.pool, id).await.map_err(failed)?,
         None => None,
     };
     match found {
@@ -85,9 +80,31 @@ async fn endpoint(
     }
 }
 
-/// The posted form: repeated checkboxes are read in order.
-fn form(body: &Bytes) -> EndpointForm {
-    EndpointForm::from_pairs(form_urlencoded::parse(body).into_owned())
+/// A handler's answer: a page or redirect, or the refusal that answers instead.
+type Answer = Result<Response, Response>;
+
+/// A failure's refusal page (a database error, say).
+fn failed(error: impl Into<FormError>) -> Response {
+    error.into().into_response()
+}
+
+fn no_endpoint() -> Response {
+    failed(FormError::NotFound("no such webhook endpoint".to_owned()))
+}
+
+/// The posted endpoint form (repeated checkboxes read in order), checked;
+/// refused values go back to `page`, each error naming its field.
+async fn checked(
+    state: &AppState,
+    viewer: &Viewer,
+    body: &Bytes,
+    page: &str,
+) -> Result<store::EndpointValues, Response> {
+    let form = EndpointForm::from_pairs(form_urlencoded::parse(body).into_owned());
+    manage::check(state, viewer, &form)
+        .await
+        .map_err(failed)?
+        .map_err(|errors| refused(page, &errors))
 }
 
 /// `POST /admin/webhooks`: then back to the list, where the secret shows once.
@@ -97,23 +114,16 @@ pub async fn create(
     Extension(viewer): Extension<Viewer>,
     session: Session,
     body: Bytes,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "create webhook", &address).await {
-        return response;
-    }
-    let values = match manage::check(&state, &viewer, &form(&body)).await {
-        Ok(Ok(values)) => values,
-        Ok(Err(errors)) => return refused("/admin/webhooks", &errors),
-        Err(error) => return FormError::from(error).into_response(),
-    };
+) -> Answer {
+    operator(&state, &viewer, "create webhook", &address).await?;
+    let values = checked(&state, &viewer, &body, "/admin/webhooks").await?;
     let actor = match &viewer {
         Viewer::Account(account) => account.email.as_str(),
         Viewer::Public => "anonymous",
     };
-    let (endpoint, secret) = match store::create(&state.pool, &values, actor).await {
-        Ok(created) => created,
-        Err(error) => return FormError::from(error).into_response(),
-    };
+    let (endpoint, secret) = store::create(&state.pool, &values, actor)
+        .await
+        .map_err(failed)?;
     manage::log(
         &state,
         &viewer,
@@ -131,7 +141,7 @@ pub async fn create(
         &format!("Created webhook endpoint {}.", endpoint.url),
         "#new-secret",
     );
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 /// `POST /admin/webhooks/{id}`: the edit form.
@@ -141,20 +151,11 @@ pub async fn update(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "change webhook", &address).await {
-        return response;
-    }
-    let endpoint = match endpoint(&state, &viewer, &id, &address).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+) -> Answer {
+    operator(&state, &viewer, "change webhook", &address).await?;
+    let endpoint = endpoint(&state, &viewer, &id, &address).await?;
     let page = format!("/admin/webhooks/{}", endpoint.id);
-    let values = match manage::check(&state, &viewer, &form(&body)).await {
-        Ok(Ok(values)) => values,
-        Ok(Err(errors)) => return refused(&page, &errors),
-        Err(error) => return FormError::from(error).into_response(),
-    };
+    let values = checked(&state, &viewer, &body, &page).await?;
     save(
         &state,
         &viewer,
@@ -173,14 +174,9 @@ pub async fn set_enabled(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "change webhook", &address).await {
-        return response;
-    }
-    let endpoint = match endpoint(&state, &viewer, &id, &address).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+) -> Answer {
+    operator(&state, &viewer, "change webhook", &address).await?;
+    let endpoint = endpoint(&state, &viewer, &id, &address).await?;
     let enabled = match form_urlencoded::parse(&body)
         .find(|(key, _)| key == "enabled")
         .map(|(_, value)| value.into_owned())
@@ -189,7 +185,9 @@ pub async fn set_enabled(
         Some("true") => true,
         Some("false") => false,
         _ => {
-            return FormError::BadRequest("enabled: send true or false".to_owned()).into_response()
+            return Err(failed(FormError::BadRequest(
+                "enabled: send true or false".to_owned(),
+            )))
         }
     };
     let values = store::EndpointValues {
@@ -211,27 +209,25 @@ async fn save(
     id: i64,
     values: &store::EndpointValues,
     message: &str,
-) -> Response {
-    match store::update(&state.pool, id, values).await {
-        Ok(Some(endpoint)) => {
-            let state_word = if endpoint.enabled {
-                "enabled"
-            } else {
-                "disabled"
-            };
-            manage::log(
-                state,
-                viewer,
-                Action::WebhookChanged,
-                &format!("{} ({}, {state_word})", endpoint.id, endpoint.url),
-                address,
-            )
-            .await;
-            back(&format!("/admin/webhooks/{id}"), "done", message, "")
-        }
-        Ok(None) => FormError::NotFound("no such webhook endpoint".to_owned()).into_response(),
-        Err(error) => FormError::from(error).into_response(),
-    }
+) -> Answer {
+    let endpoint = store::update(&state.pool, id, values)
+        .await
+        .map_err(failed)?
+        .ok_or_else(no_endpoint)?;
+    let state_word = if endpoint.enabled {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    manage::log(
+        state,
+        viewer,
+        Action::WebhookChanged,
+        &format!("{} ({}, {state_word})", endpoint.id, endpoint.url),
+        address,
+    )
+    .await;
+    Ok(back(&format!("/admin/webhooks/{id}"), "done", message, ""))
 }
 
 /// `POST /admin/webhooks/{id}/rotate`: the new secret shows once on the
@@ -242,21 +238,13 @@ pub async fn rotate(
     Extension(viewer): Extension<Viewer>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "rotate webhook secret", &address).await {
-        return response;
-    }
-    let endpoint = match endpoint(&state, &viewer, &id, &address).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
-    let secret = match store::rotate(&state.pool, endpoint.id, ROTATION_OVERLAP).await {
-        Ok(Some(secret)) => secret,
-        Ok(None) => {
-            return FormError::NotFound("no such webhook endpoint".to_owned()).into_response()
-        }
-        Err(error) => return FormError::from(error).into_response(),
-    };
+) -> Answer {
+    operator(&state, &viewer, "rotate webhook secret", &address).await?;
+    let endpoint = endpoint(&state, &viewer, &id, &address).await?;
+    let secret = store::rotate(&state.pool, endpoint.id, ROTATION_OVERLAP)
+        .await
+        .map_err(failed)?
+        .ok_or_else(no_endpoint)?;
     manage::log(
         &state,
         &viewer,
@@ -274,7 +262,7 @@ pub async fn rotate(
         "Rotated the signing secret: the previous one keeps signing for 24 hours.",
         "#new-secret",
     );
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 /// `POST /admin/webhooks/{id}/delete`: with its deliveries.
@@ -283,33 +271,26 @@ pub async fn delete(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "delete webhook", &address).await {
-        return response;
-    }
-    let endpoint = match endpoint(&state, &viewer, &id, &address).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
-    match store::delete(&state.pool, endpoint.id).await {
-        Ok(_) => {
-            manage::log(
-                &state,
-                &viewer,
-                Action::WebhookDeleted,
-                &format!("{} ({})", endpoint.id, endpoint.url),
-                &address,
-            )
-            .await;
-            back(
-                "/admin/webhooks",
-                "done",
-                &format!("Deleted webhook endpoint {}.", endpoint.url),
-                "",
-            )
-        }
-        Err(error) => FormError::from(error).into_response(),
-    }
+) -> Answer {
+    operator(&state, &viewer, "delete webhook", &address).await?;
+    let endpoint = endpoint(&state, &viewer, &id, &address).await?;
+    store::delete(&state.pool, endpoint.id)
+        .await
+        .map_err(failed)?;
+    manage::log(
+        &state,
+        &viewer,
+        Action::WebhookDeleted,
+        &format!("{} ({})", endpoint.id, endpoint.url),
+        &address,
+    )
+    .await;
+    Ok(back(
+        "/admin/webhooks",
+        "done",
+        &format!("Deleted webhook endpoint {}.", endpoint.url),
+        "",
+    ))
 }
 
 /// `POST /admin/webhooks/{id}/deliveries/{delivery}/redeliver`.
@@ -318,45 +299,39 @@ pub async fn redeliver(
     ClientAddr(address): ClientAddr,
     Extension(viewer): Extension<Viewer>,
     Path((id, delivery)): Path<(String, String)>,
-) -> Response {
-    if let Err(response) = operator(&state, &viewer, "redeliver webhook", &address).await {
-        return response;
-    }
-    let endpoint = match endpoint(&state, &viewer, &id, &address).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+) -> Answer {
+    operator(&state, &viewer, "redeliver webhook", &address).await?;
+    let endpoint = endpoint(&state, &viewer, &id, &address).await?;
     let queued = match manage::parse_id(&delivery) {
-        Some(delivery) => store::redeliver(&state.pool, endpoint.id, delivery).await,
-        None => Ok(false),
+        Some(delivery) => store::redeliver(&state.pool, endpoint.id, delivery)
+            .await
+            .map_err(failed)?,
+        None => false,
     };
-    match queued {
-        Ok(true) => {
-            manage::log(
-                &state,
-                &viewer,
-                Action::WebhookRedelivered,
-                &format!("{} ({}): delivery {delivery}", endpoint.id, endpoint.url),
-                &address,
-            )
-            .await;
-            let message = if endpoint.enabled {
-                "Queued the delivery again: it is sent within seconds."
-            } else {
-                "Queued the delivery again; the endpoint is disabled, so it is sent once it is enabled."
-            };
-            back(
-                &format!("/admin/webhooks/{}", endpoint.id),
-                "done",
-                message,
-                "",
-            )
-        }
-        Ok(false) => {
-            FormError::NotFound("no such delivery for this endpoint".to_owned()).into_response()
-        }
-        Err(error) => FormError::from(error).into_response(),
+    if !queued {
+        return Err(failed(FormError::NotFound(
+            "no such delivery for this endpoint".to_owned(),
+        )));
     }
+    manage::log(
+        &state,
+        &viewer,
+        Action::WebhookRedelivered,
+        &format!("{} ({}): delivery {delivery}", endpoint.id, endpoint.url),
+        &address,
+    )
+    .await;
+    let message = if endpoint.enabled {
+        "Queued the delivery again: it is sent within seconds."
+    } else {
+        "Queued the delivery again; the endpoint is disabled, so it is sent once it is enabled."
+    };
+    Ok(back(
+        &format!("/admin/webhooks/{}", endpoint.id),
+        "done",
+        message,
+        "",
+    ))
 }
 
 /// `response` carrying the one-time secret's cookie, when there is one.
