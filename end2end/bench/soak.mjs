@@ -228,9 +228,10 @@ async function setUp() {
     for (const gate of room.gates.filter((gate) => gate.required && !gate.by_acceptance)) {
       for (const { item } of gate.items) {
         const answer = expect(
-          await asOperator('setup', 'POST', `/rooms/${slug}/evidence`, {
+          await asOperator('setup', 'POST', '/api/rooms/evidence', {
             headers: FORM,
             body: formBody({
+              slug,
               action: 'attach',
               gate_id: gate.gate_id,
               item,
