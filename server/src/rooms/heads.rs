@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use app::domain::launch_room::AttachedEvidence;
@@ -52,8 +51,11 @@ pub(super) struct SigningView {
 }
 
 /// Tenant `tenant_id`'s acceptance chain head, the tenant, its evidence in force
-/// and its newest record, in one statement and so one snapshot (they agree with
-/// each other); `None` when the tenant is not visible. Nothing is locked: the
+/// and the record at the head, in one statement and so one snapshot (they agree
+/// with each other); `None` when the tenant is not visible. The record is looked
+/// up by the head's position in the chain, not as the chain's newest: a plan
+/// cached while the chain was short could otherwise read every record of the
+/// tenant to find the newest, slower with every signature. Nothing is locked: the
 /// signature's write only lands if the head is still this one
 /// ([`super::signing`]), and a signature that lost that race locks first ([`lock`])
 /// when it tries again.
@@ -67,14 +69,8 @@ pub(super) async fn read_for_signing(
                   ev.gates AS "gates: Vec<String>", ev.items AS "items: Vec<String>",
                   ev.refs AS "refs: Vec<String>", ev.notes AS "notes: Vec<String>",
                   ev.actors AS "actors: Vec<String>", ev.ats AS "ats: Vec<DateTime<Utc>>",
-                  (SELECT to_jsonb(a)
-                   FROM (SELECT id, tenant_id, seq, kind, motion, signer_name, signer_role,
-                                approval_reference, exclusions, residual_risks,
-                                readiness_digest, readiness_inputs, open_blockers, account_id,
-                                actor, signed_at, prev_digest, digest, format
-                         FROM acceptance_records WHERE tenant_id = $1
-                         ORDER BY seq DESC LIMIT 1) AS a)
-                      AS "latest: Json<AcceptanceRecordRow>"
+                  (SELECT a FROM acceptance_records a WHERE a.tenant_id = t.id AND a.seq = h.seq)
+                      AS "latest: AcceptanceRecordRow"
            FROM tenants t
            LEFT JOIN ledger_heads h ON h.tenant_id = t.id AND h.ledger = 'acceptance'
            -- The evidence in force: each gate item's newest change, if it attached.
@@ -122,7 +118,7 @@ pub(super) async fn read_for_signing(
                 ((gate, item), attached)
             })
             .collect(),
-        latest: row.latest.map(|latest| AcceptanceRecord::from(latest.0)),
+        latest: row.latest.map(AcceptanceRecord::from),
     }))
 }
 

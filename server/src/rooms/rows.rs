@@ -49,8 +49,11 @@ impl From<EvidenceChangeRow> for EvidenceChange {
     }
 }
 
-/// An `acceptance_records` row (also read as JSON, by [`super::heads::read_for_signing`]).
-#[derive(Debug, serde::Deserialize)]
+/// An `acceptance_records` row; also the table's row type, as
+/// [`super::heads::read_for_signing`] reads the newest record in one column (the
+/// fields in the table's column order).
+#[derive(Debug, sqlx::Type)]
+#[sqlx(type_name = "acceptance_records")]
 pub(super) struct AcceptanceRecordRow {
     pub id: i64,
     pub tenant_id: i64,
