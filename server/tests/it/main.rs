@@ -42,6 +42,7 @@ mod rooms;
 mod secrets;
 mod security_headers;
 mod serve_loop;
+mod signing_read;
 mod tenancy;
 mod webhook_endpoints;
 mod webhooks;
