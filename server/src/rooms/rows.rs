@@ -49,9 +49,9 @@ impl From<EvidenceChangeRow> for EvidenceChange {
     }
 }
 
-/// An `acceptance_records` row; also the table's row type, as
-/// [`super::heads::read_for_signing`] reads the newest record in one column (the
-/// fields in the table's column order).
+/// An `acceptance_records` row; also the table's row type, in which
+/// [`super::heads::read_for_signing`] reads the record at the head as one column
+/// (so the fields stay in the table's column order).
 #[derive(Debug, sqlx::Type)]
 #[sqlx(type_name = "acceptance_records")]
 pub(super) struct AcceptanceRecordRow {

@@ -13,6 +13,7 @@ use crate::common::{attach_everything, register, serving_database_url, world};
 use crate::rooms::{acceptance, inputs};
 use app::domain::ledger::GENESIS_DIGEST;
 use server::rooms::{self, Submission};
+use server::tenancy::{self, Acting};
 
 /// Every plan node of `plan` (an `EXPLAIN (FORMAT JSON)` plan) and below.
 fn nodes<'a>(plan: &'a Value, found: &mut Vec<&'a Value>) {
@@ -70,16 +71,10 @@ async fn a_signature_reads_one_record_of_its_chain_whatever_plan_is_cached(pool:
     assert_eq!(record.seq, 41);
 
     // The signing read, as prepared on that connection, run again for acme.
-    let mut conn = signing.acquire().await.unwrap();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-    sqlx::query(
-        "SELECT set_config('clearance.role', 'buyer_sponsor', true), \
-                set_config('clearance.tenant_id', $1::bigint::text, true)",
-    )
-    .bind(w.a)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    // The pool's one connection, as acme's sponsor.
+    let mut tx = tenancy::begin(&signing, Acting::As(&w.sponsor_a))
+        .await
+        .unwrap();
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM pg_prepared_statements
          WHERE statement LIKE '%evidence_changes%' AND statement LIKE '%ledger_heads h%'
@@ -102,7 +97,7 @@ async fn a_signature_reads_one_record_of_its_chain_whatever_plan_is_cached(pool:
         .iter()
         .filter(|node| node["Relation Name"] == "acceptance_records")
         .collect();
-    assert!(!reads.is_empty(), "the read takes the newest record");
+    assert!(!reads.is_empty(), "the read takes the record at the head");
     for node in reads {
         let rows = node["Actual Rows"].as_f64().unwrap() * node["Actual Loops"].as_f64().unwrap();
         assert!(
@@ -112,4 +107,6 @@ async fn a_signature_reads_one_record_of_its_chain_whatever_plan_is_cached(pool:
             node["Node Type"]
         );
     }
+    tx.rollback().await.unwrap();
+    signing.close().await;
 }
